@@ -1,0 +1,105 @@
+//! `ApiError`: the one mapping from domain errors to DRF-compatible HTTP responses.
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use serde_json::{Value, json};
+use shared::Error;
+
+/// Every handler error. Wraps [`shared::Error`] so `?` works on model calls.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ApiError(#[from] pub Error);
+
+/// Handler result.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl From<diesel_async::pooled_connection::bb8::RunError> for ApiError {
+    fn from(e: diesel_async::pooled_connection::bb8::RunError) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError(Error::Internal(e))
+    }
+}
+
+impl ApiError {
+    /// `{"detail": msg}` with the given status, for errors that are not field problems.
+    pub fn detail(status: StatusCode, msg: impl Into<String>) -> HttpResponse {
+        HttpResponse::build(status).json(json!({ "detail": msg.into() }))
+    }
+
+    /// 404 with DRF's "No <Model> matches the given query." text.
+    pub fn not_found(model: &'static str) -> Self {
+        ApiError(Error::NotFound(model))
+    }
+
+    /// 400 for one field.
+    pub fn field(field: &str, msg: impl Into<String>) -> Self {
+        ApiError(Error::field(field, msg))
+    }
+
+    /// A rule violation (`{"detail": msg, "error": msg}`) answered with 400.
+    pub fn rule(msg: impl Into<String>) -> Self {
+        ApiError(Error::Rule(msg.into()))
+    }
+}
+
+fn not_found_text(model: &str) -> String {
+    match model {
+        "object" => "Not found.".to_owned(),
+        "page" => "Invalid page.".to_owned(),
+        model => format!("No {model} matches the given query."),
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match &self.0 {
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Validation(_) | Error::Rule(_) => StatusCode::BAD_REQUEST,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::PoolUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let body: Value = match &self.0 {
+            Error::NotFound(model) => json!({ "detail": not_found_text(model) }),
+            Error::Validation(fields) => json!(fields),
+            // Rule violations carry `error` too: the old server's custom views sent it (M8).
+            Error::Rule(msg) => json!({ "detail": msg, "error": msg }),
+            Error::Unauthorized => {
+                return HttpResponse::Unauthorized()
+                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="api""#))
+                    .json(json!({ "detail": "Authentication credentials were not provided." }));
+            }
+            Error::Forbidden => {
+                json!({ "detail": "You do not have permission to perform this action." })
+            }
+            Error::PoolUnavailable(cause) => {
+                tracing::error!(error = %cause, "database pool unavailable");
+                json!({ "detail": "Service temporarily unavailable." })
+            }
+            Error::Internal(cause) => {
+                // The one place internal failures are logged; the body never carries the cause.
+                tracing::error!(error = ?cause, "internal error");
+                json!({ "detail": "A server error occurred." })
+            }
+        };
+        HttpResponse::build(status).json(body)
+    }
+}

@@ -1,0 +1,34 @@
+//! Answers for paths and methods no route takes: JSON instead of HTML, as the client expects.
+
+use actix_web::{HttpRequest, HttpResponse, http::header};
+use serde_json::json;
+
+/// Unknown path: a path without its trailing slash is redirected (Django's `APPEND_SLASH`),
+/// anything else is a JSON 404.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    if !path.ends_with('/') && !path.starts_with("/media/") {
+        let query = req.query_string();
+        let location = if query.is_empty() {
+            format!("{path}/")
+        } else {
+            format!("{path}/?{query}")
+        };
+        return HttpResponse::MovedPermanently()
+            .insert_header((header::LOCATION, location))
+            .finish();
+    }
+    HttpResponse::NotFound().json(json!({ "detail": "Not found." }))
+}
+
+/// A route exists but not for this method: DRF's 405 body.
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .json(json!({ "detail": format!("Method \"{}\" not allowed.", req.method()) }))
+}
+
+/// A resource whose unmatched methods answer 405 (the app's default service would otherwise
+/// answer 404, since resources inherit it). Every route is mounted through this.
+pub fn resource(path: &str) -> actix_web::Resource {
+    actix_web::web::resource(path).default_service(actix_web::web::to(method_not_allowed))
+}

@@ -1,0 +1,70 @@
+//! `biologidex-api`: serve the HTTP API (default), or run one operational command.
+
+use clap::{Parser, Subcommand};
+use shared::config::Settings;
+
+#[derive(Parser)]
+#[command(name = "biologidex-api", version, about = "BiologiDex HTTP API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve {
+        /// Address to bind, e.g. 0.0.0.0:8000.
+        #[arg(long, env = "BIND_ADDRESS")]
+        bind: Option<String>,
+        /// Apply pending migrations before serving (development).
+        #[arg(long)]
+        migrate: bool,
+    },
+    /// Apply pending database migrations and exit (safe to run twice, or twice at once).
+    Migrate,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    shared::telemetry::init_tracing(settings.debug);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command.unwrap_or(Command::Serve {
+        bind: None,
+        migrate: false,
+    }) {
+        Command::Migrate => runtime.block_on(migrate(&settings)),
+        Command::Serve {
+            bind,
+            migrate: run_migrations,
+        } => {
+            if let Some(bind) = bind {
+                settings.bind_address = bind;
+            }
+            runtime.block_on(async {
+                if run_migrations {
+                    migrate(&settings).await?;
+                }
+                let app = api::startup::Application::build(settings).await?;
+                tracing::info!(port = app.port(), "api listening");
+                app.run_until_stopped().await?;
+                Ok(())
+            })
+        }
+    }
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let applied = shared::db::run_migrations(&settings.database_url).await?;
+    tracing::info!(count = applied.len(), versions = ?applied, "migrations applied");
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! The api's Prometheus metrics: requests by method, route template and status, latency,
+//! requests in flight and the database pool, plus process metrics.
+
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
+
+/// Every metric the api exports, in one registry.
+#[derive(Debug, Clone)]
+pub struct ApiMetrics {
+    pub registry: Registry,
+    pub requests: IntCounterVec,
+    pub latency: HistogramVec,
+    pub in_flight: IntGauge,
+    pub db_pool: IntGaugeVec,
+    pub redis_failures: IntCounterVec,
+}
+
+impl ApiMetrics {
+    /// Builds and registers the metrics.
+    pub fn new() -> anyhow::Result<Self> {
+        let registry = shared::metrics::new_registry("biologidex_api");
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route template and status",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    10.0,
+                ],
+            ),
+            &["method", "route"],
+        )?;
+        let in_flight = IntGauge::new("http_requests_in_flight", "Requests being served")?;
+        let db_pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database pool connections by state"),
+            &["state"],
+        )?;
+        let redis_failures = IntCounterVec::new(
+            Opts::new(
+                "redis_failures_total",
+                "Redis calls that failed open, by purpose",
+            ),
+            &["purpose"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(in_flight.clone()))?;
+        registry.register(Box::new(db_pool.clone()))?;
+        registry.register(Box::new(redis_failures.clone()))?;
+        Ok(ApiMetrics {
+            registry,
+            requests,
+            latency,
+            in_flight,
+            db_pool,
+            redis_failures,
+        })
+    }
+}

@@ -1,0 +1,156 @@
+//! Builds the actix application: state, middleware and every domain's routes in one list.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_cors::Cors;
+use actix_web::{
+    App, HttpServer,
+    dev::Server,
+    http::StatusCode,
+    middleware::{self, DefaultHeaders},
+    web,
+};
+use shared::{config::Settings, storage::LocalStorage};
+
+use crate::{ApiError, fallback, health, metrics::ApiMetrics, observe::observe, state::AppState};
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+/// How long a checkout from the database pool may wait before the request fails with 503.
+const DB_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Application {
+    /// Builds state and binds `settings.bind_address` (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let state = AppState {
+            db: shared::db::build_pool(
+                &settings.database_url,
+                settings.database_pool_size,
+                DB_CHECKOUT_TIMEOUT,
+            ),
+            redis: shared::redis_util::build_pool(&settings.redis_url, 32)?,
+            storage: Arc::new(LocalStorage::new(&settings.media_root)),
+            metrics: ApiMetrics::new()?,
+            settings: Arc::new(settings),
+        };
+        let listener = TcpListener::bind(&state.settings.bind_address)
+            .map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", state.settings.bind_address))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state.clone())?;
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The state the server runs with (tests reach the pools through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(settings: &Settings) -> Cors {
+    let base = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .supports_credentials()
+        .max_age(3600);
+    if settings.cors_allowed_origins.is_empty() && settings.debug {
+        return base.allow_any_origin();
+    }
+    settings
+        .cors_allowed_origins
+        .iter()
+        .fold(base, |cors, origin| cors.allowed_origin(origin))
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| {
+            let msg = match &err {
+                actix_web::error::JsonPayloadError::Overflow { .. }
+                | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
+                    "Request body is too large.".to_owned()
+                }
+                actix_web::error::JsonPayloadError::ContentType => {
+                    "Unsupported media type; send application/json.".to_owned()
+                }
+                other => format!("JSON parse error - {other}"),
+            };
+            actix_web::error::InternalError::from_response(
+                err,
+                ApiError::detail(StatusCode::BAD_REQUEST, msg),
+            )
+            .into()
+        })
+}
+
+/// Mounts every route: the single overview of the URL space.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    health::routes(cfg);
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let limit = state.settings.max_upload_size_mb * 1024 * 1024;
+    let http_workers = state.settings.http_workers;
+    let state_data = web::Data::new(state.clone());
+    let metrics = web::Data::new(state.metrics.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state_data.clone())
+            .app_data(metrics.clone())
+            .app_data(json_config(limit))
+            .app_data(web::PayloadConfig::new(limit))
+            .app_data(web::PathConfig::default().error_handler(|err, _| {
+                // A malformed id in a path is "not found", as DRF answers it.
+                actix_web::error::InternalError::from_response(
+                    err,
+                    ApiError::detail(StatusCode::NOT_FOUND, "Not found."),
+                )
+                .into()
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                let msg = err.to_string();
+                actix_web::error::InternalError::from_response(
+                    err,
+                    ApiError::detail(StatusCode::BAD_REQUEST, msg),
+                )
+                .into()
+            }))
+            .wrap(cors(&state.settings))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "same-origin"))
+                    .add(("Cross-Origin-Opener-Policy", "same-origin")),
+            )
+            .wrap(middleware::from_fn(observe))
+            .configure(routes)
+            .default_service(web::to(fallback::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(10);
+    let server = match http_workers {
+        Some(n) => server.workers(n),
+        None => server,
+    };
+    Ok(server.run())
+}

@@ -1,0 +1,17 @@
+//! What every handler can reach: settings, the database and Redis pools, storage, metrics.
+
+use std::sync::Arc;
+
+use shared::{config::Settings, db::DbPool, redis_util::RedisPool, storage::SharedStorage};
+
+use crate::metrics::ApiMetrics;
+
+/// Shared application state (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: DbPool,
+    pub redis: RedisPool,
+    pub storage: SharedStorage,
+    pub metrics: ApiMetrics,
+}

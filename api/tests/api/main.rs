@@ -1,0 +1,8 @@
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+//! HTTP-level tests: the real application on a random port, a database of its own per test,
+//! a Redis namespace per test.
+
+mod foundation;
+mod helpers;
+mod migrations;

@@ -1,0 +1,3 @@
+DROP TABLE refresh_tokens;
+DROP TABLE user_profiles;
+DROP TABLE users;

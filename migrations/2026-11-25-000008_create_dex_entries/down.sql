@@ -1,0 +1,2 @@
+DROP TABLE dex_entry_removals;
+DROP TABLE dex_entries;

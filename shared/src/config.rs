@@ -1,0 +1,340 @@
+//! Settings, read once from environment variables (and a `.env` file in development).
+//!
+//! Names follow the old server's `.env` so an operator's file keeps working:
+//! `SECRET_KEY`, `DEBUG`, `ENVIRONMENT`, `APP_VERSION`, `DATABASE_URL` (or `DB_NAME`, `DB_USER`,
+//! `DB_PASSWORD`, `DB_HOST`, `DB_PORT`), `DB_POOL_SIZE`, `REDIS_URL` (or `REDIS_HOST`,
+//! `REDIS_PORT`, `REDIS_PASSWORD`), `REDIS_KEY_PREFIX`, `BIND_ADDRESS`, `HTTP_WORKERS`, `MEDIA_ROOT`,
+//! `PUBLIC_BASE_URL`, `CORS_ALLOWED_ORIGINS`, `MAX_UPLOAD_SIZE_MB`,
+//! `JWT_ACCESS_TOKEN_LIFETIME_MINUTES`, `JWT_REFRESH_TOKEN_LIFETIME_DAYS`, `THROTTLE_ANON_RATE`,
+//! `THROTTLE_USER_RATE`, `THROTTLE_UPLOAD_RATE`, `THROTTLE_LOGIN_RATE`, `TRUSTED_PROXIES`,
+//! `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`, `OPENAI_ALLOWED_MODELS`,
+//! `VISION_RETRY_BASE_SECONDS`, `VISION_DAILY_BUDGET_USD`, `GRAPH_CACHE_TTL`,
+//! `WORKER_RUN_CRON`, `WORKER_METRICS_BIND`, `WORKER_CONCURRENCY`.
+
+use std::{collections::HashMap, net::IpAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The placeholder that ships in `.env.example`; never acceptable outside DEBUG.
+pub const PLACEHOLDER_SECRET_KEY: &str = "change-me";
+const MIN_SECRET_KEY_LEN: usize = 32;
+
+/// A configuration problem, reported as one line naming the variable to set.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// A request rate such as `100/hour`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub requests: u64,
+    pub period: Duration,
+}
+
+impl FromStr for Rate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (n, unit) = s
+            .trim()
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` is not a rate like 100/hour"))?;
+        let requests: u64 = n.trim().parse().map_err(|_| format!("`{s}`: bad count"))?;
+        // DRF only looks at the first letter of the unit (s, m, h, d).
+        let secs = match unit.trim().chars().next() {
+            Some('s') => 1,
+            Some('m') => 60,
+            Some('h') => 3600,
+            Some('d') => 86_400,
+            _ => return Err(format!("`{s}`: unit must be second, minute, hour or day")),
+        };
+        Ok(Rate {
+            requests,
+            period: Duration::from_secs(secs),
+        })
+    }
+}
+
+/// Everything the binaries can be configured with. Built once in `main` and passed down.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub debug: bool,
+    pub environment: String,
+    pub version: String,
+    pub secret_key: SecretString,
+    pub bind_address: String,
+    /// HTTP worker threads (`HTTP_WORKERS`; default: one per core).
+    pub http_workers: Option<usize>,
+    pub database_url: String,
+    pub database_pool_size: u32,
+    pub redis_url: String,
+    /// Prefix of every Redis key and queue name (a per-test namespace in tests).
+    pub redis_key_prefix: String,
+    pub media_root: PathBuf,
+    pub public_base_url: Option<String>,
+    pub cors_allowed_origins: Vec<String>,
+    pub max_upload_size_mb: usize,
+    pub jwt_access_lifetime: Duration,
+    pub jwt_refresh_lifetime: Duration,
+    pub throttle_anon: Rate,
+    pub throttle_user: Rate,
+    pub throttle_upload: Rate,
+    pub throttle_login: Rate,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub openai_api_key: Option<SecretString>,
+    pub openai_base_url: String,
+    pub openai_model: String,
+    pub openai_allowed_models: Vec<String>,
+    pub vision_retry_base: Duration,
+    pub vision_daily_budget_usd: Option<f64>,
+    pub graph_cache_ttl: Duration,
+    pub worker_run_cron: bool,
+    pub worker_metrics_bind: String,
+    pub worker_concurrency: usize,
+}
+
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    fn get(&self, key: &str) -> Option<String> {
+        (self.0)(key).filter(|v| !v.trim().is_empty())
+    }
+    fn or(&self, key: &str, default: &str) -> String {
+        self.get(key).unwrap_or_else(|| default.to_owned())
+    }
+    fn parse<T: FromStr>(&self, key: &str, default: T) -> Result<T, ConfigError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError(format!("{key}=`{v}` is not a valid value"))),
+        }
+    }
+    fn flag(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(key).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+            Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+            Some(v) => Err(ConfigError(format!("{key}=`{v}` must be true or false"))),
+        }
+    }
+    fn rate(&self, key: &str, default: &str) -> Result<Rate, ConfigError> {
+        self.or(key, default)
+            .parse()
+            .map_err(|e| ConfigError(format!("{key}: {e}")))
+    }
+    fn list(&self, key: &str, default: &str) -> Vec<String> {
+        self.or(key, default)
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Settings {
+    /// Reads the process environment, after loading `.env` if present.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a broken one should not be silently half-read.
+        if let Err(e) = dotenvy::dotenv()
+            && !e.not_found()
+        {
+            return Err(ConfigError(format!(".env could not be read: {e}")));
+        }
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings from any lookup (tests pass a map).
+    pub fn from_map(map: &HashMap<&str, &str>) -> Result<Self, ConfigError> {
+        Self::from_lookup(&|k| map.get(k).map(|v| (*v).to_owned()))
+    }
+
+    fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(lookup);
+        let debug = env.flag("DEBUG", false)?;
+        let secret_key = match env.get("SECRET_KEY") {
+            Some(k) if !debug && (k == PLACEHOLDER_SECRET_KEY || k.len() < MIN_SECRET_KEY_LEN) => {
+                return Err(ConfigError(format!(
+                    "SECRET_KEY is a placeholder or shorter than {MIN_SECRET_KEY_LEN} characters; \
+                     set SECRET_KEY to a long random value (or DEBUG=true for development)"
+                )));
+            }
+            Some(k) => k,
+            None if debug => "insecure-development-key-do-not-use-in-production".to_owned(),
+            None => {
+                return Err(ConfigError(format!(
+                    "SECRET_KEY is not set; set SECRET_KEY to a random value of at least \
+                     {MIN_SECRET_KEY_LEN} characters (or DEBUG=true for development)"
+                )));
+            }
+        };
+        let openai_model = env.or("OPENAI_MODEL", "gpt-4o-mini");
+        let mut openai_allowed_models = env.list("OPENAI_ALLOWED_MODELS", "");
+        if openai_allowed_models.is_empty() {
+            openai_allowed_models.push(openai_model.clone());
+        }
+        let trusted_proxies = env
+            .list("TRUSTED_PROXIES", "")
+            .iter()
+            .map(|p| {
+                p.parse().map_err(|_| {
+                    ConfigError(format!("TRUSTED_PROXIES: `{p}` is not an IP address"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let vision_daily_budget_usd = match env.get("VISION_DAILY_BUDGET_USD") {
+            None => None,
+            Some(_) => Some(env.parse("VISION_DAILY_BUDGET_USD", 0.0)?),
+        };
+        Ok(Settings {
+            debug,
+            environment: env.or(
+                "ENVIRONMENT",
+                if debug { "development" } else { "production" },
+            ),
+            version: env.or("APP_VERSION", env!("CARGO_PKG_VERSION")),
+            secret_key: SecretString::from(secret_key),
+            bind_address: env.or("BIND_ADDRESS", "127.0.0.1:8000"),
+            http_workers: match env.get("HTTP_WORKERS") {
+                None => None,
+                Some(_) => Some(env.parse("HTTP_WORKERS", 1)?),
+            },
+            database_url: database_url(&env),
+            database_pool_size: env.parse("DB_POOL_SIZE", 16)?,
+            redis_url: redis_url(&env),
+            redis_key_prefix: env.or("REDIS_KEY_PREFIX", "biologidex"),
+            media_root: PathBuf::from(env.or("MEDIA_ROOT", "./media")),
+            public_base_url: env
+                .get("PUBLIC_BASE_URL")
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            cors_allowed_origins: env.list("CORS_ALLOWED_ORIGINS", ""),
+            max_upload_size_mb: env.parse("MAX_UPLOAD_SIZE_MB", 10)?,
+            jwt_access_lifetime: Duration::from_secs(
+                60 * env.parse::<u64>("JWT_ACCESS_TOKEN_LIFETIME_MINUTES", 1440)?,
+            ),
+            jwt_refresh_lifetime: Duration::from_secs(
+                86_400 * env.parse::<u64>("JWT_REFRESH_TOKEN_LIFETIME_DAYS", 30)?,
+            ),
+            throttle_anon: env.rate("THROTTLE_ANON_RATE", "100/hour")?,
+            throttle_user: env.rate("THROTTLE_USER_RATE", "1000/hour")?,
+            throttle_upload: env.rate("THROTTLE_UPLOAD_RATE", "20/hour")?,
+            throttle_login: env.rate("THROTTLE_LOGIN_RATE", "10/minute")?,
+            trusted_proxies,
+            openai_api_key: env.get("OPENAI_API_KEY").map(SecretString::from),
+            openai_base_url: env.or("OPENAI_BASE_URL", "https://api.openai.com/v1"),
+            openai_model,
+            openai_allowed_models,
+            vision_retry_base: Duration::from_secs(env.parse("VISION_RETRY_BASE_SECONDS", 5)?),
+            vision_daily_budget_usd,
+            graph_cache_ttl: Duration::from_secs(env.parse("GRAPH_CACHE_TTL", 120)?),
+            worker_run_cron: env.flag("WORKER_RUN_CRON", true)?,
+            worker_metrics_bind: env.or("WORKER_METRICS_BIND", "127.0.0.1:9464"),
+            worker_concurrency: env.parse("WORKER_CONCURRENCY", 4)?,
+        })
+    }
+
+    /// The JWT signing key.
+    pub fn secret_bytes(&self) -> &[u8] {
+        self.secret_key.expose_secret().as_bytes()
+    }
+
+    /// A Redis key in this deployment's namespace.
+    pub fn redis_key(&self, suffix: &str) -> String {
+        format!("{}:{suffix}", self.redis_key_prefix)
+    }
+}
+
+fn database_url(env: &Env<'_>) -> String {
+    if let Some(url) = env.get("DATABASE_URL") {
+        return url;
+    }
+    let user = env.or("DB_USER", "biologidex");
+    let password = env.or("DB_PASSWORD", "biologidex");
+    let host = env.or("DB_HOST", "127.0.0.1");
+    let port = env.or("DB_PORT", "5432");
+    let name = env.or("DB_NAME", "biologidex");
+    format!("postgres://{user}:{password}@{host}:{port}/{name}")
+}
+
+fn redis_url(env: &Env<'_>) -> String {
+    if let Some(url) = env.get("REDIS_URL") {
+        return url;
+    }
+    let host = env.or("REDIS_HOST", "127.0.0.1");
+    let port = env.or("REDIS_PORT", "6379");
+    match env.get("REDIS_PASSWORD") {
+        Some(pw) => format!("redis://:{pw}@{host}:{port}/0"),
+        None => format!("redis://{host}:{port}/0"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_a_missing_or_weak_secret_key() {
+        let err = Settings::from_map(&HashMap::new()).unwrap_err().to_string();
+        assert!(err.contains("SECRET_KEY is not set"), "{err}");
+        let err = Settings::from_map(&HashMap::from([("SECRET_KEY", "change-me")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("placeholder or shorter"), "{err}");
+        let err = Settings::from_map(&HashMap::from([("SECRET_KEY", "short")])).unwrap_err();
+        assert!(!err.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn debug_allows_a_missing_secret_and_defaults_work() {
+        let s = Settings::from_map(&HashMap::from([("DEBUG", "true")])).unwrap();
+        assert_eq!(
+            s.database_url,
+            "postgres://biologidex:biologidex@127.0.0.1:5432/biologidex"
+        );
+        assert_eq!(s.redis_url, "redis://127.0.0.1:6379/0");
+        assert_eq!(s.throttle_anon.requests, 100);
+        assert_eq!(s.throttle_anon.period, Duration::from_secs(3600));
+        assert_eq!(s.openai_allowed_models, vec!["gpt-4o-mini".to_owned()]);
+        assert_eq!(s.jwt_access_lifetime, Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn old_server_db_and_redis_variables_compose_urls() {
+        let s = Settings::from_map(&HashMap::from([
+            ("SECRET_KEY", "0123456789abcdef0123456789abcdef-long"),
+            ("DB_HOST", "db"),
+            ("DB_NAME", "bdx"),
+            ("REDIS_HOST", "cache"),
+            ("REDIS_PASSWORD", "pw"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.database_url,
+            "postgres://biologidex:biologidex@db:5432/bdx"
+        );
+        assert_eq!(s.redis_url, "redis://:pw@cache:6379/0");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = Settings::from_map(&HashMap::from([
+            ("DEBUG", "true"),
+            ("THROTTLE_USER_RATE", "lots"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("THROTTLE_USER_RATE"), "{err}");
+        let err = Settings::from_map(&HashMap::from([("DEBUG", "maybe")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DEBUG"), "{err}");
+        let err = Settings::from_map(&HashMap::from([
+            ("DEBUG", "1"),
+            ("MAX_UPLOAD_SIZE_MB", "-3"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("MAX_UPLOAD_SIZE_MB"), "{err}");
+    }
+}

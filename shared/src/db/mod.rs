@@ -1,0 +1,93 @@
+//! Database access: the bb8 pool of async PostgreSQL connections, the embedded migrations and
+//! the schema. Model functions take a connection, never the pool, so callers own transactions.
+
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::{Connection, migration::MigrationVersion};
+use diesel_async::{
+    AsyncPgConnection,
+    async_connection_wrapper::AsyncConnectionWrapper,
+    pooled_connection::{AsyncDieselConnectionManager, bb8},
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// The pool every request and job borrows connections from.
+pub type DbPool = bb8::Pool<AsyncPgConnection>;
+/// A connection borrowed from [`DbPool`].
+pub type DbConn<'a> = bb8::PooledConnection<'a, AsyncPgConnection>;
+
+/// Every migration under `migrations/`, compiled into the binaries.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+
+/// Arbitrary but fixed key of the advisory lock that serialises concurrent `migrate` runs.
+const MIGRATION_LOCK_KEY: i64 = 0x0B10_1061_DE00_0001;
+
+/// Builds the pool. Connections are opened lazily, so this succeeds while PostgreSQL is down;
+/// checkouts then fail after `connect_timeout` instead of hanging.
+pub fn build_pool(url: &str, max_size: u32, connect_timeout: Duration) -> DbPool {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    bb8::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(connect_timeout)
+        .build_unchecked(manager)
+}
+
+type SyncPg = AsyncConnectionWrapper<AsyncPgConnection>;
+
+/// Runs every pending migration under a PostgreSQL advisory lock, so two concurrent runs (two
+/// replicas starting at once) apply each migration once. Returns the versions applied here.
+/// Blocking: call it from `spawn_blocking` or a plain thread.
+pub fn run_migrations_blocking(url: &str) -> anyhow::Result<Vec<String>> {
+    use diesel::RunQueryDsl;
+    let mut conn = SyncPg::establish(url)?;
+    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+        .execute(&mut conn)?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|versions| versions.iter().map(MigrationVersion::to_string).collect())
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+        .execute(&mut conn)?;
+    applied
+}
+
+/// How many migrations the binaries carry.
+pub fn migration_count() -> usize {
+    diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+        .map_or(0, |m| m.len())
+}
+
+/// Reverts every applied migration (tests of `down.sql`). Blocking.
+pub fn revert_all_migrations_blocking(url: &str) -> anyhow::Result<usize> {
+    let mut conn = SyncPg::establish(url)?;
+    let reverted = conn
+        .revert_all_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("revert failed: {e}"))?;
+    Ok(reverted.len())
+}
+
+/// Runs the migrations on a blocking thread from async code.
+pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || run_migrations_blocking(&url)).await?
+}
+
+/// `SELECT 1` with a deadline: the readiness probe.
+pub async fn ping(pool: &DbPool, deadline: Duration) -> Result<(), String> {
+    use diesel_async::RunQueryDsl as _;
+    let check = async {
+        let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    match tokio::time::timeout(deadline, check).await {
+        Ok(r) => r,
+        Err(_) => Err("timed out".to_owned()),
+    }
+}

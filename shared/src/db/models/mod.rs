@@ -1,0 +1,3 @@
+//! Row types and queries, one file per domain. Functions take a connection, not the pool.
+
+pub mod tokens;

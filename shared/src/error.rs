@@ -1,0 +1,71 @@
+//! Domain-level errors, with no HTTP knowledge. The api maps them to responses in one place.
+
+use std::collections::BTreeMap;
+
+/// Field name → messages, rendered as DRF's bare field arrays.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Every failure a shared function can report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The named kind of object does not exist (or is not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A problem with one or more fields' values.
+    #[error("invalid input")]
+    Validation(FieldErrors),
+    /// A rule violation not tied to one field (befriending yourself, already friends, ...).
+    #[error("{0}")]
+    Rule(String),
+    /// Credentials missing or invalid.
+    #[error("authentication required")]
+    Unauthorized,
+    /// Authenticated, but not allowed.
+    #[error("not allowed")]
+    Forbidden,
+    /// The database pool could not hand out a connection in time.
+    #[error("database unavailable: {0}")]
+    PoolUnavailable(String),
+    /// Anything else: logged, never shown to a client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Shorthand result type for shared code.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// One field error.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Error::Validation(FieldErrors::from([(
+            field.to_owned(),
+            vec![message.into()],
+        )]))
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => Error::NotFound("object"),
+            other => Error::Internal(other.into()),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::bb8::RunError> for Error {
+    fn from(e: diesel_async::pooled_connection::bb8::RunError) -> Self {
+        Error::PoolUnavailable(e.to_string())
+    }
+}
+
+/// The constraint name of a unique violation, if that is what `e` is.
+pub fn unique_violation(e: &diesel::result::Error) -> Option<&str> {
+    match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            info,
+        ) => info.constraint_name(),
+        _ => None,
+    }
+}

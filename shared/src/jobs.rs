@@ -1,0 +1,48 @@
+//! Job payloads and queue names shared by the api (which pushes) and the worker (which consumes).
+//! Payloads carry ids only; the worker reloads state from PostgreSQL.
+
+use std::time::Duration;
+
+use apalis_redis::{Config, ConnectionManager, RedisStorage};
+use serde::{Deserialize, Serialize};
+
+/// How often an idle worker re-polls Redis and beats its heart: the worst-case pickup latency
+/// (STACK-NOTES §9.1: the poll waker alone sometimes stalls until the next heartbeat).
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
+/// Missed heartbeats before a worker's in-flight jobs are handed to another worker.
+pub const MISSED_HEARTBEATS: usize = 5;
+/// How often a worker polls its queue between heartbeats.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The apalis configuration of one queue, namespaced with the deployment's Redis key prefix.
+pub fn queue_config(prefix: &str, queue: &str) -> Config {
+    Config::default()
+        .queue(format!("{prefix}:{queue}"))
+        .heartbeat_interval(HEARTBEAT_INTERVAL)
+        .missed_heartbeats(MISSED_HEARTBEATS)
+}
+
+/// A job type with its queue name.
+pub trait Job: Serialize + for<'de> Deserialize<'de> + Send + Sync + Unpin + 'static {
+    /// `<domain>.<kebab-action>`, never derived from the Rust type name.
+    const QUEUE: &'static str;
+
+    /// The queue's storage on an existing Redis connection.
+    fn storage(conn: ConnectionManager, prefix: &str) -> RedisStorage<Self> {
+        RedisStorage::new(conn).with_config(queue_config(prefix, Self::QUEUE))
+    }
+}
+
+/// Delete refresh-token records past their expiry (cron; payload-free).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PurgeExpiredTokens;
+
+impl Job for PurgeExpiredTokens {
+    const QUEUE: &'static str = "accounts.purge-expired-tokens";
+}
+
+/// The vision queue (consumed from the photo-pipeline issue on; its depth is reported now).
+pub const VISION_QUEUE: &str = "vision.process-analysis";
+
+/// Every queue a worker consumes, for health checks.
+pub const ALL_QUEUES: &[&str] = &[VISION_QUEUE, PurgeExpiredTokens::QUEUE];

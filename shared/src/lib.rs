@@ -1,0 +1,17 @@
+//! Code shared by the api and worker binaries: configuration, telemetry, errors, the database
+//! layer, job payloads, media storage and pure domain rules. Knows nothing of HTTP or apalis
+//! workers.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod metrics;
+pub mod redis_util;
+pub mod storage;
+pub mod telemetry;
+
+#[cfg(feature = "test-util")]
+pub mod testing;
+
+pub use error::{Error, Result};

@@ -1,0 +1,229 @@
+//! Test support (feature `test-util`): a fresh PostgreSQL database per test, cloned from a
+//! migrated template, and a Redis namespace per test. Tests run in parallel.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use diesel::migration::MigrationSource;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+use crate::db::MIGRATIONS;
+
+const TEMPLATE_LOCK_KEY: i64 = 0x0B10_1061_DE00_0002;
+/// Leftover test databases older than this are swept when a template is built.
+const LEFTOVER_AGE_SECS: u64 = 3600;
+
+/// The admin URL tests create databases through (`TEST_DATABASE_URL`).
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://biologidex:biologidex@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The Redis URL tests use (`TEST_REDIS_URL`, database 15 by default).
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/15".to_owned())
+}
+
+/// A key prefix no other test shares.
+pub fn redis_prefix() -> String {
+    format!("test-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// `url` with its database name replaced.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    format!("{prefix}/{db}{query}")
+}
+
+fn template_name() -> String {
+    let mut hash = Sha256::new();
+    let migrations = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
+    for m in migrations {
+        hash.update(m.name().to_string());
+    }
+    // The SQL itself is not reachable through the trait, so the crate build id stands in for
+    // edits to an existing migration: a rebuilt test binary re-checks the template.
+    hash.update(env!("CARGO_PKG_VERSION"));
+    format!("bdx_template_{}", &hex::encode(hash.finalize())[..16])
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+async fn admin() -> AsyncPgConnection {
+    AsyncPgConnection::establish(&admin_url())
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach TEST_DATABASE_URL ({}): {e}", admin_url()))
+}
+
+async fn exec(conn: &mut AsyncPgConnection, sql: &str) -> diesel::QueryResult<usize> {
+    diesel::sql_query(sql).execute(conn).await
+}
+
+#[derive(diesel::QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    datname: String,
+}
+
+async fn ensure_template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let mut conn = admin().await;
+            exec(
+                &mut conn,
+                &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK_KEY})"),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("advisory lock: {e}"));
+            let existing: Vec<Name> = diesel::sql_query(
+                "SELECT datname::text AS datname FROM pg_database \
+                 WHERE datname LIKE 'bdx\\_template\\_%' OR datname LIKE 'bdx\\_test\\_%'",
+            )
+            .load(&mut conn)
+            .await
+            .unwrap_or_default();
+            if !existing.iter().any(|d| d.datname == name) {
+                sweep(&mut conn, &existing, &name).await;
+                build_template(&mut conn, &name).await;
+            }
+            drop(
+                exec(
+                    &mut conn,
+                    &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK_KEY})"),
+                )
+                .await,
+            );
+            name
+        })
+        .await
+}
+
+/// Drops stale templates and test databases left by crashed runs (older than an hour).
+async fn sweep(conn: &mut AsyncPgConnection, existing: &[Name], keep: &str) {
+    let cutoff = now_secs().saturating_sub(LEFTOVER_AGE_SECS);
+    for d in existing {
+        let stale = if d.datname.starts_with("bdx_template_") {
+            d.datname != keep
+        } else {
+            d.datname
+                .trim_start_matches("bdx_test_")
+                .split('_')
+                .next()
+                .and_then(|ts| ts.parse::<u64>().ok())
+                .is_some_and(|ts| ts < cutoff)
+        };
+        if stale {
+            drop(
+                exec(
+                    conn,
+                    &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", d.datname),
+                )
+                .await,
+            );
+        }
+    }
+}
+
+async fn build_template(conn: &mut AsyncPgConnection, name: &str) {
+    let building = format!("{name}_building");
+    drop(
+        exec(
+            conn,
+            &format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"),
+        )
+        .await,
+    );
+    exec(conn, &format!("CREATE DATABASE \"{building}\""))
+        .await
+        .unwrap_or_else(|e| panic!("create template: {e}"));
+    let url = with_database(&admin_url(), &building);
+    tokio::task::spawn_blocking(move || crate::db::run_migrations_blocking(&url))
+        .await
+        .unwrap_or_else(|e| panic!("migration thread: {e}"))
+        .unwrap_or_else(|e| panic!("migrating the template: {e}"));
+    // Renaming only after a complete migration means a crash never leaves a half template.
+    exec(
+        conn,
+        &format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("rename template: {e}"));
+}
+
+/// A database of its own for one test; dropped (forcefully) when this value is dropped.
+#[derive(Debug)]
+pub struct TestDb {
+    name: String,
+    url: String,
+}
+
+impl TestDb {
+    /// Clones the migrated template into a new database.
+    pub async fn new() -> TestDb {
+        let template = ensure_template().await;
+        let name = format!("bdx_test_{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
+        let mut conn = admin().await;
+        exec(
+            &mut conn,
+            &format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("clone template: {e}"));
+        let url = with_database(&admin_url(), &name);
+        TestDb { name, url }
+    }
+
+    /// An empty database with no migrations applied (migration tests).
+    pub async fn empty() -> TestDb {
+        let name = format!("bdx_test_{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
+        let mut conn = admin().await;
+        exec(&mut conn, &format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap_or_else(|e| panic!("create database: {e}"));
+        let url = with_database(&admin_url(), &name);
+        TestDb { name, url }
+    }
+
+    /// Connection URL of this database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Database name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        // Drop cannot await and may run inside a runtime: use a thread with its own runtime.
+        let handle = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(mut conn) = AsyncPgConnection::establish(&admin_url()).await {
+                    drop(exec(&mut conn, &sql).await);
+                }
+            });
+        });
+        drop(handle.join());
+    }
+}

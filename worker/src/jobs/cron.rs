@@ -1,0 +1,53 @@
+//! The cron adapter: a tick takes the tick's Redis lock and, if it won it, enqueues the task's
+//! job, so the work itself runs on the queue workers with retries and at-least-once delivery.
+
+use std::time::Duration;
+
+use apalis::prelude::{BoxDynError, Data, TaskSink};
+use apalis_cron::Tick;
+use shared::jobs::Job;
+
+use crate::{schedule::CronTask, state::WorkerState};
+
+/// How long a tick's lock lives: longer than any clock skew between replicas.
+const TICK_LOCK_TTL: Duration = Duration::from_secs(600);
+
+/// Enqueues `job` for `task` unless another replica already did for this tick.
+pub async fn enqueue_once<J: Job + Clone>(
+    state: &WorkerState,
+    task: CronTask,
+    tick_timestamp: u64,
+    job: J,
+) -> Result<bool, BoxDynError> {
+    let key = state
+        .settings
+        .redis_key(&format!("cron:{}:{tick_timestamp}", task.name));
+    let won = shared::redis_util::try_lock(&state.redis, &key, TICK_LOCK_TTL).await?;
+    let outcome = if won { "enqueued" } else { "skipped" };
+    state
+        .metrics
+        .cron_ticks
+        .with_label_values(&[task.name, outcome])
+        .inc();
+    if won {
+        let mut storage = J::storage(state.queue_conn.clone(), &state.settings.redis_key_prefix);
+        storage.push(job).await?;
+        tracing::info!(task = task.name, "cron tick enqueued");
+    }
+    Ok(won)
+}
+
+/// Cron handler for [`crate::schedule::PURGE_EXPIRED_TOKENS`].
+pub async fn purge_expired_tokens_tick(
+    tick: Tick,
+    state: Data<WorkerState>,
+) -> Result<(), BoxDynError> {
+    enqueue_once(
+        &state,
+        crate::schedule::PURGE_EXPIRED_TOKENS,
+        tick.get_timestamp(),
+        shared::jobs::PurgeExpiredTokens,
+    )
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,4 @@
+//! Job handlers, one file per domain. Each job has a testable `run` and a thin apalis adapter.
+
+pub mod accounts;
+pub mod cron;

@@ -1,0 +1,39 @@
+//! What every job can reach.
+
+use std::sync::Arc;
+
+use apalis_redis::ConnectionManager;
+use shared::{config::Settings, db::DbPool, redis_util::RedisPool};
+
+use crate::metrics::WorkerMetrics;
+
+/// Shared worker state (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct WorkerState {
+    pub settings: Arc<Settings>,
+    pub db: DbPool,
+    pub redis: RedisPool,
+    /// The connection apalis storages are built on (also used to push follow-up jobs).
+    pub queue_conn: ConnectionManager,
+    pub metrics: WorkerMetrics,
+}
+
+impl WorkerState {
+    /// Connects to PostgreSQL (lazily) and Redis (now: a worker without Redis has no work).
+    pub async fn connect(settings: Settings) -> anyhow::Result<Self> {
+        let queue_conn = apalis_redis::connect(settings.redis_url.as_str())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to Redis at REDIS_URL: {e}"))?;
+        Ok(WorkerState {
+            db: shared::db::build_pool(
+                &settings.database_url,
+                settings.database_pool_size,
+                std::time::Duration::from_secs(5),
+            ),
+            redis: shared::redis_util::build_pool(&settings.redis_url, 8)?,
+            queue_conn,
+            metrics: WorkerMetrics::new()?,
+            settings: Arc::new(settings),
+        })
+    }
+}
