@@ -125,10 +125,19 @@ async fn sweep(conn: &mut AsyncPgConnection, existing: &[Name], keep: &str) {
                 .is_some_and(|ts| ts < cutoff)
         };
         if stale {
+            let name = &d.datname;
+            // A template must stop being one before it can be dropped.
             drop(
                 exec(
                     conn,
-                    &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", d.datname),
+                    &format!("ALTER DATABASE \"{name}\" IS_TEMPLATE false"),
+                )
+                .await,
+            );
+            drop(
+                exec(
+                    conn,
+                    &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
                 )
                 .await,
             );
@@ -160,6 +169,10 @@ async fn build_template(conn: &mut AsyncPgConnection, name: &str) {
     )
     .await
     .unwrap_or_else(|e| panic!("rename template: {e}"));
+    // Any role with CREATEDB may clone a template, not only the role that built it.
+    exec(conn, &format!("ALTER DATABASE \"{name}\" IS_TEMPLATE true"))
+        .await
+        .unwrap_or_else(|e| panic!("mark template: {e}"));
 }
 
 /// A database of its own for one test; dropped (forcefully) when this value is dropped.

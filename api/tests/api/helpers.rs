@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use api::{startup::Application, state::AppState};
 use shared::{config::Settings, testing::TestDb};
 
-#[expect(dead_code, reason = "state and db are for the domain tests that follow")]
+#[expect(
+    dead_code,
+    reason = "state and db are for the domain tests that follow"
+)]
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
