@@ -63,13 +63,23 @@ fn not_found_text(model: &str) -> String {
     }
 }
 
+fn unauthorized(body: Value) -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="api""#))
+        .json(body)
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match &self.0 {
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::NotFound(_) | Error::NotFoundBecause(_) => StatusCode::NOT_FOUND,
             Error::Validation(_) | Error::Rule(_) => StatusCode::BAD_REQUEST,
-            Error::Unauthorized => StatusCode::UNAUTHORIZED,
-            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::Unauthorized
+            | Error::BadCredentials
+            | Error::InvalidAccessToken(_)
+            | Error::InvalidRefreshToken(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden | Error::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
+            Error::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::PoolUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,16 +89,38 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let body: Value = match &self.0 {
             Error::NotFound(model) => json!({ "detail": not_found_text(model) }),
+            Error::NotFoundBecause(msg) => json!({ "detail": msg, "error": msg }),
             Error::Validation(fields) => json!(fields),
             // Rule violations carry `error` too: the old server's custom views sent it (M8).
             Error::Rule(msg) => json!({ "detail": msg, "error": msg }),
             Error::Unauthorized => {
-                return HttpResponse::Unauthorized()
-                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="api""#))
-                    .json(json!({ "detail": "Authentication credentials were not provided." }));
+                return unauthorized(
+                    json!({ "detail": "Authentication credentials were not provided." }),
+                );
+            }
+            Error::BadCredentials => {
+                return unauthorized(
+                    json!({ "detail": "No active account found with the given credentials" }),
+                );
+            }
+            Error::InvalidAccessToken(message) => {
+                return unauthorized(json!({
+                    "detail": "Given token not valid for any token type",
+                    "code": "token_not_valid",
+                    "messages": [{ "token_class": "AccessToken", "token_type": "access", "message": message }],
+                }));
+            }
+            Error::InvalidRefreshToken(detail) => {
+                return unauthorized(json!({ "detail": detail, "code": "token_not_valid" }));
             }
             Error::Forbidden => {
                 json!({ "detail": "You do not have permission to perform this action." })
+            }
+            Error::ForbiddenBecause(msg) => json!({ "detail": msg, "error": msg }),
+            Error::Throttled(wait) => {
+                return HttpResponse::TooManyRequests()
+                    .insert_header((header::RETRY_AFTER, wait.to_string()))
+                    .json(json!({ "detail": format!("Request was throttled. Expected available in {wait} seconds.") }));
             }
             Error::PoolUnavailable(cause) => {
                 tracing::error!(error = %cause, "database pool unavailable");

@@ -23,6 +23,8 @@ enum Command {
     },
     /// Apply pending database migrations and exit (safe to run twice, or twice at once).
     Migrate,
+    /// Create a staff superuser (flags, or prompts in a terminal).
+    CreateSuperuser(api::cli::SuperuserArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -43,6 +45,9 @@ fn main() -> anyhow::Result<()> {
         migrate: false,
     }) {
         Command::Migrate => runtime.block_on(migrate(&settings)),
+        Command::CreateSuperuser(args) => {
+            runtime.block_on(api::cli::create_superuser(&settings, args))
+        }
         Command::Serve {
             bind,
             migrate: run_migrations,

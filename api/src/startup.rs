@@ -12,7 +12,10 @@ use actix_web::{
 };
 use shared::{config::Settings, storage::LocalStorage};
 
-use crate::{ApiError, fallback, health, metrics::ApiMetrics, observe::observe, state::AppState};
+use crate::{
+    ApiError, auth, auth::jwt::Jwt, fallback, health, metrics::ApiMetrics, observe::observe,
+    social, state::AppState, throttle::throttle, users,
+};
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -36,6 +39,7 @@ impl Application {
             redis: shared::redis_util::build_pool(&settings.redis_url, 32)?,
             storage: Arc::new(LocalStorage::new(&settings.media_root)),
             metrics: ApiMetrics::new()?,
+            jwt: Arc::new(Jwt::new(settings.secret_bytes())),
             settings: Arc::new(settings),
         };
         let listener = TcpListener::bind(&state.settings.bind_address)
@@ -104,7 +108,15 @@ fn json_config(limit: usize) -> web::JsonConfig {
 
 /// Mounts every route: the single overview of the URL space.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Health sits outside the throttled scope (and before it: the scope claims /api/v1).
     health::routes(cfg);
+    cfg.service(
+        web::scope("/api/v1")
+            .wrap(middleware::from_fn(throttle))
+            .configure(auth::routes)
+            .configure(users::routes)
+            .configure(social::routes),
+    );
 }
 
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use shared::{config::Settings, db::DbPool, redis_util::RedisPool, storage::SharedStorage};
 
-use crate::metrics::ApiMetrics;
+use crate::{auth::jwt::Jwt, metrics::ApiMetrics};
 
 /// Shared application state (cheap to clone).
 #[derive(Debug, Clone)]
@@ -14,4 +14,5 @@ pub struct AppState {
     pub redis: RedisPool,
     pub storage: SharedStorage,
     pub metrics: ApiMetrics,
+    pub jwt: Arc<Jwt>,
 }

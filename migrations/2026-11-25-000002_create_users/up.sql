@@ -18,6 +18,8 @@ CREATE TABLE users (
     avatar varchar(255),
     badges jsonb NOT NULL DEFAULT '[]',
     last_login timestamptz,
+    -- Access tokens issued before this instant are refused (set on a password change).
+    tokens_valid_after timestamptz NOT NULL DEFAULT now(),
     date_joined timestamptz NOT NULL DEFAULT now(),
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),

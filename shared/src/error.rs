@@ -11,6 +11,9 @@ pub enum Error {
     /// The named kind of object does not exist (or is not visible to the caller).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Not found, with the message the client shows (`{"detail": msg, "error": msg}`).
+    #[error("{0}")]
+    NotFoundBecause(String),
     /// A problem with one or more fields' values.
     #[error("invalid input")]
     Validation(FieldErrors),
@@ -23,6 +26,21 @@ pub enum Error {
     /// Authenticated, but not allowed.
     #[error("not allowed")]
     Forbidden,
+    /// Authenticated, but not allowed, with the reason shown to the client.
+    #[error("{0}")]
+    ForbiddenBecause(String),
+    /// Login with a wrong username or password (or an inactive account).
+    #[error("bad credentials")]
+    BadCredentials,
+    /// An access token that is malformed, tampered with, expired or of the wrong type.
+    #[error("invalid access token: {0}")]
+    InvalidAccessToken(&'static str),
+    /// A refresh token that is malformed, expired, revoked or of the wrong type.
+    #[error("invalid refresh token: {0}")]
+    InvalidRefreshToken(&'static str),
+    /// Too many requests; retry after this many seconds.
+    #[error("throttled for {0} s")]
+    Throttled(u64),
     /// The database pool could not hand out a connection in time.
     #[error("database unavailable: {0}")]
     PoolUnavailable(String),

@@ -1,19 +1,16 @@
 //! `TestApp`: the production `Application::build` on port 0 against a fresh database.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use api::{startup::Application, state::AppState};
+use serde_json::{Value, json};
 use shared::{config::Settings, testing::TestDb};
 
-#[expect(
-    dead_code,
-    reason = "state and db are for the domain tests that follow"
-)]
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub state: AppState,
-    pub db: TestDb,
+    pub db: Arc<TestDb>,
 }
 
 /// Settings every test app starts from; `overrides` win.
@@ -63,7 +60,25 @@ impl TestApp {
             address,
             client,
             state,
-            db,
+            db: Arc::new(db),
+        }
+    }
+
+    /// A second app on the same database and Redis namespace (another api replica).
+    pub async fn sibling(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let prefix = self.state.settings.redis_key_prefix.clone();
+        let mut all = vec![("REDIS_KEY_PREFIX", prefix.as_str())];
+        all.extend_from_slice(overrides);
+        let settings = test_settings(self.db.url(), &all);
+        let app = Application::build(settings).await.expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: self.client.clone(),
+            state,
+            db: self.db.clone(),
         }
     }
 
@@ -84,4 +99,109 @@ impl TestApp {
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
+}
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct-horse-9";
+
+/// A registered, logged-in user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Sends and returns the status and the JSON body (`null` for an empty body).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let res = self.send(method, path, token, body.as_ref()).await;
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body");
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("json body")
+        };
+        (status, json)
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    pub async fn post_as(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn register(&self, username: &str) -> (u16, Value) {
+        self.post_as(
+            "/api/v1/users/",
+            None,
+            json!({
+                "username": username,
+                "email": format!("{username}@example.com"),
+                "password": PASSWORD,
+                "password_confirm": PASSWORD,
+            }),
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> (u16, Value) {
+        self.post_as(
+            "/api/v1/auth/login/",
+            None,
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// Registers and logs in.
+    pub async fn user(&self, username: &str) -> TestUser {
+        let (status, body) = self.register(username).await;
+        assert_eq!(status, 201, "{body}");
+        let (status, body) = self.login(username, PASSWORD).await;
+        assert_eq!(status, 200, "{body}");
+        TestUser {
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+            access: body["access"].as_str().expect("access").to_owned(),
+            refresh: body["refresh"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    /// Runs SQL against this test's database.
+    pub async fn sql(&self, query: &str) {
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.state.db.get().await.expect("conn");
+        diesel::sql_query(query)
+            .execute(&mut conn)
+            .await
+            .expect("sql");
+    }
 }

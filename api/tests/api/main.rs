@@ -3,6 +3,9 @@
 //! HTTP-level tests: the real application on a random port, a database of its own per test,
 //! a Redis namespace per test.
 
+mod accounts;
 mod foundation;
 mod helpers;
 mod migrations;
+mod social;
+mod throttling;

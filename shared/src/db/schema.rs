@@ -414,6 +414,7 @@ diesel::table! {
         avatar -> Nullable<Varchar>,
         badges -> Jsonb,
         last_login -> Nullable<Timestamptz>,
+        tokens_valid_after -> Timestamptz,
         date_joined -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,

@@ -1,3 +1,5 @@
 //! Row types and queries, one file per domain. Functions take a connection, not the pool.
 
+pub mod accounts;
+pub mod friendships;
 pub mod tokens;

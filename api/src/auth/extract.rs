@@ -1,0 +1,103 @@
+//! The authenticated-user extractors. Authentication runs before permissions: an invalid token
+//! is a 401 even on endpoints anonymous callers may use.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use shared::{Error, db::models::accounts::User};
+use uuid::Uuid;
+
+use super::jwt::{Rejection, TokenType};
+use crate::{ApiError, state::AppState};
+
+/// A caller with a valid access token for an active account.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub username: String,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+}
+
+impl AuthUser {
+    /// May this caller act on `user`'s account?
+    pub fn may_manage(&self, user: Uuid) -> bool {
+        self.id == user || self.is_staff
+    }
+}
+
+/// The bearer token of the request, if it sent one.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme == "Bearer" && !token.trim().is_empty()).then(|| token.trim())
+}
+
+async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
+    let claims = state.jwt.verify(token, TokenType::Access).map_err(|r| {
+        ApiError(Error::InvalidAccessToken(match r {
+            Rejection::Expired => "Token is expired",
+            Rejection::Invalid => "Token is invalid",
+        }))
+    })?;
+    let mut conn = state.db.get().await?;
+    let info = User::auth_info(&mut conn, claims.user_id).await?;
+    match info {
+        // A password change refuses access tokens issued before it.
+        Some(u)
+            if u.is_active
+                && claims.iat >= u.tokens_valid_after.timestamp_micros() as f64 / 1e6 =>
+        {
+            Ok(AuthUser {
+                id: u.id,
+                username: u.username,
+                is_staff: u.is_staff,
+                is_superuser: u.is_superuser,
+            })
+        }
+        _ => Err(ApiError(Error::InvalidAccessToken("Token is invalid"))),
+    }
+}
+
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError(Error::Internal(anyhow::anyhow!("AppState missing"))))
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = app_state(&req)?;
+            let token = bearer(&req).ok_or(ApiError(Error::Unauthorized))?;
+            authenticate(&state, token).await
+        })
+    }
+}
+
+/// The caller if a token was sent (anonymous otherwise); a bad token is still a 401.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+impl FromRequest for MaybeAuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = app_state(&req)?;
+            match bearer(&req) {
+                None => Ok(MaybeAuthUser(None)),
+                Some(token) => authenticate(&state, token)
+                    .await
+                    .map(|u| MaybeAuthUser(Some(u))),
+            }
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! `POST /api/v1/auth/login/`: username and password for a token pair and the user.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+use shared::{
+    Error,
+    db::models::accounts::User,
+    domain::password::{self, Verified},
+};
+use uuid::Uuid;
+
+use super::tokens::issue_pair;
+use crate::{
+    ApiError, ApiResult, input::Body, media::MediaUrls, state::AppState, users::UserResponse,
+};
+
+/// Checks the password off the async executor (argon2 costs tens of milliseconds).
+async fn check_password(pw: String, stored: Option<String>) -> ApiResult<Verified> {
+    let verified = web::block(move || match stored {
+        Some(stored) => password::verify(&pw, &stored),
+        None => {
+            password::verify_dummy(&pw);
+            Verified::Mismatch
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    Ok(verified)
+}
+
+/// Logs in; legacy Django hashes are upgraded to argon2id on success.
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let mut body = Body::new(body.into_inner(), &["username", "password"])?;
+    let username = body.required_str("username");
+    let pw = body.required_str("password");
+    body.finish()?;
+    let (Some(username), Some(pw)) = (username, pw) else {
+        return Err(anyhow::anyhow!("validated login fields missing").into());
+    };
+
+    let mut conn = state.db.get().await?;
+    let user = User::find_by_username(&mut conn, &username).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = check_password(pw.clone(), stored).await?;
+    let user = match (user, verified) {
+        (Some(u), Verified::Ok | Verified::OkNeedsUpgrade) if u.is_active => u,
+        _ => return Err(ApiError(Error::BadCredentials)),
+    };
+    if verified == Verified::OkNeedsUpgrade {
+        let hash = web::block(move || password::hash(&pw))
+            .await
+            .map_err(anyhow::Error::from)??;
+        User::set_password_hash(&mut conn, user.id, &hash, None).await?;
+        tracing::info!(user.id = %user.id, "legacy password hash upgraded to argon2id");
+    }
+    let pair = issue_pair(&state, &mut conn, user.id, Uuid::new_v4()).await?;
+    User::touch_last_login(&mut conn, user.id).await?;
+    let view = User::find(&mut conn, user.id)
+        .await?
+        .ok_or(ApiError::not_found("User"))?;
+    tracing::info!(user.id = %user.id, "login");
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Ok().json(json!({
+        "refresh": pair.refresh,
+        "access": pair.access,
+        "user": UserResponse::new(view, &urls, true),
+    })))
+}

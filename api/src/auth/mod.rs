@@ -1,0 +1,20 @@
+//! Authentication: JWTs, the authenticated-user extractors, login, refresh and logout.
+
+mod extract;
+pub mod jwt;
+mod login;
+mod refresh;
+pub mod tokens;
+
+pub use extract::{AuthUser, MaybeAuthUser, bearer};
+
+use actix_web::web;
+
+use crate::fallback::resource;
+
+/// Mounts `/auth/...`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/auth/login/").route(web::post().to(login::login)))
+        .service(resource("/auth/refresh/").route(web::post().to(refresh::refresh)))
+        .service(resource("/auth/logout/").route(web::post().to(refresh::logout)));
+}

@@ -1,0 +1,75 @@
+//! `POST /auth/refresh/` and `POST /auth/logout/`. A refresh returns a new pair in the same
+//! family; the presented token stays valid until its own expiry (the shipped client keeps its
+//! login token, M1). Logout revokes the whole family.
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+use shared::{
+    Error,
+    db::models::{accounts::User, tokens},
+};
+
+use super::{
+    jwt::{Claims, Rejection, TokenType},
+    tokens::issue_pair,
+};
+use crate::{ApiError, ApiResult, input::Body, state::AppState};
+
+fn invalid(detail: &'static str) -> ApiError {
+    ApiError(Error::InvalidRefreshToken(detail))
+}
+
+fn refresh_claims(state: &AppState, body: Value) -> ApiResult<Claims> {
+    let mut body = Body::new(body, &["refresh"])?;
+    let token = body.required_str("refresh");
+    body.finish()?;
+    state
+        .jwt
+        .verify(&token.unwrap_or_default(), TokenType::Refresh)
+        .map_err(|r| match r {
+            Rejection::Expired => invalid("Token is expired"),
+            Rejection::Invalid => invalid("Token is invalid"),
+        })
+}
+
+/// Exchanges a refresh token for a new access token and refresh token.
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let claims = refresh_claims(&state, body.into_inner())?;
+    let jti = claims
+        .jti_uuid()
+        .ok_or_else(|| invalid("Token is invalid"))?;
+    let mut conn = state.db.get().await?;
+    let record = tokens::find(&mut conn, jti)
+        .await?
+        .ok_or_else(|| invalid("Token is invalid"))?;
+    if record.revoked_at.is_some() {
+        return Err(invalid("Token is blacklisted"));
+    }
+    if record.user_id != claims.user_id {
+        return Err(invalid("Token is invalid"));
+    }
+    match User::auth_info(&mut conn, record.user_id).await? {
+        Some(u) if u.is_active => {}
+        _ => return Err(invalid("No active account found for the given token.")),
+    }
+    let pair = issue_pair(&state, &mut conn, record.user_id, record.family_id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "access": pair.access, "refresh": pair.refresh })))
+}
+
+/// Revokes every refresh token issued from the same login.
+pub async fn logout(state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+    let claims = refresh_claims(&state, body.into_inner())?;
+    let jti = claims
+        .jti_uuid()
+        .ok_or_else(|| invalid("Token is invalid"))?;
+    let mut conn = state.db.get().await?;
+    let record = tokens::find(&mut conn, jti)
+        .await?
+        .ok_or_else(|| invalid("Token is invalid"))?;
+    tokens::revoke_family(&mut conn, record.family_id).await?;
+    tracing::info!(user.id = %record.user_id, "logout");
+    Ok(HttpResponse::Ok().json(json!({ "detail": "Successfully logged out." })))
+}

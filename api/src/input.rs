@@ -1,0 +1,181 @@
+//! Request-body validation with DRF's messages: every problem is collected into field errors
+//! (`{"field": ["msg"]}`), unknown fields are refused rather than silently dropped, and
+//! integral floats (`0.0`, which the Godot client sends for `0`) count as integers.
+
+use serde_json::{Map, Value};
+use shared::error::FieldErrors;
+use uuid::Uuid;
+
+use crate::{ApiError, ApiResult};
+
+/// DRF's message for a missing required field.
+pub const REQUIRED: &str = "This field is required.";
+
+/// A JSON object being validated.
+#[derive(Debug)]
+pub struct Body {
+    map: Map<String, Value>,
+    errors: FieldErrors,
+}
+
+impl Body {
+    /// Takes the request's JSON; it must be an object whose keys are all in `allowed`.
+    pub fn new(value: Value, allowed: &[&str]) -> ApiResult<Body> {
+        let Value::Object(map) = value else {
+            let kind = match value {
+                Value::Array(_) => "list",
+                Value::String(_) => "str",
+                Value::Number(_) => "number",
+                Value::Bool(_) => "bool",
+                _ => "null",
+            };
+            return Err(ApiError::field(
+                "non_field_errors",
+                format!("Invalid data. Expected a dictionary, but got {kind}."),
+            ));
+        };
+        let mut errors = FieldErrors::new();
+        for key in map.keys().filter(|k| !allowed.contains(&k.as_str())) {
+            errors.insert(key.clone(), vec!["Unknown field.".to_owned()]);
+        }
+        Ok(Body { map, errors })
+    }
+
+    /// Records an error on `field`.
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
+    }
+
+    /// Records several errors on `field`.
+    pub fn errors(&mut self, field: &str, messages: Vec<String>) {
+        for m in messages {
+            self.error(field, m);
+        }
+    }
+
+    /// True when `field` is present (even as null).
+    pub fn has(&self, field: &str) -> bool {
+        self.map.contains_key(field)
+    }
+
+    fn take(&mut self, field: &str, required: bool) -> Option<Value> {
+        match self.map.remove(field) {
+            None if required => {
+                self.error(field, REQUIRED);
+                None
+            }
+            None => None,
+            Some(Value::Null) => {
+                self.error(field, "This field may not be null.");
+                None
+            }
+            Some(v) => Some(v),
+        }
+    }
+
+    fn as_string(&mut self, field: &str, v: Value, trim: bool) -> Option<String> {
+        match v {
+            Value::String(s) => Some(if trim { s.trim().to_owned() } else { s }),
+            _ => {
+                self.error(field, "Not a valid string.");
+                None
+            }
+        }
+    }
+
+    /// A required, trimmed, non-blank string.
+    pub fn required_str(&mut self, field: &str) -> Option<String> {
+        let v = self.take(field, true)?;
+        let s = self.as_string(field, v, true)?;
+        if s.is_empty() {
+            self.error(field, "This field may not be blank.");
+            return None;
+        }
+        Some(s)
+    }
+
+    /// An optional trimmed string (blank allowed).
+    pub fn optional_str(&mut self, field: &str) -> Option<String> {
+        let v = self.take(field, false)?;
+        self.as_string(field, v, true)
+    }
+
+    /// A required string kept exactly as sent (passwords are not trimmed here).
+    pub fn required_raw_str(&mut self, field: &str) -> Option<String> {
+        let v = self.take(field, true)?;
+        let s = self.as_string(field, v, false)?;
+        if s.is_empty() {
+            self.error(field, "This field may not be blank.");
+            return None;
+        }
+        Some(s)
+    }
+
+    /// An optional UUID.
+    pub fn optional_uuid(&mut self, field: &str) -> Option<Uuid> {
+        let v = self.take(field, false)?;
+        match v.as_str().and_then(|s| Uuid::parse_str(s.trim()).ok()) {
+            Some(id) => Some(id),
+            None => {
+                self.error(field, "Must be a valid UUID.");
+                None
+            }
+        }
+    }
+
+    /// An optional integer; integral floats such as `90.0` are accepted.
+    pub fn optional_int(&mut self, field: &str) -> Option<i64> {
+        let v = self.take(field, false)?;
+        let n = match &v {
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            }),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        if n.is_none() {
+            self.error(field, "A valid integer is required.");
+        }
+        n
+    }
+
+    /// A required value from a fixed set of choices.
+    pub fn required_choice(&mut self, field: &str, choices: &[&str]) -> Option<String> {
+        let v = self.take(field, true)?;
+        match v {
+            Value::String(s) if choices.contains(&s.as_str()) => Some(s),
+            Value::String(s) => {
+                self.error(field, format!("\"{s}\" is not a valid choice."));
+                None
+            }
+            other => {
+                self.error(field, format!("\"{other}\" is not a valid choice."));
+                None
+            }
+        }
+    }
+
+    /// Any JSON value (null allowed), if present.
+    pub fn optional_json(&mut self, field: &str) -> Option<Value> {
+        self.map.remove(field)
+    }
+
+    /// Fails with every collected field error, if any.
+    pub fn finish(self) -> ApiResult<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError(shared::Error::Validation(self.errors)))
+        }
+    }
+
+    /// True when no error has been recorded so far.
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty()
+    }
+}

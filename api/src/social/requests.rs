@@ -1,0 +1,151 @@
+//! Changing friendships: send a request, answer one, unfriend, and check a relation.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+use shared::{
+    Error,
+    db::models::{
+        accounts::User,
+        friendships::{Action, Friendship, RequestOutcome, status},
+    },
+};
+use uuid::Uuid;
+
+use super::dto;
+use crate::{
+    ApiError, ApiResult, auth::AuthUser, ids::path_uuid, input::Body, media::MediaUrls,
+    state::AppState, users::code_field,
+};
+
+/// `POST /send_request/ {friend_code | user_id | to_user_id}` (the code wins when both are
+/// sent). Asking someone who already asked you makes you friends (200); otherwise 201.
+pub async fn send_friend_request(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let mut body = Body::new(body.into_inner(), &["friend_code", "user_id", "to_user_id"])?;
+    let code = if body.has("friend_code") {
+        code_field(&mut body, "friend_code")
+    } else {
+        None
+    };
+    let by_id = body
+        .optional_uuid("user_id")
+        .or(body.optional_uuid("to_user_id"));
+    body.finish()?;
+
+    let mut conn = state.db.get().await?;
+    let target = match (code, by_id) {
+        (Some(code), _) => User::find_by_friend_code(&mut conn, &code)
+            .await?
+            .map(|v| v.user.id)
+            .ok_or_else(|| ApiError::field("friend_code", "No user found with this friend code"))?,
+        (None, Some(id)) => User::find(&mut conn, id)
+            .await?
+            .filter(|v| v.user.is_active)
+            .map(|v| v.user.id)
+            .ok_or_else(|| ApiError::field("user_id", "No user found with this ID"))?,
+        (None, None) => {
+            return Err(ApiError::field(
+                "non_field_errors",
+                "Either friend_code or user_id must be provided",
+            ));
+        }
+    };
+    let (row, outcome) = Friendship::send_request(&mut conn, me.id, target).await?;
+    tracing::info!(friendship.id = %row.id, user.id = %me.id, outcome = ?outcome, "friend request");
+    let urls = MediaUrls::new(&req, &state.settings);
+    let body = dto::friendship(&mut conn, row, &urls).await?;
+    Ok(match outcome {
+        RequestOutcome::Created => HttpResponse::Created().json(body),
+        RequestOutcome::AcceptedTheirs => HttpResponse::Ok().json(body),
+    })
+}
+
+/// `POST /{pk}/respond/ {action}`: the recipient accepts, rejects or blocks.
+pub async fn respond_to_request(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let id = path_uuid(&pk)?;
+    let mut conn = state.db.get().await?;
+    let row = Friendship::find_for_party(&mut conn, id, me.id)
+        .await?
+        .ok_or(ApiError::not_found("Friendship"))?;
+    // The recipient check comes before body validation, as on the old server.
+    if row.to_user_id != me.id {
+        return Err(ApiError(Error::ForbiddenBecause(
+            "Only the recipient can respond to this request".to_owned(),
+        )));
+    }
+    let mut body = Body::new(body.into_inner(), &["action"])?;
+    let action = body.required_choice("action", &["accept", "reject", "block"]);
+    body.finish()?;
+    let action = match action.as_deref() {
+        Some("accept") => Action::Accept,
+        Some("reject") => Action::Reject,
+        _ => Action::Block,
+    };
+    let row = Friendship::respond(&mut conn, &row, me.id, action).await?;
+    tracing::info!(friendship.id = %row.id, status = %row.status, "friend request answered");
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Ok().json(dto::friendship(&mut conn, row, &urls).await?))
+}
+
+/// `DELETE /{pk}/unfriend/`: `pk` is the friendship id or the other user's id (M2).
+pub async fn unfriend(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let key = path_uuid(&pk).map_err(|_| ApiError::not_found("Friendship"))?;
+    let mut conn = state.db.get().await?;
+    let row = Friendship::remove(&mut conn, me.id, key).await?;
+    tracing::info!(friendship.id = %row.id, user.id = %me.id, "friendship removed");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(serde::Deserialize)]
+pub struct CheckQuery {
+    user_id: Option<String>,
+}
+
+/// `GET /check/?user_id=`: are we friends, and is a request pending either way?
+pub async fn check_friendship(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    query: web::Query<CheckQuery>,
+) -> ApiResult<HttpResponse> {
+    let raw = query
+        .user_id
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::rule("user_id parameter required"))?;
+    let other =
+        Uuid::try_parse(raw).map_err(|_| ApiError::field("user_id", "Must be a valid UUID."))?;
+    let not_found = || ApiError(Error::NotFoundBecause("User not found".to_owned()));
+    let mut conn = state.db.get().await?;
+    let user = User::find(&mut conn, other).await?.ok_or_else(not_found)?;
+    let row = Friendship::between(&mut conn, me.id, other).await?;
+    if row.as_ref().is_some_and(|r| r.status == status::BLOCKED) {
+        return Err(not_found());
+    }
+    let is_friends = row.as_ref().is_some_and(|r| r.status == status::ACCEPTED);
+    let urls = MediaUrls::new(&req, &state.settings);
+    let pending_request = match row.filter(|r| r.status == status::PENDING) {
+        Some(r) => Some(dto::friendship(&mut conn, r, &urls).await?),
+        None => None,
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "user_id": other,
+        "username": user.user.username,
+        "is_friends": is_friends,
+        "pending_request": pending_request,
+    })))
+}

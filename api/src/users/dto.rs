@@ -1,0 +1,67 @@
+//! User response shapes (DRF's `UserSerializer`); other users never see an email.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use shared::db::models::accounts::UserView;
+use uuid::Uuid;
+
+use crate::{
+    json::{ser_datetime, ser_opt_datetime},
+    media::MediaUrls,
+};
+
+/// The `profile` object.
+#[derive(Debug, Serialize)]
+pub struct ProfileResponse {
+    pub total_catches: i32,
+    pub unique_species: i32,
+    pub preferred_card_style: Value,
+    pub join_date: NaiveDate,
+    #[serde(serialize_with = "ser_opt_datetime")]
+    pub last_catch_date: Option<DateTime<Utc>>,
+}
+
+/// A user as the API shows it. `email` is present only for the user themself and staff.
+#[derive(Debug, Serialize)]
+pub struct UserResponse {
+    pub id: Uuid,
+    pub username: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub friend_code: String,
+    pub bio: String,
+    pub avatar: Option<String>,
+    pub badges: Value,
+    #[serde(serialize_with = "ser_datetime")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "ser_datetime")]
+    pub updated_at: DateTime<Utc>,
+    pub profile: ProfileResponse,
+}
+
+impl UserResponse {
+    /// Builds the response; `private` decides whether the email is included.
+    pub fn new(view: UserView, urls: &MediaUrls, private: bool) -> Self {
+        let u = view.user;
+        let p = view.profile;
+        UserResponse {
+            id: u.id,
+            username: u.username,
+            email: private.then_some(u.email),
+            friend_code: u.friend_code,
+            bio: u.bio,
+            avatar: urls.public_opt(u.avatar.as_deref()),
+            badges: u.badges,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            profile: ProfileResponse {
+                total_catches: p.total_catches,
+                unique_species: p.unique_species,
+                preferred_card_style: p.preferred_card_style,
+                join_date: p.join_date,
+                last_catch_date: p.last_catch_date,
+            },
+        }
+    }
+}

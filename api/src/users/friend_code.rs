@@ -1,0 +1,70 @@
+//! Friend codes: show mine, look someone up by theirs (case-insensitive).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+use shared::{
+    Error,
+    db::models::{accounts::User, friendships::Friendship},
+    domain::friend_code,
+};
+
+use crate::{ApiError, ApiResult, auth::AuthUser, input::Body, media::MediaUrls, state::AppState};
+
+/// `GET /users/friend_code/`.
+pub async fn get_friend_code(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let view = User::find(&mut conn, me.id)
+        .await?
+        .ok_or(ApiError::not_found("User"))?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "friend_code": view.user.friend_code, "username": view.user.username })))
+}
+
+/// Validates an 8-character code field with DRF's length messages.
+pub fn code_field(body: &mut Body, field: &str) -> Option<String> {
+    let raw = body.required_str(field)?;
+    let len = raw.chars().count();
+    if len < friend_code::LEN {
+        body.error(field, "Ensure this field has at least 8 characters.");
+        return None;
+    }
+    if len > friend_code::LEN {
+        body.error(field, "Ensure this field has no more than 8 characters.");
+        return None;
+    }
+    // Eight characters that cannot be a code simply match nobody.
+    Some(friend_code::normalize(&raw).unwrap_or_default())
+}
+
+/// `POST /users/lookup_friend_code/ {friend_code}`.
+pub async fn lookup_friend_code(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let mut body = Body::new(body.into_inner(), &["friend_code"])?;
+    let code = code_field(&mut body, "friend_code");
+    body.finish()?;
+    let not_found = || {
+        ApiError(Error::NotFoundBecause(
+            "No user found with this friend code".to_owned(),
+        ))
+    };
+    let mut conn = state.db.get().await?;
+    let view = User::find_by_friend_code(&mut conn, &code.unwrap_or_default())
+        .await?
+        .ok_or_else(not_found)?;
+    if Friendship::blocked_ids(&mut conn, me.id)
+        .await?
+        .contains(&view.user.id)
+    {
+        return Err(not_found());
+    }
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Ok().json(json!({
+        "id": view.user.id,
+        "username": view.user.username,
+        "avatar": urls.public_opt(view.user.avatar.as_deref()),
+    })))
+}

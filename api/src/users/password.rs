@@ -1,0 +1,72 @@
+//! `POST /users/me/password/`: change the password. Every refresh token and every access
+//! token issued before the change stop working; the response carries a fresh pair.
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+use shared::{
+    db::models::{accounts::User, tokens},
+    domain::password::{self, Verified},
+};
+use uuid::Uuid;
+
+use crate::{
+    ApiError, ApiResult,
+    auth::{AuthUser, tokens::issue_pair},
+    input::Body,
+    state::AppState,
+};
+
+/// Changes the caller's password after checking the old one.
+pub async fn change_password(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let mut body = Body::new(
+        body.into_inner(),
+        &["old_password", "new_password", "new_password_confirm"],
+    )?;
+    let old = body.required_str("old_password");
+    let new = body.required_str("new_password");
+    if let Some(new) = &new {
+        body.errors("new_password", password::strength_errors(new));
+    }
+    let confirm = body.optional_str("new_password_confirm");
+    if confirm.as_ref().is_some_and(|c| Some(c) != new.as_ref()) {
+        body.error(
+            "new_password_confirm",
+            "The two password fields didn't match.",
+        );
+    }
+    body.finish()?;
+    let (Some(old), Some(new)) = (old, new) else {
+        return Err(anyhow::anyhow!("validated password fields missing").into());
+    };
+
+    let mut conn = state.db.get().await?;
+    let user = User::find(&mut conn, me.id)
+        .await?
+        .ok_or(ApiError::not_found("User"))?;
+    let stored = user.user.password_hash;
+    let ok = web::block(move || password::verify(&old, &stored))
+        .await
+        .map_err(anyhow::Error::from)?;
+    if ok == Verified::Mismatch {
+        return Err(ApiError::field(
+            "old_password",
+            "Your old password was entered incorrectly. Please enter it again.",
+        ));
+    }
+    let hash = web::block(move || password::hash(&new))
+        .await
+        .map_err(anyhow::Error::from)??;
+    User::set_password_hash(&mut conn, me.id, &hash, Some(chrono::Utc::now())).await?;
+    tokens::revoke_all_for_user(&mut conn, me.id).await?;
+    let pair = issue_pair(&state, &mut conn, me.id, Uuid::new_v4()).await?;
+    tracing::info!(user.id = %me.id, "password changed; all tokens revoked");
+    Ok(HttpResponse::Ok().json(json!({
+        "detail": "Password changed.",
+        "access": pair.access,
+        "refresh": pair.refresh,
+    })))
+}

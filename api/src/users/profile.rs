@@ -1,0 +1,184 @@
+//! Reading, editing and deleting accounts. Anyone signed in may read a profile (without its
+//! email); only the user themself (or staff) may change or delete it. Users who blocked each
+//! other do not see each other.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+use shared::{
+    Error,
+    db::models::{
+        accounts::{ProfileChanges, User},
+        friendships::Friendship,
+    },
+};
+use uuid::Uuid;
+
+use super::UserResponse;
+use crate::{
+    ApiError, ApiResult,
+    auth::AuthUser,
+    ids::path_uuid,
+    input::Body,
+    media::MediaUrls,
+    pagination::{Page, page_request},
+    state::AppState,
+};
+
+const BIO_MAX: usize = 500;
+
+/// `GET /users/`: every active user the caller may see, newest first, without emails.
+pub async fn list_users(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let hidden = Friendship::blocked_ids(&mut conn, me.id).await?;
+    let count = User::count_visible(&mut conn, &hidden).await?;
+    let at = page_request(&req, count)?;
+    let rows = User::list_page(&mut conn, &hidden, at.offset, at.limit).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    let results = rows
+        .into_iter()
+        .map(|v| {
+            let private = me.may_manage(v.user.id);
+            UserResponse::new(v, &urls, private)
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
+}
+
+/// `GET /users/me/`: the caller's own account, email included.
+pub async fn get_me(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let view = User::find(&mut conn, me.id)
+        .await?
+        .ok_or(ApiError::not_found("User"))?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Ok().json(UserResponse::new(view, &urls, true)))
+}
+
+/// Resolves `{pk}` (or `me`) to a user the caller may see.
+async fn visible_user(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<Uuid> {
+    let id = if raw == "me" { me.id } else { path_uuid(raw)? };
+    if id != me.id {
+        let mut conn = state.db.get().await?;
+        let blocked = Friendship::blocked_ids(&mut conn, me.id).await?;
+        if blocked.contains(&id) {
+            return Err(ApiError::not_found("User"));
+        }
+    }
+    Ok(id)
+}
+
+/// `GET /users/{pk}/`: a profile; the email only for the user themself or staff.
+pub async fn get_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = visible_user(&state, &me, &pk).await?;
+    let mut conn = state.db.get().await?;
+    let view = User::find(&mut conn, id)
+        .await?
+        .ok_or(ApiError::not_found("User"))?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Ok().json(UserResponse::new(view, &urls, me.may_manage(id))))
+}
+
+fn profile_changes(body: Value) -> ApiResult<ProfileChanges> {
+    let mut body = Body::new(body, &["bio", "avatar", "preferred_card_style"])?;
+    let mut changes = ProfileChanges::default();
+    if body.has("bio") {
+        changes.bio = body.optional_str("bio");
+        if changes
+            .bio
+            .as_ref()
+            .is_some_and(|b| b.chars().count() > BIO_MAX)
+        {
+            body.error(
+                "bio",
+                format!("Ensure this field has no more than {BIO_MAX} characters."),
+            );
+        }
+    }
+    match body.optional_json("avatar") {
+        None => {}
+        Some(Value::Null) => changes.avatar = Some(None),
+        // Avatars are files: a string is not an upload (DRF's message).
+        Some(_) => body.error(
+            "avatar",
+            "The submitted data was not a file. Check the encoding type on the form.",
+        ),
+    }
+    changes.preferred_card_style = body.optional_json("preferred_card_style");
+    body.finish()?;
+    Ok(changes)
+}
+
+/// `PUT|PATCH /users/{pk}/`: edit bio, avatar (clear only) and card style; owner or staff.
+pub async fn update_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let id = visible_user(&state, &me, &pk).await?;
+    if !me.may_manage(id) {
+        return Err(ApiError(Error::Forbidden));
+    }
+    let changes = profile_changes(body.into_inner())?;
+    let mut conn = state.db.get().await?;
+    let view = User::update_profile(&mut conn, id, changes)
+        .await?
+        .ok_or(ApiError::not_found("User"))?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Ok().json(json!({
+        "bio": view.user.bio,
+        "avatar": urls.public_opt(view.user.avatar.as_deref()),
+        "preferred_card_style": view.profile.preferred_card_style,
+    })))
+}
+
+/// `DELETE /users/{pk}/`: delete the account; owner or staff.
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = visible_user(&state, &me, &pk).await?;
+    if !me.may_manage(id) {
+        return Err(ApiError(Error::Forbidden));
+    }
+    let mut conn = state.db.get().await?;
+    if User::delete(&mut conn, id).await? == 0 {
+        return Err(ApiError::not_found("User"));
+    }
+    tracing::info!(user.id = %id, by = %me.id, "user deleted");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /users/{pk}/update_stats/` (`pk` may be `me`): recompute the profile counters.
+pub async fn update_stats(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = visible_user(&state, &me, &pk).await?;
+    if !me.may_manage(id) {
+        return Err(ApiError(Error::Forbidden));
+    }
+    let mut conn = state.db.get().await?;
+    let view = User::recompute_stats(&mut conn, id)
+        .await?
+        .ok_or(ApiError::not_found("User"))?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Ok().json(UserResponse::new(view, &urls, true)))
+}
