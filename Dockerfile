@@ -48,6 +48,8 @@ FROM debian:bookworm-slim AS runtime
 # (about 1 MB of dependencies; the binaries have no health-check subcommand).
 # If the image pipeline starts to link a Debian library (e.g. libturbojpeg, DECISIONS 21), add its
 # runtime package here.
+# /data/media is 0755: nginx (another uid, read-only mount of the same volume) reads the files
+# after the api has checked the capability token; privacy comes from that check, not file modes.
 RUN set -eux; \
     apt-get update; \
     apt-get install -y --no-install-recommends ca-certificates curl; \
@@ -55,7 +57,7 @@ RUN set -eux; \
     groupadd --system --gid 10001 biologidex; \
     useradd --system --uid 10001 --gid 10001 --home-dir /srv/biologidex --create-home \
         --shell /usr/sbin/nologin biologidex; \
-    install -d -o biologidex -g biologidex -m 0750 /data /data/media
+    install -d -o biologidex -g biologidex -m 0755 /data /data/media
 
 COPY --from=builder /out/biologidex-api /out/biologidex-worker /usr/local/bin/
 

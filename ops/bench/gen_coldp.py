@@ -218,11 +218,13 @@ def plan(n):
     species = int(n * 0.70)
     genera = n - 1 - phyla - classes - orders - families - species - synonyms - subspecies
     # Keep the tree sane for small n: at least one genus per family, one species per genus.
-    while genera < families and subspecies + synonyms > 0:
+    while genera < families and (subspecies + synonyms > 0 or species > genera + 1):
         if subspecies:
             subspecies -= 1
-        else:
+        elif synonyms:
             synonyms -= 1
+        else:
+            species -= 1
         genera += 1
     if genera < families or species < genera:
         raise SystemExit("--usages too small for a tree")

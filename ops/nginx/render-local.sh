@@ -13,7 +13,9 @@
 #   nginx    -p /tmp/bdx-nginx/ -c /tmp/bdx-nginx/nginx.conf -g 'pid /tmp/bdx-nginx/nginx.pid;' -s quit
 #
 # Without --cert/--key a self-signed certificate for localhost/127.0.0.1 is generated (openssl).
-# The printed lines are the two commands above for the rendered directory.
+# The printed lines are the two commands above for the rendered directory. As root, nginx's
+# workers run as an unprivileged user (Debian: nobody): the media and web roots must be readable
+# by it; temp files go to DIR/temp, which render-local.sh makes writable.
 set -euo pipefail
 
 usage() {
@@ -116,6 +118,22 @@ EOF
 cat >"$OUT/listen-http.conf" <<EOF
 # Rendered by ops/nginx/render-local.sh for a local test.
 listen $LISTEN_ADDR:$HTTP_PORT;
+EOF
+
+# Temp files (request bodies above client_body_buffer_size, buffered responses) inside OUT, so a
+# non-root nginx, or root's unprivileged workers, can write them.
+mkdir -p "$OUT/local.d" "$OUT/temp"
+for t in body proxy fastcgi uwsgi scgi; do
+    mkdir -p "$OUT/temp/$t"
+done
+chmod 1777 "$OUT/temp" "$OUT/temp/"*
+cat >"$OUT/local.d/temp-paths.conf" <<EOF
+# Rendered by ops/nginx/render-local.sh for a local test.
+client_body_temp_path $OUT/temp/body;
+proxy_temp_path       $OUT/temp/proxy;
+fastcgi_temp_path     $OUT/temp/fastcgi;
+uwsgi_temp_path       $OUT/temp/uwsgi;
+scgi_temp_path        $OUT/temp/scgi;
 EOF
 
 cat >"$OUT/media-root.conf" <<EOF
