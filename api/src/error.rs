@@ -39,6 +39,11 @@ impl ApiError {
         HttpResponse::build(status).json(json!({ "detail": msg.into() }))
     }
 
+    /// A 400 whose body is `{"detail": msg}` (malformed bodies).
+    pub fn detail_error(msg: impl Into<String>) -> Self {
+        ApiError(Error::BadRequest(msg.into()))
+    }
+
     /// 404 with DRF's "No <Model> matches the given query." text.
     pub fn not_found(model: &'static str) -> Self {
         ApiError(Error::NotFound(model))
@@ -73,7 +78,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match &self.0 {
             Error::NotFound(_) | Error::NotFoundBecause(_) => StatusCode::NOT_FOUND,
-            Error::Validation(_) | Error::Rule(_) => StatusCode::BAD_REQUEST,
+            Error::Validation(_) | Error::Rule(_) | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unauthorized
             | Error::BadCredentials
             | Error::InvalidAccessToken(_)
@@ -91,6 +96,7 @@ impl ResponseError for ApiError {
             Error::NotFound(model) => json!({ "detail": not_found_text(model) }),
             Error::NotFoundBecause(msg) => json!({ "detail": msg, "error": msg }),
             Error::Validation(fields) => json!(fields),
+            Error::BadRequest(msg) => json!({ "detail": msg }),
             // Rule violations carry `error` too: the old server's custom views sent it (M8).
             Error::Rule(msg) => json!({ "detail": msg, "error": msg }),
             Error::Unauthorized => {

@@ -144,6 +144,36 @@ impl Body {
         n
     }
 
+    /// An optional boolean (`true`/`false`, and the strings and 0/1 DRF accepts).
+    pub fn optional_bool(&mut self, field: &str) -> Option<bool> {
+        let v = self.take(field, false)?;
+        let b = match &v {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) if n.as_f64() == Some(1.0) => Some(true),
+            Value::Number(n) if n.as_f64() == Some(0.0) => Some(false),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Some(true),
+                "false" | "0" | "no" | "off" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        if b.is_none() {
+            self.error(field, "Must be a valid boolean.");
+        }
+        b
+    }
+
+    /// An optional value that may be explicitly `null`: `None` when absent,
+    /// `Some(None)` for null.
+    pub fn nullable(&mut self, field: &str) -> Option<Option<Value>> {
+        match self.map.remove(field) {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(v) => Some(Some(v)),
+        }
+    }
+
     /// A required value from a fixed set of choices.
     pub fn required_choice(&mut self, field: &str, choices: &[&str]) -> Option<String> {
         let v = self.take(field, true)?;

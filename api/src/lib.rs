@@ -1,8 +1,10 @@
 //! The BiologiDex HTTP API (actix-web). `startup` wires the domains; each domain module owns
 //! its routes.
 
+pub mod animals;
 pub mod auth;
 pub mod cli;
+pub mod dex;
 pub mod error;
 pub mod fallback;
 pub mod health;
@@ -17,6 +19,7 @@ pub mod social;
 pub mod startup;
 pub mod state;
 pub mod throttle;
+pub mod upload;
 pub mod urls;
 pub mod users;
 

@@ -1,14 +1,26 @@
-//! Absolute media URLs (the client downloads them without a token and needs default ports).
+//! Media URLs and serving. The client downloads images with no token (§16.1), so every image
+//! URL is a capability: `/media/<kind>/<token>.png` with a random 128-bit token kept in the
+//! database, handed only to users allowed to see the image, and rotated (revoking old URLs)
+//! when an entry's visibility narrows or a friendship ends. Plain storage paths are never
+//! served. URLs are absolute on default ports (`PUBLIC_BASE_URL`, or the request's host).
 
-use actix_web::HttpRequest;
-use shared::config::Settings;
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use shared::{config::Settings, db::models::dex::DexEntry};
 
-use crate::urls::base_url;
+use crate::{ApiError, ApiResult, fallback::resource, state::AppState, urls::base_url};
 
 /// Builds absolute URLs for one request.
 #[derive(Debug, Clone)]
 pub struct MediaUrls {
     base: String,
+}
+
+/// Which table a token belongs to.
+pub mod kind {
+    /// A dex entry's image.
+    pub const ENTRY: &str = "e";
+    /// A vision job's image (owner only).
+    pub const JOB: &str = "j";
 }
 
 impl MediaUrls {
@@ -28,4 +40,55 @@ impl MediaUrls {
     pub fn public_opt(&self, key: Option<&str>) -> Option<String> {
         key.filter(|k| !k.is_empty()).map(|k| self.public(k))
     }
+
+    /// The capability URL of an image.
+    pub fn capability(&self, kind: &str, token: Option<&str>) -> Option<String> {
+        token.map(|t| format!("{}/media/{kind}/{t}.png", self.base))
+    }
+}
+
+/// Mounts `/media/{kind}/{file}`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/media/{kind}/{file}").route(web::get().to(serve_image)));
+}
+
+fn valid_token(t: &str) -> bool {
+    t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Serves an image by capability token. Unknown, revoked or malformed tokens are 404.
+pub async fn serve_image(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (kind, file) = path.into_inner();
+    let token = file
+        .strip_suffix(".png")
+        .filter(|t| valid_token(t))
+        .ok_or(ApiError::not_found("object"))?;
+    let mut conn = state.db.get().await?;
+    let found = match kind.as_str() {
+        kind::ENTRY => DexEntry::image_by_token(&mut conn, token).await?,
+        kind::JOB => shared::db::models::vision::image_by_token(&mut conn, token).await?,
+        _ => None,
+    };
+    drop(conn);
+    let (key, content_type) = found.ok_or(ApiError::not_found("object"))?;
+    let cache = (header::CACHE_CONTROL, "private, max-age=3600");
+    if state.settings.media_x_accel_redirect {
+        return Ok(HttpResponse::Ok()
+            .insert_header(("X-Accel-Redirect", format!("/protected-media/{key}")))
+            .insert_header((header::CONTENT_TYPE, content_type))
+            .insert_header(cache)
+            .finish());
+    }
+    let bytes = state
+        .storage
+        .get(&key)
+        .await
+        .map_err(|e| ApiError::from(anyhow::anyhow!("stored image {key} unreadable: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header(cache)
+        .body(bytes))
 }

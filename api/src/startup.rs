@@ -13,8 +13,8 @@ use actix_web::{
 use shared::{config::Settings, storage::LocalStorage};
 
 use crate::{
-    ApiError, auth, auth::jwt::Jwt, fallback, health, metrics::ApiMetrics, observe::observe,
-    social, state::AppState, throttle::throttle, users,
+    ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, health, media, metrics::ApiMetrics,
+    observe::observe, social, state::AppState, throttle::throttle, users,
 };
 
 /// A bound, not yet running server.
@@ -110,10 +110,13 @@ fn json_config(limit: usize) -> web::JsonConfig {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Health sits outside the throttled scope (and before it: the scope claims /api/v1).
     health::routes(cfg);
+    media::routes(cfg);
     cfg.service(
         web::scope("/api/v1")
             .wrap(middleware::from_fn(throttle))
             .configure(auth::routes)
+            .configure(animals::routes)
+            .configure(dex::routes)
             .configure(users::routes)
             .configure(social::routes),
     );

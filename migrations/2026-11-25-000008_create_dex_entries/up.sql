@@ -12,8 +12,9 @@ CREATE TABLE dex_entries (
     image_token varchar(32),
     -- sha-256 hex of the image, computed once when the image is stored
     image_checksum varchar(64),
-    location_lat numeric(9, 6),
-    location_lon numeric(9, 6),
+    -- degrees; rendered with six decimals as the old numeric(9,6) columns were
+    location_lat double precision,
+    location_lon double precision,
     location_name varchar(200) NOT NULL DEFAULT '',
     notes text NOT NULL DEFAULT '',
     customizations jsonb NOT NULL DEFAULT '{}',
@@ -44,6 +45,9 @@ CREATE TABLE dex_entry_removals (
     entry_id uuid NOT NULL,
     owner_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     reason varchar(20) NOT NULL,
+    -- set for an unfriend/block: the one user who lost sight of the entry; NULL = everyone
+    -- who no longer sees it
+    viewer_id uuid REFERENCES users (id) ON DELETE CASCADE,
     -- clock_timestamp(), not now(): the time of the removal itself, not of its transaction's start
     removed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     CONSTRAINT dex_entry_removals_reason_check CHECK (reason IN ('deleted', 'visibility', 'unfriend'))

@@ -3,7 +3,7 @@
 //! Names follow the old server's `.env` so an operator's file keeps working:
 //! `SECRET_KEY`, `DEBUG`, `ENVIRONMENT`, `APP_VERSION`, `DATABASE_URL` (or `DB_NAME`, `DB_USER`,
 //! `DB_PASSWORD`, `DB_HOST`, `DB_PORT`), `DB_POOL_SIZE`, `REDIS_URL` (or `REDIS_HOST`,
-//! `REDIS_PORT`, `REDIS_PASSWORD`), `REDIS_KEY_PREFIX`, `BIND_ADDRESS`, `HTTP_WORKERS`, `MEDIA_ROOT`,
+//! `REDIS_PORT`, `REDIS_PASSWORD`), `REDIS_KEY_PREFIX`, `BIND_ADDRESS`, `HTTP_WORKERS`, `MEDIA_ROOT`, `MEDIA_X_ACCEL_REDIRECT`,
 //! `PUBLIC_BASE_URL`, `CORS_ALLOWED_ORIGINS`, `MAX_UPLOAD_SIZE_MB`,
 //! `JWT_ACCESS_TOKEN_LIFETIME_MINUTES`, `JWT_REFRESH_TOKEN_LIFETIME_DAYS`, `THROTTLE_ANON_RATE`,
 //! `THROTTLE_USER_RATE`, `THROTTLE_UPLOAD_RATE`, `THROTTLE_LOGIN_RATE`, `TRUSTED_PROXIES`,
@@ -70,6 +70,9 @@ pub struct Settings {
     /// Prefix of every Redis key and queue name (a per-test namespace in tests).
     pub redis_key_prefix: String,
     pub media_root: PathBuf,
+    /// Let nginx send media files (`X-Accel-Redirect: /protected-media/<key>`) after the api
+    /// checked the capability token (`MEDIA_X_ACCEL_REDIRECT`).
+    pub media_x_accel_redirect: bool,
     pub public_base_url: Option<String>,
     pub cors_allowed_origins: Vec<String>,
     pub max_upload_size_mb: usize,
@@ -205,6 +208,7 @@ impl Settings {
             redis_url: redis_url(&env),
             redis_key_prefix: env.or("REDIS_KEY_PREFIX", "biologidex"),
             media_root: PathBuf::from(env.or("MEDIA_ROOT", "./media")),
+            media_x_accel_redirect: env.flag("MEDIA_X_ACCEL_REDIRECT", false)?,
             public_base_url: env
                 .get("PUBLIC_BASE_URL")
                 .map(|u| u.trim_end_matches('/').to_owned()),

@@ -17,6 +17,9 @@ pub enum Error {
     /// A problem with one or more fields' values.
     #[error("invalid input")]
     Validation(FieldErrors),
+    /// A malformed request (unparseable body, ...): `{"detail": msg}`.
+    #[error("{0}")]
+    BadRequest(String),
     /// A rule violation not tied to one field (befriending yourself, already friends, ...).
     #[error("{0}")]
     Rule(String),

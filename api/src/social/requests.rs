@@ -1,11 +1,13 @@
 //! Changing friendships: send a request, answer one, unfriend, and check a relation.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 use shared::{
     Error,
     db::models::{
         accounts::User,
+        dex::DexEntry,
         friendships::{Action, Friendship, RequestOutcome, status},
     },
 };
@@ -91,7 +93,16 @@ pub async fn respond_to_request(
         Some("reject") => Action::Reject,
         _ => Action::Block,
     };
-    let row = Friendship::respond(&mut conn, &row, me.id, action).await?;
+    let was_friends = row.status == status::ACCEPTED;
+    let row = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let row = Friendship::respond(conn, &row, me.id, action).await?;
+            if was_friends && row.status == status::BLOCKED {
+                DexEntry::on_friendship_ended(conn, row.from_user_id, row.to_user_id).await?;
+            }
+            Ok(row)
+        })
+        .await?;
     tracing::info!(friendship.id = %row.id, status = %row.status, "friend request answered");
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(dto::friendship(&mut conn, row, &urls).await?))
@@ -105,7 +116,16 @@ pub async fn unfriend(
 ) -> ApiResult<HttpResponse> {
     let key = path_uuid(&pk).map_err(|_| ApiError::not_found("Friendship"))?;
     let mut conn = state.db.get().await?;
-    let row = Friendship::remove(&mut conn, me.id, key).await?;
+    let row = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let row = Friendship::remove(conn, me.id, key).await?;
+            if row.status == status::ACCEPTED {
+                // Friends-only entries leave each other's view; their image URLs are revoked.
+                DexEntry::on_friendship_ended(conn, row.from_user_id, row.to_user_id).await?;
+            }
+            Ok(row)
+        })
+        .await?;
     tracing::info!(friendship.id = %row.id, user.id = %me.id, "friendship removed");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -204,4 +204,88 @@ impl TestApp {
             .await
             .expect("sql");
     }
+
+    /// Creates an animal through the API and returns its id.
+    pub async fn animal(&self, who: &TestUser, name: &str) -> String {
+        let (s, body) = self
+            .post_as(
+                "/api/v1/animals/",
+                Some(&who.access),
+                json!({"scientific_name": name, "common_name": name}),
+            )
+            .await;
+        assert_eq!(s, 201, "{body}");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// A completed vision job of `who` whose image is a generated PNG; returns the job id.
+    pub async fn job_with_image(&self, who: &TestUser, seed: u8) -> String {
+        use diesel_async::{AsyncConnection, RunQueryDsl};
+        let png = test_png(32, 24, seed);
+        let converted =
+            shared::images::convert(&png, shared::images::Edits::default()).expect("convert");
+        let storage = self.state.storage.clone();
+        let user = uuid::Uuid::parse_str(&who.id).expect("uuid");
+        let mut conn = self.state.db.get().await.expect("conn");
+        let job: uuid::Uuid = conn
+            .transaction::<_, anyhow::Error, _>(async |conn| {
+                let image = shared::db::models::images::store(conn, storage.as_ref(), &converted.image).await?;
+                #[derive(diesel::QueryableByName)]
+                struct Id {
+                    #[diesel(sql_type = diesel::sql_types::Uuid)]
+                    id: uuid::Uuid,
+                }
+                let row: Id = diesel::sql_query(
+                    "INSERT INTO analysis_jobs (user_id, image_id, image_token, status, completed_at) \
+                     VALUES ($1, $2, md5(random()::text), 'completed', now()) RETURNING id",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(user)
+                .bind::<diesel::sql_types::Uuid, _>(image)
+                .get_result(conn)
+                .await?;
+                Ok(row.id)
+            })
+            .await
+            .expect("job");
+        job.to_string()
+    }
+
+    /// Makes `a` and `b` friends through the API.
+    pub async fn befriend(&self, a: &TestUser, b: &TestUser) {
+        let (s, row) = self
+            .post_as(
+                "/api/v1/social/friendships/send_request/",
+                Some(&a.access),
+                json!({"user_id": b.id}),
+            )
+            .await;
+        assert_eq!(s, 201, "{row}");
+        let path = format!(
+            "/api/v1/social/friendships/{}/respond/",
+            row["id"].as_str().expect("id")
+        );
+        let (s, row) = self
+            .post_as(&path, Some(&b.access), json!({"action": "accept"}))
+            .await;
+        assert_eq!(s, 200, "{row}");
+    }
+
+    /// GET without credentials (as the client downloads images).
+    pub async fn fetch(&self, url: &str) -> (u16, Vec<u8>) {
+        let res = self.client.get(url).send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.bytes().await.expect("bytes").to_vec())
+    }
+}
+
+/// A small PNG whose pixels depend on `seed` (distinct seeds give distinct files).
+pub fn test_png(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([seed, (x * 7) as u8, (y * 11) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
 }

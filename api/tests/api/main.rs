@@ -4,6 +4,8 @@
 //! a Redis namespace per test.
 
 mod accounts;
+mod animals;
+mod dex;
 mod foundation;
 mod helpers;
 mod migrations;

@@ -102,8 +102,8 @@ diesel::table! {
         image_token -> Nullable<Varchar>,
         #[max_length = 64]
         image_checksum -> Nullable<Varchar>,
-        location_lat -> Nullable<Numeric>,
-        location_lon -> Nullable<Numeric>,
+        location_lat -> Nullable<Float8>,
+        location_lon -> Nullable<Float8>,
         #[max_length = 200]
         location_name -> Varchar,
         notes -> Text,
@@ -124,6 +124,7 @@ diesel::table! {
         owner_id -> Uuid,
         #[max_length = 20]
         reason -> Varchar,
+        viewer_id -> Nullable<Uuid>,
         removed_at -> Timestamptz,
     }
 }
@@ -183,7 +184,6 @@ diesel::table! {
         width -> Nullable<Int4>,
         height -> Nullable<Int4>,
         byte_size -> Int8,
-        ref_count -> Int4,
         created_at -> Timestamptz,
     }
 }

@@ -1,5 +1,9 @@
 //! Row types and queries, one file per domain. Functions take a connection, not the pool.
 
 pub mod accounts;
+pub mod animals;
+pub mod dex;
 pub mod friendships;
+pub mod images;
 pub mod tokens;
+pub mod vision;

@@ -1,0 +1,147 @@
+//! Reading the catalogue.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use shared::db::models::animals::{Animal, AnimalQuery, CONSERVATION_STATUSES};
+
+use super::dto::{AnimalListResponse, AnimalResponse, taxonomic_tree};
+use crate::{
+    ApiError, ApiResult,
+    auth::{AuthUser, MaybeAuthUser},
+    ids::path_uuid,
+    pagination::{Page, page_request},
+    state::AppState,
+};
+
+const RECENT: i64 = 20;
+
+/// Splits DRF search text into terms (whitespace and commas).
+pub fn search_terms(raw: Option<&String>) -> Vec<String> {
+    raw.map(|s| {
+        s.split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Parses `ordering=a,-b` keeping only allowed columns (others are ignored, as DRF does).
+pub fn ordering(raw: Option<&String>, allowed: &[&str]) -> Vec<(String, bool)> {
+    raw.map(|s| {
+        s.split(',')
+            .filter_map(|t| {
+                let t = t.trim();
+                let (name, desc) = t.strip_prefix('-').map_or((t, false), |n| (n, true));
+                allowed.contains(&name).then(|| (name.to_owned(), desc))
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// DRF's boolean filter values; anything else is ignored.
+pub fn boolean(raw: Option<&String>) -> Option<bool> {
+    match raw.map(|s| s.to_ascii_lowercase()).as_deref() {
+        Some("true" | "1" | "yes" | "on") => Some(true),
+        Some("false" | "0" | "no" | "off") => Some(false),
+        _ => None,
+    }
+}
+
+/// `GET /animals/`: filters `conservation_status`, `verified`, `kingdom`, `phylum`, `family`;
+/// `search`; `ordering` (creation_index, created_at, scientific_name). Anyone may call it.
+pub async fn list_animals(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _caller: MaybeAuthUser,
+    params: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let status = params
+        .get("conservation_status")
+        .filter(|s| !s.is_empty())
+        .cloned();
+    if let Some(s) = &status
+        && !CONSERVATION_STATUSES.contains(&s.as_str())
+    {
+        return Err(ApiError::field(
+            "conservation_status",
+            format!("Select a valid choice. {s} is not one of the available choices."),
+        ));
+    }
+    let nonempty = |k: &str| params.get(k).filter(|s| !s.is_empty()).cloned();
+    let query = AnimalQuery {
+        conservation_status: status,
+        verified: boolean(params.get("verified")),
+        kingdom: nonempty("kingdom"),
+        phylum: nonempty("phylum"),
+        family: nonempty("family"),
+        search: search_terms(params.get("search")),
+        ordering: ordering(
+            params.get("ordering"),
+            &["creation_index", "created_at", "scientific_name"],
+        ),
+    };
+    let mut conn = state.db.get().await?;
+    let count = Animal::count(&mut conn, &query).await?;
+    let at = page_request(&req, count)?;
+    let rows = Animal::list(&mut conn, &query, at.offset, at.limit).await?;
+    let results: Vec<AnimalListResponse> = rows.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
+}
+
+/// `GET /animals/{pk}/`: one animal with its discovery count. Anyone may call it.
+pub async fn get_animal(
+    state: web::Data<AppState>,
+    _caller: MaybeAuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_uuid(&pk)?;
+    let mut conn = state.db.get().await?;
+    let view = Animal::find(&mut conn, id)
+        .await?
+        .ok_or(ApiError::not_found("Animal"))?;
+    let discovered = Animal::discovery_count(&mut conn, id).await?;
+    Ok(HttpResponse::Ok().json(AnimalResponse::new(view, discovered)))
+}
+
+/// `GET /animals/recent/`: the 20 newest animals (a bare array), for any signed-in user.
+pub async fn recent_animals(state: web::Data<AppState>, _me: AuthUser) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let rows: Vec<AnimalListResponse> = Animal::recent(&mut conn, RECENT)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// `GET /animals/popular/`: the 20 most caught animals with `capture_count` (a bare array).
+pub async fn popular_animals(state: web::Data<AppState>, _me: AuthUser) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let rows: Vec<serde_json::Value> = Animal::popular(&mut conn, RECENT)
+        .await?
+        .into_iter()
+        .map(|(view, n)| {
+            let mut v = serde_json::to_value(AnimalListResponse::from(view)).unwrap_or_default();
+            v["capture_count"] = n.into();
+            v
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// `GET /animals/{pk}/taxonomy/`: the classification of one animal.
+pub async fn animal_taxonomy(
+    state: web::Data<AppState>,
+    _me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_uuid(&pk)?;
+    let mut conn = state.db.get().await?;
+    let view = Animal::find(&mut conn, id)
+        .await?
+        .ok_or(ApiError::not_found("Animal"))?;
+    Ok(HttpResponse::Ok().json(taxonomic_tree(&view.animal)))
+}

@@ -1,0 +1,115 @@
+//! Changing the catalogue.
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+use shared::{Error, db::models::animals::Animal};
+
+use super::{dto::AnimalResponse, fields};
+use crate::{ApiError, ApiResult, auth::AuthUser, ids::path_uuid, input::Body, state::AppState};
+
+/// `POST /animals/`: any signed-in user adds an animal (unverified unless staff).
+pub async fn create_animal(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let mut body = Body::new(body.into_inner(), fields::KEYS)?;
+    let fields = fields::read(&mut body, None, true, me.is_staff);
+    body.finish()?;
+    let mut conn = state.db.get().await?;
+    let animal = Animal::create(&mut conn, fields, Some(me.id)).await?;
+    tracing::info!(animal.id = %animal.id, creation_index = animal.creation_index, "animal created");
+    let view = Animal::find(&mut conn, animal.id)
+        .await?
+        .ok_or(ApiError::not_found("Animal"))?;
+    Ok(HttpResponse::Created().json(AnimalResponse::new(view, 0)))
+}
+
+/// `POST /animals/lookup_or_create/`: any signed-in user (M5). An existing animal (any case)
+/// is returned with 200; otherwise it is created (common name defaulting to the scientific
+/// name) with 201.
+pub async fn lookup_or_create_animal(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let mut value = body.into_inner();
+    let name = value
+        .get("scientific_name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    if name.is_empty() {
+        return Err(ApiError::rule("scientific_name is required"));
+    }
+    if let Some(obj) = value.as_object_mut()
+        && obj
+            .get("common_name")
+            .and_then(Value::as_str)
+            .is_none_or(|c| c.trim().is_empty())
+    {
+        obj.insert("common_name".to_owned(), Value::String(name.clone()));
+    }
+    let mut body = Body::new(value, fields::KEYS)?;
+    let fields = fields::read(&mut body, None, true, me.is_staff);
+    body.finish()?;
+    let mut conn = state.db.get().await?;
+    let (view, created) = Animal::lookup_or_create(&mut conn, fields, Some(me.id)).await?;
+    let discovered = if created {
+        0
+    } else {
+        Animal::discovery_count(&mut conn, view.animal.id).await?
+    };
+    let body = json!({ "created": created, "animal": AnimalResponse::new(view, discovered) });
+    Ok(if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
+}
+
+/// `PUT|PATCH /animals/{pk}/`: staff only.
+pub async fn update_animal(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    req: actix_web::HttpRequest,
+    pk: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let id = path_uuid(&pk)?;
+    if !me.is_staff {
+        return Err(ApiError(Error::Forbidden));
+    }
+    let mut conn = state.db.get().await?;
+    let current = Animal::find(&mut conn, id)
+        .await?
+        .ok_or(ApiError::not_found("Animal"))?;
+    let mut body = Body::new(body.into_inner(), fields::KEYS)?;
+    let full = req.method() == actix_web::http::Method::PUT;
+    let fields = fields::read(&mut body, Some(&current.animal), full, true);
+    body.finish()?;
+    let view = Animal::update(&mut conn, id, fields)
+        .await?
+        .ok_or(ApiError::not_found("Animal"))?;
+    let discovered = Animal::discovery_count(&mut conn, id).await?;
+    Ok(HttpResponse::Ok().json(AnimalResponse::new(view, discovered)))
+}
+
+/// `DELETE /animals/{pk}/`: staff only. The Pokédex number is never reused.
+pub async fn delete_animal(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_uuid(&pk)?;
+    if !me.is_staff {
+        return Err(ApiError(Error::Forbidden));
+    }
+    let mut conn = state.db.get().await?;
+    if Animal::delete(&mut conn, id).await? == 0 {
+        return Err(ApiError::not_found("Animal"));
+    }
+    tracing::info!(animal.id = %id, by = %me.id, "animal deleted");
+    Ok(HttpResponse::NoContent().finish())
+}

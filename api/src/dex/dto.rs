@@ -1,0 +1,244 @@
+//! Dex entry response shapes (DRF's list, detail, create, update and sync serializers).
+//! `image_checksum` and `dex_compatible_url` are never null when the entry has an image (M9);
+//! a location is shown only to the entry's owner.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use shared::db::models::dex::{AnimalBrief, DexEntryView};
+use uuid::Uuid;
+
+use crate::{
+    animals::AnimalListResponse,
+    json::{datetime, ser_datetime},
+    media::{MediaUrls, kind},
+};
+
+/// Animal creators' usernames, looked up once per response.
+pub type Creators = HashMap<Uuid, String>;
+
+fn animal_list(a: &AnimalBrief, creators: &Creators) -> AnimalListResponse {
+    AnimalListResponse {
+        id: a.id,
+        scientific_name: a.scientific_name.clone(),
+        common_name: a.common_name.clone(),
+        conservation_status: a.conservation_status.clone(),
+        creation_index: a.creation_index,
+        created_by_username: a.created_by_id.and_then(|id| creators.get(&id).cloned()),
+        verified: a.verified,
+    }
+}
+
+/// Six decimals, as the old numeric(9,6) columns rendered.
+fn decimal(v: Option<f64>) -> Option<String> {
+    v.map(|x| format!("{x:.6}"))
+}
+
+/// An entry in lists.
+#[derive(Debug, Serialize)]
+pub struct EntryListItem {
+    pub id: Uuid,
+    pub owner_username: String,
+    pub animal: Uuid,
+    pub animal_name: String,
+    pub original_image: Option<String>,
+    #[serde(serialize_with = "ser_datetime")]
+    pub catch_date: DateTime<Utc>,
+    pub visibility: String,
+    pub is_favorite: bool,
+}
+
+impl EntryListItem {
+    pub fn new(v: &DexEntryView, urls: &MediaUrls) -> Self {
+        EntryListItem {
+            id: v.entry.id,
+            owner_username: v.owner_username.clone(),
+            animal: v.animal.id,
+            animal_name: v.animal.common_name.clone(),
+            original_image: urls.capability(kind::ENTRY, v.entry.image_token.as_deref()),
+            catch_date: v.entry.catch_date,
+            visibility: v.entry.visibility.clone(),
+            is_favorite: v.entry.is_favorite,
+        }
+    }
+}
+
+/// One entry in full.
+#[derive(Debug, Serialize)]
+pub struct EntryDetail {
+    pub id: Uuid,
+    pub owner: Uuid,
+    pub owner_username: String,
+    pub animal: Uuid,
+    pub animal_details: AnimalListResponse,
+    pub original_image: Option<String>,
+    pub processed_image: Option<String>,
+    pub image_checksum: Option<String>,
+    pub location_lat: Option<String>,
+    pub location_lon: Option<String>,
+    pub location_name: String,
+    pub location_coords: Option<[f64; 2]>,
+    pub notes: String,
+    pub customizations: Value,
+    #[serde(serialize_with = "ser_datetime")]
+    pub catch_date: DateTime<Utc>,
+    pub visibility: String,
+    pub is_favorite: bool,
+    #[serde(serialize_with = "ser_datetime")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "ser_datetime")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl EntryDetail {
+    pub fn new(v: &DexEntryView, viewer: Uuid, urls: &MediaUrls, creators: &Creators) -> Self {
+        let e = &v.entry;
+        let mine = e.owner_id == viewer;
+        let (lat, lon) = if mine {
+            (e.location_lat, e.location_lon)
+        } else {
+            (None, None)
+        };
+        EntryDetail {
+            id: e.id,
+            owner: e.owner_id,
+            owner_username: v.owner_username.clone(),
+            animal: v.animal.id,
+            animal_details: animal_list(&v.animal, creators),
+            original_image: urls.capability(kind::ENTRY, e.image_token.as_deref()),
+            processed_image: None,
+            image_checksum: e.image_checksum.clone(),
+            location_lat: decimal(lat),
+            location_lon: decimal(lon),
+            location_name: if mine {
+                e.location_name.clone()
+            } else {
+                String::new()
+            },
+            location_coords: lat.zip(lon).map(|(a, b)| [a, b]),
+            notes: e.notes.clone(),
+            customizations: e.customizations.clone(),
+            catch_date: e.catch_date,
+            visibility: e.visibility.clone(),
+            is_favorite: e.is_favorite,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+/// The 201 body of a new entry (`source_vision_job` is the job's id, not its description).
+#[derive(Debug, Serialize)]
+pub struct EntryCreated {
+    pub id: Uuid,
+    pub animal: Uuid,
+    pub source_vision_job: Option<Uuid>,
+    pub original_image: Option<String>,
+    pub image_checksum: Option<String>,
+    pub location_lat: Option<String>,
+    pub location_lon: Option<String>,
+    pub location_name: String,
+    pub notes: String,
+    #[serde(serialize_with = "ser_datetime")]
+    pub catch_date: DateTime<Utc>,
+    pub visibility: String,
+    pub creation_index: i32,
+}
+
+impl EntryCreated {
+    pub fn new(v: &DexEntryView, urls: &MediaUrls) -> Self {
+        let e = &v.entry;
+        EntryCreated {
+            id: e.id,
+            animal: v.animal.id,
+            source_vision_job: e.source_vision_job_id,
+            original_image: urls.capability(kind::ENTRY, e.image_token.as_deref()),
+            image_checksum: e.image_checksum.clone(),
+            location_lat: decimal(e.location_lat),
+            location_lon: decimal(e.location_lon),
+            location_name: e.location_name.clone(),
+            notes: e.notes.clone(),
+            catch_date: e.catch_date,
+            visibility: e.visibility.clone(),
+            creation_index: v.animal.creation_index,
+        }
+    }
+}
+
+/// The 200 body of an edit: the update serializer's fields plus the fresh animal (M6).
+#[derive(Debug, Serialize)]
+pub struct EntryUpdated {
+    pub id: Uuid,
+    pub animal: Uuid,
+    pub animal_details: AnimalListResponse,
+    pub notes: String,
+    pub customizations: Value,
+    pub visibility: String,
+    pub is_favorite: bool,
+    pub location_name: String,
+}
+
+impl EntryUpdated {
+    pub fn new(v: &DexEntryView, creators: &Creators) -> Self {
+        EntryUpdated {
+            id: v.entry.id,
+            animal: v.animal.id,
+            animal_details: animal_list(&v.animal, creators),
+            notes: v.entry.notes.clone(),
+            customizations: v.entry.customizations.clone(),
+            visibility: v.entry.visibility.clone(),
+            is_favorite: v.entry.is_favorite,
+            location_name: v.entry.location_name.clone(),
+        }
+    }
+}
+
+/// An entry as sync sends it (the client keys its local dex by `creation_index`).
+#[derive(Debug, Serialize)]
+pub struct SyncItem {
+    pub id: Uuid,
+    pub animal_id: Uuid,
+    pub creation_index: i32,
+    pub scientific_name: String,
+    pub common_name: String,
+    pub owner_username: String,
+    pub dex_compatible_url: Option<String>,
+    pub image_checksum: Option<String>,
+    #[serde(serialize_with = "ser_datetime")]
+    pub image_updated_at: DateTime<Utc>,
+    #[serde(serialize_with = "ser_datetime")]
+    pub catch_date: DateTime<Utc>,
+    pub is_favorite: bool,
+    pub visibility: String,
+    #[serde(serialize_with = "ser_datetime")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SyncItem {
+    pub fn new(v: &DexEntryView, urls: &MediaUrls) -> Self {
+        let e = &v.entry;
+        SyncItem {
+            id: e.id,
+            animal_id: v.animal.id,
+            creation_index: v.animal.creation_index,
+            scientific_name: v.animal.scientific_name.clone(),
+            common_name: v.animal.common_name.clone(),
+            owner_username: v.owner_username.clone(),
+            dex_compatible_url: urls.capability(kind::ENTRY, e.image_token.as_deref()),
+            image_checksum: e.image_checksum.clone(),
+            image_updated_at: v.image_updated_at(),
+            catch_date: e.catch_date,
+            is_favorite: e.is_favorite,
+            visibility: e.visibility.clone(),
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+/// `server_time` as the old server wrote it (Python `isoformat()`: `+00:00`, not `Z`).
+pub fn server_time(t: &DateTime<Utc>) -> String {
+    let z = datetime(t);
+    format!("{}+00:00", z.trim_end_matches('Z'))
+}

@@ -1,0 +1,127 @@
+//! Parsing of dex entry input: ids, decimals, datetimes.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::input::Body;
+
+/// A UUID field with Django's message for a malformed value.
+pub fn uuid_value(body: &mut Body, field: &str, v: &Value) -> Option<Uuid> {
+    match v.as_str().and_then(|s| Uuid::try_parse(s.trim()).ok()) {
+        Some(id) => Some(id),
+        None => {
+            let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            body.error(field, format!("“{shown}” is not a valid UUID."));
+            None
+        }
+    }
+}
+
+/// A coordinate: at most 9 digits, 6 decimals and 3 before the point (the old numeric(9,6)).
+/// `Some(None)` for an explicit null.
+pub fn coordinate(body: &mut Body, field: &str) -> Option<Option<f64>> {
+    let v = body.nullable(field)?;
+    let Some(v) = v else { return Some(None) };
+    let text = match &v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.trim().is_empty() => return Some(None),
+        Value::String(s) => s.trim().to_owned(),
+        _ => {
+            body.error(field, "A valid number is required.");
+            return None;
+        }
+    };
+    let digits = text.trim_start_matches(['-', '+']);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let ok = !int.is_empty() || !frac.is_empty();
+    if !ok || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        body.error(field, "A valid number is required.");
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    if int.len() + frac.len() > 9 {
+        body.error(
+            field,
+            "Ensure that there are no more than 9 digits in total.",
+        );
+    } else if frac.len() > 6 {
+        body.error(
+            field,
+            "Ensure that there are no more than 6 decimal places.",
+        );
+    } else if int.len() > 3 {
+        body.error(
+            field,
+            "Ensure that there are no more than 3 digits before the decimal point.",
+        );
+    } else {
+        return text.parse::<f64>().ok().map(Some);
+    }
+    None
+}
+
+/// Django's `parse_datetime` formats; values without an offset are UTC.
+pub fn parse_datetime(raw: &str) -> Option<DateTime<Utc>> {
+    let s = raw.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
+    ] {
+        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
+            return Some(dt.with_timezone(&Utc));
+        }
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(dt.and_utc());
+        }
+    }
+    None
+}
+
+/// An optional datetime field.
+pub fn datetime(body: &mut Body, field: &str) -> Option<DateTime<Utc>> {
+    let raw = body.optional_str(field)?;
+    let parsed = parse_datetime(&raw);
+    if parsed.is_none() {
+        body.error(
+            field,
+            "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+        );
+    }
+    parsed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_parse_like_django() {
+        let want = "2026-11-25T16:41:04.433824Z";
+        for s in [
+            "2026-11-25T16:41:04.433824+00:00",
+            "2026-11-25T16:41:04.433824Z",
+            "2026-11-25 16:41:04.433824+00:00",
+            "2026-11-25T17:41:04.433824+01:00",
+            "2026-11-25T16:41:04.433824",
+        ] {
+            let got = parse_datetime(s).unwrap();
+            assert_eq!(crate::json::datetime(&got), want, "{s}");
+        }
+        assert!(parse_datetime("yesterday").is_none());
+        assert!(parse_datetime("2026-13-45T00:00:00Z").is_none());
+    }
+}

@@ -1,0 +1,159 @@
+//! Reading entries, with the visibility rules applied in SQL for every route.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use shared::db::models::dex::{DexEntry, EntryQuery, visibility};
+use uuid::Uuid;
+
+use super::{
+    dto::{EntryDetail, EntryListItem},
+    viewer,
+};
+use crate::{
+    ApiError, ApiResult,
+    animals::read::{boolean, ordering, search_terms},
+    auth::AuthUser,
+    ids::path_uuid,
+    media::MediaUrls,
+    pagination::{Page, page_request},
+    state::AppState,
+};
+
+const RECENT: i64 = 20;
+/// Bare-array lists are bounded (the old server's were not).
+const MAX_ARRAY: i64 = 500;
+
+/// `GET /dex/entries/`: everything the caller may see; filters `animal`, `visibility`,
+/// `is_favorite`; `search`; `ordering` (catch_date, created_at).
+pub async fn list_entries(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    params: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let animal = match params.get("animal").filter(|s| !s.is_empty()) {
+        Some(raw) => Some(Uuid::try_parse(raw).map_err(|_| {
+            ApiError::field(
+                "animal",
+                "Select a valid choice. That choice is not one of the available choices.",
+            )
+        })?),
+        None => None,
+    };
+    let vis = params.get("visibility").filter(|s| !s.is_empty()).cloned();
+    if let Some(v) = &vis
+        && !visibility::ALL.contains(&v.as_str())
+    {
+        return Err(ApiError::field(
+            "visibility",
+            format!("Select a valid choice. {v} is not one of the available choices."),
+        ));
+    }
+    let query = EntryQuery {
+        animal,
+        visibility: vis,
+        is_favorite: boolean(params.get("is_favorite")),
+        search: search_terms(params.get("search")),
+        ordering: ordering(params.get("ordering"), &["catch_date", "created_at"]),
+    };
+    let mut conn = state.db.get().await?;
+    let viewer = viewer::load(&mut conn, me.id).await?;
+    let count = DexEntry::count_visible(&mut conn, &viewer, &query).await?;
+    let at = page_request(&req, count)?;
+    let rows = DexEntry::list_visible(&mut conn, &viewer, &query, at.offset, at.limit).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    let results: Vec<EntryListItem> = rows.iter().map(|r| EntryListItem::new(r, &urls)).collect();
+    Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
+}
+
+/// `GET /dex/entries/{pk}/`: one entry the caller may see.
+pub async fn get_entry(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_uuid(&pk)?;
+    let mut conn = state.db.get().await?;
+    let viewer = viewer::load(&mut conn, me.id).await?;
+    let row = DexEntry::find_visible(&mut conn, &viewer, id)
+        .await?
+        .ok_or(ApiError::not_found("DexEntry"))?;
+    let creators = viewer::creators(&mut conn, std::slice::from_ref(&row)).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Ok().json(EntryDetail::new(&row, me.id, &urls, &creators)))
+}
+
+/// `GET /dex/entries/my_entries/`: the caller's entries, paginated, newest catch first.
+pub async fn my_entries(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let count = DexEntry::count_own(&mut conn, me.id).await?;
+    let at = page_request(&req, count)?;
+    let rows = DexEntry::list_own(&mut conn, me.id, false, at.offset, at.limit).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    let results: Vec<EntryListItem> = rows.iter().map(|r| EntryListItem::new(r, &urls)).collect();
+    Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
+}
+
+/// `GET /dex/entries/favorites/`: the caller's favourites (a bare array).
+pub async fn favorites(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let rows = DexEntry::list_own(&mut conn, me.id, true, 0, MAX_ARRAY).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    let items: Vec<EntryListItem> = rows.iter().map(|r| EntryListItem::new(r, &urls)).collect();
+    Ok(HttpResponse::Ok().json(items))
+}
+
+/// `GET /dex/entries/recent/`: the 20 newest catches of the caller and their friends.
+pub async fn recent(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let viewer = viewer::load(&mut conn, me.id).await?;
+    let rows = DexEntry::recent(&mut conn, &viewer, RECENT).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    let items: Vec<EntryListItem> = rows.iter().map(|r| EntryListItem::new(r, &urls)).collect();
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ByAnimal {
+    animal_id: Option<String>,
+}
+
+/// `GET /dex/entries/by_animal/?animal_id=`: visible entries of one animal (a bare array).
+pub async fn by_animal(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    query: web::Query<ByAnimal>,
+) -> ApiResult<HttpResponse> {
+    let raw = query
+        .animal_id
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::rule("animal_id parameter required"))?;
+    let animal =
+        Uuid::try_parse(raw).map_err(|_| ApiError::field("animal_id", "Must be a valid UUID."))?;
+    let mut conn = state.db.get().await?;
+    let viewer = viewer::load(&mut conn, me.id).await?;
+    let q = EntryQuery {
+        animal: Some(animal),
+        ..EntryQuery::default()
+    };
+    let rows = DexEntry::list_visible(&mut conn, &viewer, &q, 0, MAX_ARRAY).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    let items: Vec<EntryListItem> = rows.iter().map(|r| EntryListItem::new(r, &urls)).collect();
+    Ok(HttpResponse::Ok().json(items))
+}

@@ -1,0 +1,220 @@
+//! Incremental sync for the client's local dex: `sync_entries` (own), `user/{id}/entries`
+//! (a friend's, or anyone's public), `batch_sync` (several at once) and `friends_overview`.
+//! `server_time` is a watermark no later-committed change can fall before (DECISIONS 8), and
+//! `deleted` lists entries that left the caller's view since `last_sync`.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use serde_json::{Map, Value, json};
+use shared::{
+    Error,
+    db::models::{
+        accounts::User,
+        dex::{self, DexEntry, Viewer},
+        friendships::Friendship,
+    },
+};
+use uuid::Uuid;
+
+use super::{
+    dto::{SyncItem, server_time},
+    fields::parse_datetime,
+    viewer,
+};
+use crate::{ApiError, ApiResult, auth::AuthUser, input::Body, media::MediaUrls, state::AppState};
+
+/// Most requests one `batch_sync` may carry.
+pub const MAX_BATCH: usize = 50;
+
+/// `last_sync` as the client sends it; a form-decoded `+00:00` arrives as ` 00:00`.
+fn last_sync(raw: Option<&String>) -> ApiResult<Option<DateTime<Utc>>> {
+    let Some(raw) = raw.map(|s| s.trim()).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let fixed = raw.replace(' ', "+");
+    // A date and time separated by a space keeps its space.
+    let candidates = [fixed.clone(), fixed.replacen('+', " ", 1), raw.to_owned()];
+    candidates
+        .iter()
+        .find_map(|c| parse_datetime(c))
+        .map(Some)
+        .ok_or_else(|| ApiError::rule("Invalid last_sync format. Use ISO 8601 datetime."))
+}
+
+struct Synced {
+    entries: Vec<SyncItem>,
+    deleted: Vec<Uuid>,
+}
+
+async fn sync_one(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    owner: Uuid,
+    since: Option<DateTime<Utc>>,
+    urls: &MediaUrls,
+) -> ApiResult<Synced> {
+    let rows = DexEntry::sync(conn, viewer, owner, since).await?;
+    let deleted = match since {
+        Some(since) => DexEntry::removed_since(conn, viewer, owner, since).await?,
+        None => Vec::new(),
+    };
+    Ok(Synced {
+        entries: rows.iter().map(|r| SyncItem::new(r, urls)).collect(),
+        deleted,
+    })
+}
+
+/// `GET /dex/entries/sync_entries/[?last_sync=]`: the caller's entries changed since then.
+pub async fn sync_entries(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    params: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let since = last_sync(params.get("last_sync"))?;
+    let mut conn = state.db.get().await?;
+    let now = dex::sync_watermark(&mut conn).await?;
+    let viewer = viewer::load(&mut conn, me.id).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    let s = sync_one(&mut conn, &viewer, me.id, since, &urls).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "entries": s.entries,
+        "server_time": server_time(&now),
+        "count": s.entries.len(),
+        "deleted": s.deleted,
+    })))
+}
+
+/// `GET /dex/entries/user/{user_id}/entries/[?last_sync=]`: what the caller may see of one
+/// user's dex.
+pub async fn user_entries(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    path: web::Path<String>,
+    params: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let not_found = || ApiError(Error::NotFoundBecause("User not found".to_owned()));
+    let owner = Uuid::try_parse(&path).map_err(|_| not_found())?;
+    let since = last_sync(params.get("last_sync"))?;
+    let mut conn = state.db.get().await?;
+    let now = dex::sync_watermark(&mut conn).await?;
+    let viewer = viewer::load(&mut conn, me.id).await?;
+    if viewer.blocked.contains(&owner) || User::auth_info(&mut conn, owner).await?.is_none() {
+        return Err(not_found());
+    }
+    let urls = MediaUrls::new(&req, &state.settings);
+    let s = sync_one(&mut conn, &viewer, owner, since, &urls).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "entries": s.entries,
+        "server_time": server_time(&now),
+        "user_id": owner,
+        "total_count": s.entries.len(),
+        "deleted": s.deleted,
+    })))
+}
+
+/// `GET /dex/entries/friends_overview/`: per friend, how many entries the caller may see and
+/// when the latest changed (two queries however many friends).
+pub async fn friends_overview(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let friends = Friendship::friends_of(&mut conn, me.id).await?;
+    let ids: Vec<Uuid> = friends.iter().map(|f| f.id).collect();
+    let activity: HashMap<Uuid, dex::FriendActivity> = dex::friend_activity(&mut conn, &ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.owner_id, a))
+        .collect();
+    let rows: Vec<Value> = friends
+        .into_iter()
+        .map(|f| {
+            let a = activity.get(&f.id);
+            json!({
+                "user_id": f.id,
+                "username": f.username,
+                "friend_code": f.friend_code,
+                "total_entries": a.map_or(0, |a| a.total_entries),
+                "latest_update": a.and_then(|a| a.latest_update).map(|t| server_time(&t)),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "friends": rows })))
+}
+
+/// `POST /dex/entries/batch_sync/ {"sync_requests": [{"user_id": "self"|uuid, "last_sync"}]}`:
+/// at most 50 requests; each result is keyed by the `user_id` as sent.
+pub async fn batch_sync(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let mut body = Body::new(body.into_inner(), &["sync_requests"])?;
+    let requests = match body.optional_json("sync_requests") {
+        Some(Value::Array(items)) if items.len() > MAX_BATCH => {
+            body.error(
+                "sync_requests",
+                format!("Ensure this field has no more than {MAX_BATCH} elements."),
+            );
+            vec![]
+        }
+        Some(Value::Array(items)) => items,
+        None => {
+            body.error("sync_requests", crate::input::REQUIRED);
+            vec![]
+        }
+        Some(_) => {
+            body.error("sync_requests", "Expected a list of items.");
+            vec![]
+        }
+    };
+    body.finish()?;
+
+    let mut conn = state.db.get().await?;
+    let now = dex::sync_watermark(&mut conn).await?;
+    let viewer = viewer::load(&mut conn, me.id).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    let mut results = Map::new();
+    for item in requests {
+        let key = match item.get("user_id") {
+            None | Some(Value::Null) => "self".to_owned(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        let result = batch_item(&mut conn, &viewer, &key, item.get("last_sync"), &urls).await?;
+        results.insert(key, result);
+    }
+    Ok(HttpResponse::Ok().json(json!({ "results": results, "server_time": server_time(&now) })))
+}
+
+async fn batch_item(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    key: &str,
+    since: Option<&Value>,
+    urls: &MediaUrls,
+) -> ApiResult<Value> {
+    let owner = if key == "self" {
+        viewer.id
+    } else {
+        let Ok(id) = Uuid::try_parse(key) else {
+            return Ok(json!({ "error": "Invalid user_id" }));
+        };
+        id
+    };
+    if owner != viewer.id {
+        if viewer.blocked.contains(&owner) || User::auth_info(conn, owner).await?.is_none() {
+            return Ok(json!({ "error": "User not found" }));
+        }
+        if !viewer.friends.contains(&owner) {
+            return Ok(json!({ "error": "Not friends with this user" }));
+        }
+    }
+    // An unreadable last_sync means a full sync here, as on the old server.
+    let since = since.and_then(Value::as_str).and_then(parse_datetime);
+    let s = sync_one(conn, viewer, owner, since, urls).await?;
+    Ok(json!({ "entries": s.entries, "count": s.entries.len(), "deleted": s.deleted }))
+}

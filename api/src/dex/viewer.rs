@@ -1,0 +1,31 @@
+//! Loading who is looking (friends and blocks) and the creator names responses need.
+
+use diesel_async::AsyncPgConnection;
+use shared::db::models::{
+    dex::{DexEntryView, Viewer, creator_names},
+    friendships::Friendship,
+};
+use uuid::Uuid;
+
+use super::dto::Creators;
+use crate::ApiResult;
+
+/// The viewer with their friends and blocks (two small indexed queries).
+pub async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Viewer> {
+    Ok(Viewer {
+        id,
+        friends: Friendship::friend_ids(conn, id).await?,
+        blocked: Friendship::blocked_ids(conn, id).await?,
+    })
+}
+
+/// Usernames of the creators of the animals in `rows` (one query).
+pub async fn creators(conn: &mut AsyncPgConnection, rows: &[DexEntryView]) -> ApiResult<Creators> {
+    let mut ids: Vec<Uuid> = rows.iter().filter_map(|r| r.animal.created_by_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Creators::new());
+    }
+    Ok(creator_names(conn, &ids).await?.into_iter().collect())
+}

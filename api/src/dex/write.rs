@@ -1,0 +1,304 @@
+//! Creating and changing entries (owner only). Every write recomputes the owner's profile
+//! counters in the same transaction.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel_async::AsyncConnection;
+use serde_json::Value;
+use shared::{
+    Error,
+    db::models::{
+        accounts::User,
+        animals::Animal,
+        dex::{DexEntry, DexEntryView, EntryChanges, NewEntry, visibility},
+        images, vision,
+    },
+    images::{Edits, convert},
+};
+use uuid::Uuid;
+
+use super::{
+    dto::{EntryCreated, EntryDetail, EntryUpdated},
+    fields, viewer,
+};
+use crate::{
+    ApiError, ApiResult, auth::AuthUser, ids::path_uuid, input::Body, media::MediaUrls,
+    state::AppState, upload,
+};
+
+const CREATE_KEYS: &[&str] = &[
+    "animal",
+    "source_vision_job",
+    "original_image",
+    "location_lat",
+    "location_lon",
+    "location_name",
+    "notes",
+    "catch_date",
+    "visibility",
+];
+const UPDATE_KEYS: &[&str] = &[
+    "animal",
+    "notes",
+    "customizations",
+    "visibility",
+    "is_favorite",
+    "location_name",
+];
+
+fn invalid_pk(raw: Uuid) -> String {
+    format!("Invalid pk \"{raw}\" - object does not exist.")
+}
+
+fn location_name(body: &mut Body) -> Option<String> {
+    let v = body.optional_str("location_name")?;
+    if v.chars().count() > 200 {
+        body.error(
+            "location_name",
+            "Ensure this field has no more than 200 characters.",
+        );
+    }
+    Some(v)
+}
+
+fn visibility_field(body: &mut Body) -> Option<String> {
+    if body.has("visibility") {
+        body.required_choice("visibility", visibility::ALL)
+    } else {
+        None
+    }
+}
+
+/// `POST /dex/entries/` (JSON or multipart): a catch, with the image of the caller's own
+/// vision job (`source_vision_job`) or an uploaded `original_image`.
+pub async fn create_entry(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let max = state.settings.max_upload_size_mb * 1024 * 1024;
+    let input = upload::read(&req, payload, "original_image", max).await?;
+    let mut body = Body::new(input.fields, CREATE_KEYS)?;
+    let animal = match body.nullable("animal") {
+        None => {
+            body.error("animal", crate::input::REQUIRED);
+            None
+        }
+        Some(None) => {
+            body.error("animal", "This field may not be null.");
+            None
+        }
+        Some(Some(v)) => fields::uuid_value(&mut body, "animal", &v),
+    };
+    let job = match body.nullable("source_vision_job") {
+        Some(Some(v)) if v.as_str().is_some_and(|s| !s.is_empty()) => {
+            match v.as_str().and_then(|s| Uuid::try_parse(s.trim()).ok()) {
+                Some(id) => Some(id),
+                None => {
+                    body.error("source_vision_job", "Must be a valid UUID.");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    if body.has("original_image") {
+        body.nullable("original_image");
+        body.error(
+            "original_image",
+            "The submitted data was not a file. Check the encoding type on the form.",
+        );
+    }
+    let lat = fields::coordinate(&mut body, "location_lat").flatten();
+    let lon = fields::coordinate(&mut body, "location_lon").flatten();
+    let place = location_name(&mut body).unwrap_or_default();
+    let notes = body.optional_str("notes").unwrap_or_default();
+    let catch_date = fields::datetime(&mut body, "catch_date");
+    let vis = visibility_field(&mut body).unwrap_or_else(|| visibility::FRIENDS.to_owned());
+    if body.is_clean() && job.is_none() && input.file.is_none() {
+        body.error(
+            "non_field_errors",
+            "Either source_vision_job or original_image must be provided.",
+        );
+    }
+    body.finish()?;
+    let animal = animal.ok_or_else(|| ApiError::field("animal", crate::input::REQUIRED))?;
+
+    // Decode and re-encode an upload off the executor (strips EXIF, bounds the size).
+    let blob = match input.file {
+        Some(file) => {
+            let converted = web::block(move || convert(&file.bytes, Edits::default()))
+                .await
+                .map_err(anyhow::Error::from)?
+                .map_err(|e| ApiError::field("original_image", e.to_string()))?;
+            Some(converted.image)
+        }
+        None => None,
+    };
+
+    let mut conn = state.db.get().await?;
+    if Animal::find(&mut conn, animal).await?.is_none() {
+        return Err(ApiError::field("animal", invalid_pk(animal)));
+    }
+    let job_image = match job {
+        Some(id) => Some(
+            vision::image_of_owned_job(&mut conn, id, me.id)
+                .await?
+                .ok_or_else(|| ApiError::field("source_vision_job", invalid_pk(id)))?,
+        ),
+        None => None,
+    };
+    let storage = state.storage.clone();
+    let entry = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let (image_id, checksum) = match (&blob, job_image) {
+                (Some(blob), _) => (
+                    Some(images::store(conn, storage.as_ref(), blob).await?),
+                    Some(blob.checksum.clone()),
+                ),
+                (None, Some((id, sum))) => (Some(id), Some(sum)),
+                (None, None) => (None, None),
+            };
+            let entry = DexEntry::insert(
+                conn,
+                &NewEntry {
+                    owner_id: me.id,
+                    animal_id: animal,
+                    source_vision_job_id: job,
+                    image_id,
+                    image_checksum: checksum,
+                    location_lat: lat,
+                    location_lon: lon,
+                    location_name: place,
+                    notes,
+                    catch_date,
+                    visibility: vis,
+                },
+            )
+            .await?;
+            User::recompute_stats(conn, me.id).await?;
+            Ok(entry)
+        })
+        .await?;
+    tracing::info!(dex_entry.id = %entry.id, user.id = %me.id, "dex entry created");
+    let view = own_view(&mut conn, me.id, entry.id).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Created().json(EntryCreated::new(&view, &urls)))
+}
+
+async fn own_view(
+    conn: &mut diesel_async::AsyncPgConnection,
+    me: Uuid,
+    id: Uuid,
+) -> ApiResult<DexEntryView> {
+    let viewer = viewer::load(conn, me).await?;
+    DexEntry::find_visible(conn, &viewer, id)
+        .await?
+        .ok_or(ApiError::not_found("DexEntry"))
+}
+
+/// Finds an entry the caller may see and checks they own it (403 for a friend, 404 when it
+/// is not visible at all).
+async fn owned(
+    conn: &mut diesel_async::AsyncPgConnection,
+    me: &AuthUser,
+    raw: &str,
+) -> ApiResult<DexEntryView> {
+    let id = path_uuid(raw)?;
+    let viewer = viewer::load(conn, me.id).await?;
+    let view = DexEntry::find_visible(conn, &viewer, id)
+        .await?
+        .ok_or(ApiError::not_found("DexEntry"))?;
+    if view.entry.owner_id != me.id {
+        return Err(ApiError(Error::Forbidden));
+    }
+    Ok(view)
+}
+
+/// `PUT|PATCH /dex/entries/{pk}/`: edit animal, notes, customizations, visibility, favourite
+/// and place name (PUT requires `animal`). A collision with another entry of the same animal
+/// and catch date is a field error; the response is the fresh row.
+pub async fn update_entry(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let current = owned(&mut conn, &me, &pk).await?;
+    let mut body = Body::new(body.into_inner(), UPDATE_KEYS)?;
+    let animal = match body.nullable("animal") {
+        Some(Some(v)) => fields::uuid_value(&mut body, "animal", &v),
+        Some(None) => {
+            body.error("animal", "This field may not be null.");
+            None
+        }
+        None if req.method() == actix_web::http::Method::PUT => {
+            body.error("animal", crate::input::REQUIRED);
+            None
+        }
+        None => None,
+    };
+    let changes = EntryChanges {
+        animal_id: animal,
+        notes: body.optional_str("notes"),
+        customizations: body.optional_json("customizations"),
+        visibility: visibility_field(&mut body),
+        is_favorite: body.optional_bool("is_favorite"),
+        location_name: location_name(&mut body),
+    };
+    body.finish()?;
+    if let Some(a) = animal
+        && Animal::find(&mut conn, a).await?.is_none()
+    {
+        return Err(ApiError::field("animal", invalid_pk(a)));
+    }
+    let id = current.entry.id;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        DexEntry::update(conn, id, &changes).await?;
+        if changes.animal_id.is_some() {
+            User::recompute_stats(conn, me.id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    let view = own_view(&mut conn, me.id, id).await?;
+    let creators = viewer::creators(&mut conn, std::slice::from_ref(&view)).await?;
+    Ok(HttpResponse::Ok().json(EntryUpdated::new(&view, &creators)))
+}
+
+/// `DELETE /dex/entries/{pk}/`: owner only; recorded for friends' syncs.
+pub async fn delete_entry(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let current = owned(&mut conn, &me, &pk).await?;
+    let id = current.entry.id;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        DexEntry::delete(conn, id).await?;
+        User::recompute_stats(conn, me.id).await?;
+        Ok(())
+    })
+    .await?;
+    tracing::info!(dex_entry.id = %id, user.id = %me.id, "dex entry deleted");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /dex/entries/{pk}/toggle_favorite/`: owner only; the change reaches the next sync.
+pub async fn toggle_favorite(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let current = owned(&mut conn, &me, &pk).await?;
+    DexEntry::toggle_favorite(&mut conn, current.entry.id).await?;
+    let view = own_view(&mut conn, me.id, current.entry.id).await?;
+    let creators = viewer::creators(&mut conn, std::slice::from_ref(&view)).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Ok().json(EntryDetail::new(&view, me.id, &urls, &creators)))
+}
