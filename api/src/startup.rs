@@ -13,8 +13,9 @@ use actix_web::{
 use shared::{config::Settings, storage::LocalStorage};
 
 use crate::{
-    ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, health, media, metrics::ApiMetrics,
-    observe::observe, social, state::AppState, throttle::throttle, users,
+    ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, health, images, media,
+    metrics::ApiMetrics, observe::observe, queue::JobQueue, social, state::AppState,
+    throttle::throttle, users, vision,
 };
 
 /// A bound, not yet running server.
@@ -40,6 +41,10 @@ impl Application {
             storage: Arc::new(LocalStorage::new(&settings.media_root)),
             metrics: ApiMetrics::new()?,
             jwt: Arc::new(Jwt::new(settings.secret_bytes())),
+            jobs: Arc::new(JobQueue::new(
+                &settings.redis_url,
+                &settings.redis_key_prefix,
+            )),
             settings: Arc::new(settings),
         };
         let listener = TcpListener::bind(&state.settings.bind_address)
@@ -117,6 +122,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(auth::routes)
             .configure(animals::routes)
             .configure(dex::routes)
+            .configure(images::routes)
+            .configure(vision::routes)
             .configure(users::routes)
             .configure(social::routes),
     );

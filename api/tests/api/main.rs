@@ -11,3 +11,4 @@ mod helpers;
 mod migrations;
 mod social;
 mod throttling;
+mod vision;
