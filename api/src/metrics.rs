@@ -14,6 +14,7 @@ pub struct ApiMetrics {
     pub in_flight: IntGauge,
     pub db_pool: IntGaugeVec,
     pub redis_failures: IntCounterVec,
+    pub vision_queue_depth: IntGauge,
 }
 
 impl ApiMetrics {
@@ -48,6 +49,9 @@ impl ApiMetrics {
             ),
             &["purpose"],
         )?;
+        let vision_queue_depth =
+            IntGauge::new("vision_queue_depth", "Vision jobs waiting in Redis")?;
+        registry.register(Box::new(vision_queue_depth.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
@@ -60,6 +64,7 @@ impl ApiMetrics {
             in_flight,
             db_pool,
             redis_failures,
+            vision_queue_depth,
         })
     }
 }

@@ -24,9 +24,49 @@ const USED_CONVERSION_RETENTION: chrono::Duration = chrono::Duration::days(1);
 /// Finished apalis task records older than this are trimmed.
 const QUEUE_RETENTION: Duration = Duration::from_secs(86_400);
 
-/// Re-enqueues stuck vision jobs; returns how many.
+/// Re-enqueues stuck vision jobs (and refreshes the queue gauges); returns how many.
 pub async fn reap_vision_jobs(state: &WorkerState) -> shared::Result<usize> {
+    observe_queues(state).await;
     reap_with_grace(state, PENDING_GRACE).await
+}
+
+/// Sets the queue depth and dead-job gauges from Redis (best effort).
+pub async fn observe_queues(state: &WorkerState) {
+    for queue in shared::jobs::ALL_QUEUES {
+        let config = shared::jobs::queue_config(&state.settings.redis_key_prefix, queue);
+        let keys = (
+            config.active_jobs_list(),
+            config.scheduled_jobs_set(),
+            config.dead_jobs_set(),
+        );
+        let counts = shared::redis_util::run(&state.redis, async move |c| {
+            let (active, scheduled, dead): (u64, u64, u64) = redis::pipe()
+                .cmd("LLEN")
+                .arg(&keys.0)
+                .cmd("ZCARD")
+                .arg(&keys.1)
+                .cmd("ZCARD")
+                .arg(&keys.2)
+                .query_async(c)
+                .await?;
+            Ok((active + scheduled, dead))
+        })
+        .await;
+        if let Ok((depth, dead)) = counts {
+            let depth = i64::try_from(depth).unwrap_or(i64::MAX);
+            let dead = i64::try_from(dead).unwrap_or(i64::MAX);
+            state
+                .metrics
+                .queue_depth
+                .with_label_values(&[queue])
+                .set(depth);
+            state
+                .metrics
+                .queue_dead
+                .with_label_values(&[queue])
+                .set(dead);
+        }
+    }
 }
 
 /// [`reap_vision_jobs`] with an explicit grace for pending jobs (tests use zero).

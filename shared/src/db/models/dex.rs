@@ -381,6 +381,31 @@ impl DexEntry {
             .await
     }
 
+    /// Entries of several owners the viewer may see, changed at or after `since` (one query;
+    /// callers split the rows by owner).
+    pub async fn sync_many(
+        conn: &mut AsyncPgConnection,
+        viewer: &Viewer,
+        owners: &[Uuid],
+        since: Option<DateTime<Utc>>,
+    ) -> QueryResult<Vec<DexEntryView>> {
+        let mut query = view_query!()
+            .filter(dex_entries::owner_id.eq_any(owners))
+            .filter(visible(viewer))
+            .into_boxed();
+        if let Some(since) = since {
+            query = query.filter(dex_entries::updated_at.ge(since));
+        }
+        query
+            .order((
+                animals::creation_index.asc(),
+                dex_entries::catch_date.asc(),
+                dex_entries::id,
+            ))
+            .load(conn)
+            .await
+    }
+
     /// Ids of `owner`'s entries that left the viewer's view since `since` and are not visible
     /// to them now.
     pub async fn removed_since(
