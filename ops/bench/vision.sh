@@ -40,19 +40,29 @@ def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zl
 png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b"")
 open(sys.argv[1], "wb").write(png)
 PY
-echo "== 2./3. uploads and jobs ($N one-megapixel photos)"
-OUT="$(python3 ops/bench/vision_driver.py "$URL" "$TOKEN" "$PHOTO" "$N" 8)"
-head -2 <<<"$OUT"
-for _ in $(seq 600); do
-    LEFT="$(psql -qtA "$DATABASE_URL" -c "SELECT count(*) FROM analysis_jobs WHERE status IN ('pending', 'processing')")"
-    [ "$LEFT" = 0 ] && break
-    sleep 0.2
-done
-psql -qtA "$DATABASE_URL" -F ' ' -c "
-  SELECT 'jobs: ' || count(*) FILTER (WHERE status = 'completed') || ' completed, ' || count(*) FILTER (WHERE status = 'failed') || ' failed; '
-      || round((count(*) / EXTRACT(EPOCH FROM max(completed_at) - min(created_at)))::numeric, 1) || ' jobs/s end to end; '
-      || 'enqueue-to-start p50 ' || round((percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM started_at - created_at)) * 1000)::numeric) || ' ms, '
-      || 'p95 ' || round((percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM started_at - created_at)) * 1000)::numeric) || ' ms'
-  FROM analysis_jobs"
+wait_jobs() {
+    for _ in $(seq 600); do
+        [ "$(psql -qtA "$DATABASE_URL" -c "SELECT count(*) FROM analysis_jobs WHERE status IN ('pending', 'processing')")" = 0 ] && return
+        sleep 0.2
+    done
+}
+# report WHERE: throughput and enqueue-to-start latency of the jobs matching WHERE.
+report() {
+    psql -qtA "$DATABASE_URL" -c "
+      SELECT count(*) FILTER (WHERE status = 'completed') || ' completed, ' || count(*) FILTER (WHERE status = 'failed') || ' failed; '
+          || round((count(*) / EXTRACT(EPOCH FROM max(completed_at) - min(created_at)))::numeric, 1) || ' jobs/s; '
+          || 'enqueue-to-start p50 ' || round((percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM started_at - created_at)) * 1000)::numeric) || ' ms, '
+          || 'p95 ' || round((percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM started_at - created_at)) * 1000)::numeric) || ' ms'
+      FROM analysis_jobs WHERE $1"
+}
+echo "== 2./3. burst: $N one-megapixel uploads, then $N jobs at once (throughput)"
+python3 ops/bench/vision_driver.py "$URL" "$TOKEN" "$PHOTO" "$N" 8 | head -2
+wait_jobs
+echo "jobs: $(report true)"
+MARK="$(psql -qtA "$DATABASE_URL" -c 'SELECT now()')"
+echo "== 4. steady: 60 jobs at 15/s (pickup latency without a backlog)"
+python3 ops/bench/vision_driver.py "$URL" "$TOKEN" "$PHOTO" 60 8 15 | sed -n 2p
+wait_jobs
+echo "jobs: $(report "created_at > '$MARK'")"
 echo "api RSS $(rss_mb) MB, worker RSS $(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$WORKER/status") MB"
 rm -f "$PHOTO"

@@ -2,7 +2,9 @@
 """Drives the pipeline benchmark: uploads N one-megapixel photos through the client's
 multipart conversion, then submits N vision jobs as fast as it can and waits for all of them.
 Prints upload and job throughput; latencies come from the database afterwards.
-Usage: vision_driver.py BASE_URL TOKEN PHOTO N CONCURRENCY"""
+Usage: vision_driver.py BASE_URL TOKEN PHOTO N CONCURRENCY [PACE]
+With PACE (jobs/s) the jobs are submitted at that steady rate instead of all at once, which
+measures pickup latency rather than queueing behind a burst."""
 import json
 import sys
 import time
@@ -10,6 +12,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 base, token, photo, n, conc = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+pace = float(sys.argv[6]) if len(sys.argv) > 6 else None
 data = open(photo, "rb").read()
 boundary = "GodotBiologiDexBoundary"
 body = (f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"photo.jpg\"\r\n"
@@ -38,6 +41,12 @@ with ThreadPoolExecutor(conc) as pool:
     took = time.time() - started
     print(f"uploads: {n} one-megapixel JPEG conversions in {took:.2f} s = {n / took:.1f}/s ({conc} concurrent)")
     started = time.time()
-    jobs = list(pool.map(job, conversions))
+    if pace:
+        jobs = []
+        for i, c in enumerate(conversions):
+            time.sleep(max(0.0, started + i / pace - time.time()))
+            jobs.append(job(c))
+    else:
+        jobs = list(pool.map(job, conversions))
     print(f"job submissions: {n} in {time.time() - started:.2f} s")
 print(json.dumps(jobs))

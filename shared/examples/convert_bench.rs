@@ -16,14 +16,20 @@ fn photo() -> Vec<u8> {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let n = (seed & 0x1F) as u32;
-        image::Rgb([((x / 16 + n) % 256) as u8, ((y / 12 + n) % 256) as u8, (((x + y) / 28 + n) % 256) as u8])
+        image::Rgb([
+            ((x / 16 + n) % 256) as u8,
+            ((y / 12 + n) % 256) as u8,
+            (((x + y) / 28 + n) % 256) as u8,
+        ])
     });
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
         .write_image(img.as_raw(), 4000, 3000, image::ExtendedColorType::Rgb8)
         .expect("encode");
     let mut exif = vec![0xFF, 0xE1, 0, 34];
-    exif.extend_from_slice(b"Exif\0\0II\x2A\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0");
+    exif.extend_from_slice(
+        b"Exif\0\0II\x2A\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0",
+    );
     let mut out = jpeg[..2].to_vec();
     out.extend_from_slice(&exif);
     out.extend_from_slice(&jpeg[2..]);
@@ -31,9 +37,15 @@ fn photo() -> Vec<u8> {
 }
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(7);
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
     let bytes = photo();
-    println!("input: 4000x3000 JPEG q90, {:.1} MB, EXIF orientation 6", bytes.len() as f64 / 1e6);
+    println!(
+        "input: 4000x3000 JPEG q90, {:.1} MB, EXIF orientation 6",
+        bytes.len() as f64 / 1e6
+    );
     let mut times = Vec::new();
     let mut last = None;
     for _ in 0..runs {

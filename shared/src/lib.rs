@@ -3,6 +3,7 @@
 //! workers.
 
 pub mod config;
+pub mod cpu;
 pub mod db;
 pub mod domain;
 pub mod error;

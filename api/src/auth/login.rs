@@ -16,7 +16,7 @@ use crate::{
 
 /// Checks the password on the password threads (argon2 costs tens of milliseconds).
 async fn check_password(pw: String, stored: Option<String>) -> ApiResult<Verified> {
-    let verified = password::off_thread(move || match stored {
+    let verified = shared::cpu::run(move || match stored {
         Some(stored) => password::verify(&pw, &stored),
         None => {
             password::verify_dummy(&pw);
@@ -50,7 +50,7 @@ pub async fn login(
         _ => return Err(ApiError(Error::BadCredentials)),
     };
     if verified == Verified::OkNeedsUpgrade {
-        let hash = password::off_thread(move || password::hash(&pw)).await??;
+        let hash = shared::cpu::run(move || password::hash(&pw)).await??;
         User::set_password_hash(&mut conn, user.id, &hash, None).await?;
         tracing::info!(user.id = %user.id, "legacy password hash upgraded to argon2id");
     }

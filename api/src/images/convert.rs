@@ -62,9 +62,8 @@ pub async fn create_conversion(
         parse_edits(transformations).map_err(|m| ApiError::field("transformations", m))?;
 
     let bytes = file.bytes;
-    let (converted, capture) = web::block(move || (convert(&bytes, edits), capture::read(&bytes)))
-        .await
-        .map_err(anyhow::Error::from)?;
+    let (converted, capture) =
+        shared::cpu::run(move || (convert(&bytes, edits), capture::read(&bytes))).await?;
     let converted = converted.map_err(|e| ApiError::field("image", e.to_string()))?;
     if converted.exif_rotation != 0
         && let Some(obj) = applied.as_object_mut()

@@ -51,7 +51,7 @@ pub async fn register_user(
     let (Some(name), Some(mail), Some(pw)) = (name, mail, pw) else {
         return Err(anyhow::anyhow!("validated registration fields missing").into());
     };
-    let hash = password::off_thread(move || password::hash(&pw)).await??;
+    let hash = shared::cpu::run(move || password::hash(&pw)).await??;
     let mut conn = state.db.get().await?;
     let view = User::create(
         &mut conn,

@@ -130,9 +130,8 @@ pub async fn create_job(
             Source::Conversion(Box::new(c))
         }
         (None, Some(file)) => {
-            let converted = web::block(move || convert(&file.bytes, edits))
-                .await
-                .map_err(anyhow::Error::from)?
+            let converted = shared::cpu::run(move || convert(&file.bytes, edits))
+                .await?
                 .map_err(|e| ApiError::field("image", e.to_string()))?;
             Source::Upload(converted.image)
         }

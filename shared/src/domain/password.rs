@@ -31,53 +31,6 @@ pub fn strength_errors(password: &str) -> Vec<String> {
     errors
 }
 
-type Work = Box<dyn FnOnce() + Send>;
-
-/// A few threads that do every password hash and check. Argon2id takes 19 MiB per call; on
-/// a large blocking pool each thread's allocator arena would keep its own copy (1 GB of RSS
-/// was measured under a login benchmark). One thread per core bounds it and is as fast.
-static POOL: std::sync::LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<Work>>> =
-    std::sync::LazyLock::new(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<Work>();
-        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        for i in 0..threads {
-            let rx = rx.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("password-{i}"))
-                .spawn(move || {
-                    loop {
-                        let job = match rx.lock() {
-                            Ok(guard) => guard.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => job(),
-                            Err(_) => return,
-                        }
-                    }
-                });
-            drop(spawned);
-        }
-        std::sync::Mutex::new(tx)
-    });
-
-/// Runs CPU-heavy password work on the password threads and awaits the result.
-pub async fn off_thread<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> anyhow::Result<T> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let job: Work = Box::new(move || {
-        let _ = tx.send(f());
-    });
-    POOL.lock()
-        .map_err(|_| anyhow::anyhow!("password pool poisoned"))?
-        .send(job)
-        .map_err(|_| anyhow::anyhow!("password pool stopped"))?;
-    rx.await
-        .map_err(|_| anyhow::anyhow!("password work dropped"))
-}
-
 /// An argon2id PHC string. CPU-heavy (tens of ms): call it off the async executor.
 pub fn hash(password: &str) -> anyhow::Result<String> {
     Argon2::default()
