@@ -1,3 +1,9 @@
+#![expect(
+    clippy::print_stdout,
+    clippy::expect_used,
+    reason = "a benchmark prints its results and fails loudly"
+)]
+
 //! Times the photo pipeline on a 12-megapixel phone-like JPEG (4000×3000, quality 90, noisy
 //! texture, EXIF orientation 6) single-threaded: decode, orient, shrink to 2560, PNG, SHA-256.
 //! `cargo run --release -p shared --example convert_bench [runs]`
