@@ -41,8 +41,23 @@ impl Job for PurgeExpiredTokens {
     const QUEUE: &'static str = "accounts.purge-expired-tokens";
 }
 
+/// Run a taxonomy (Catalogue of Life) import job: its row names the release file. Idempotent:
+/// a completed job is not run again, and an interrupted one starts over from the file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RunTaxonomyImport {
+    pub import_job_id: uuid::Uuid,
+}
+
+impl Job for RunTaxonomyImport {
+    const QUEUE: &'static str = "taxonomy.import";
+}
+
 /// The vision queue (consumed from the photo-pipeline issue on; its depth is reported now).
 pub const VISION_QUEUE: &str = "vision.process-analysis";
 
 /// Every queue a worker consumes, for health checks.
-pub const ALL_QUEUES: &[&str] = &[VISION_QUEUE, PurgeExpiredTokens::QUEUE];
+pub const ALL_QUEUES: &[&str] = &[
+    VISION_QUEUE,
+    PurgeExpiredTokens::QUEUE,
+    RunTaxonomyImport::QUEUE,
+];

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod redis_util;
 pub mod storage;
+pub mod taxonomy;
 pub mod telemetry;
 
 #[cfg(feature = "test-util")]

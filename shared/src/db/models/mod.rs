@@ -2,4 +2,6 @@
 
 pub mod accounts;
 pub mod friendships;
+pub mod taxa;
+pub mod taxonomy;
 pub mod tokens;
