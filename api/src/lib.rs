@@ -16,6 +16,7 @@ pub mod pagination;
 pub mod social;
 pub mod startup;
 pub mod state;
+pub mod taxonomy;
 pub mod throttle;
 pub mod urls;
 pub mod users;

@@ -14,7 +14,7 @@ use shared::{config::Settings, storage::LocalStorage};
 
 use crate::{
     ApiError, auth, auth::jwt::Jwt, fallback, health, metrics::ApiMetrics, observe::observe,
-    social, state::AppState, throttle::throttle, users,
+    social, state::AppState, taxonomy, throttle::throttle, users,
 };
 
 /// A bound, not yet running server.
@@ -115,7 +115,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(middleware::from_fn(throttle))
             .configure(auth::routes)
             .configure(users::routes)
-            .configure(social::routes),
+            .configure(social::routes)
+            .configure(taxonomy::routes),
     );
 }
 

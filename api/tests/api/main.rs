@@ -8,4 +8,5 @@ mod foundation;
 mod helpers;
 mod migrations;
 mod social;
+mod taxonomy;
 mod throttling;

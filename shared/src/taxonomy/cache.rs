@@ -11,7 +11,10 @@ pub const STATS_KEY: &str = "taxonomy:hierarchy_stats";
 pub const STATS_TTL: Duration = Duration::from_secs(3600);
 
 /// The cached statistics, if Redis has them.
-pub async fn get_stats(redis: &redis_util::RedisPool, settings: &Settings) -> Option<TaxonomyStats> {
+pub async fn get_stats(
+    redis: &redis_util::RedisPool,
+    settings: &Settings,
+) -> Option<TaxonomyStats> {
     let key = settings.redis_key(STATS_KEY);
     let raw: Option<String> = redis_util::run(redis, async move |c| {
         redis::cmd("GET").arg(&key).query_async(c).await

@@ -59,7 +59,10 @@ pub enum ImportError {
 impl ImportError {
     /// True when running the same job again cannot succeed.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, ImportError::Malformed(_) | ImportError::JobNotFound(_))
+        matches!(
+            self,
+            ImportError::Malformed(_) | ImportError::JobNotFound(_)
+        )
     }
 }
 
@@ -67,7 +70,9 @@ impl From<tokio_postgres::Error> for ImportError {
     fn from(e: tokio_postgres::Error) -> Self {
         // Data and integrity errors come from the release, not from the database's health.
         match e.as_db_error() {
-            Some(db) if db.code().code().starts_with("22") || db.code().code().starts_with("23") => {
+            Some(db)
+                if db.code().code().starts_with("22") || db.code().code().starts_with("23") =>
+            {
                 ImportError::Malformed(format!("the release has invalid data: {}", db.message()))
             }
             Some(db) => ImportError::Database(anyhow::anyhow!(
@@ -294,7 +299,10 @@ async fn connect(url: &str, opts: &ImportOptions, main: bool) -> Result<Client, 
 pub async fn create_col_job(pool: &DbPool, path: &Path) -> Result<ImportJob, ImportError> {
     let path = std::fs::canonicalize(path)
         .map_err(|e| ImportError::Malformed(format!("{}: {e}", path.display())))?;
-    let size = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
+    let size = std::fs::metadata(&path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
     let mut conn = pool.get().await?;
     let source = TaxonomySource::get_or_create_col(&mut conn).await?;
     Ok(ImportJob::create(
@@ -515,7 +523,10 @@ async fn swap_in(
                     && attempt < opts.swap_attempts =>
             {
                 drop(main.batch_execute("ROLLBACK").await);
-                tracing::warn!(attempt, "taxonomy swap waited too long for readers; retrying");
+                tracing::warn!(
+                    attempt,
+                    "taxonomy swap waited too long for readers; retrying"
+                );
                 tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
             }
             Err(e) => return Err(e.into()),

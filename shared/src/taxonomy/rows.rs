@@ -185,7 +185,10 @@ fn require(header: &Header, names: &[&str]) -> Result<Vec<usize>, String> {
     if missing.is_empty() {
         Ok(found)
     } else {
-        Err(format!("missing required column(s): {}", missing.join(", ")))
+        Err(format!(
+            "missing required column(s): {}",
+            missing.join(", ")
+        ))
     }
 }
 
@@ -267,8 +270,7 @@ impl RowMapper for UsageMapper {
         let mut generic = row.get(self.generic).into_owned();
         let mut specific = row.get(self.specific).into_owned();
         let mut infra = row.get(self.infraspecific).into_owned();
-        if slot.is_some_and(|s| s >= SPECIES_SLOT) && (generic.is_empty() || specific.is_empty())
-        {
+        if slot.is_some_and(|s| s >= SPECIES_SLOT) && (generic.is_empty() || specific.is_empty()) {
             let words: Vec<&str> = name
                 .split_whitespace()
                 .filter(|w| !w.starts_with('(') && !w.ends_with('.'))
@@ -409,7 +411,11 @@ impl RowMapper for VernacularMapper {
             String::new()
         };
         out.int(line as i64);
-        out.uuid(&self.ctx.id(&["vernacular", &taxon, &name, &language, &country]));
+        out.uuid(
+            &self
+                .ctx
+                .id(&["vernacular", &taxon, &name, &language, &country]),
+        );
         out.uuid(&self.ctx.taxon_id(&taxon));
         out.text(truncate_chars(&taxon, 100));
         out.text(&name);
@@ -559,7 +565,10 @@ impl RowMapper for RelationMapper {
     fn map(&self, line: u64, row: &Row<'_>, out: &mut CopyWriter) -> Result<(), String> {
         let name = row.get(Some(self.name));
         let related = row.get(Some(self.related));
-        let kind = row.get(Some(self.kind)).to_ascii_lowercase().replace('_', " ");
+        let kind = row
+            .get(Some(self.kind))
+            .to_ascii_lowercase()
+            .replace('_', " ");
         if name.is_empty() || related.is_empty() {
             return Err("col:nameID and col:relatedNameID must not be empty".to_owned());
         }

@@ -82,7 +82,10 @@ fn read_file<M: RowMapper>(
         };
         loop {
             let next = tsv.next_row().map_err(|e| {
-                ImportError::Malformed(format!("{file}: read error after {} rows: {e}", outcome.rows))
+                ImportError::Malformed(format!(
+                    "{file}: read error after {} rows: {e}",
+                    outcome.rows
+                ))
             })?;
             match next {
                 Next::End => break,
@@ -271,7 +274,9 @@ async fn drop_duplicates(
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {}
         Err(e) => return Err(e.into()),
     }
-    client.batch_execute("ROLLBACK TO SAVEPOINT unique_ids").await?;
+    client
+        .batch_execute("ROLLBACK TO SAVEPOINT unique_ids")
+        .await?;
     let rows = client
         .query(
             "WITH firsts AS (SELECT id, min(line) AS first FROM stage_usage GROUP BY id \
@@ -607,7 +612,9 @@ pub async fn load(
         )
         .await?;
 
-    progress.phase("vernacular names, distributions, relations").await;
+    progress
+        .phase("vernacular names, distributions, relations")
+        .await;
     for (kind, table) in [
         (FileKind::VernacularName, "stage_vernacular"),
         (FileKind::Distribution, "stage_distribution"),
@@ -620,9 +627,7 @@ pub async fn load(
             FileKind::Distribution => {
                 copy_file::<DistributionMapper>(loader, kind, table, journal).await?
             }
-            _ => {
-                copy_file::<RelationMapper>(loader, kind, table, journal).await?
-            }
+            _ => copy_file::<RelationMapper>(loader, kind, table, journal).await?,
         };
     }
     if remapped > 0 {

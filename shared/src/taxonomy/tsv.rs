@@ -401,7 +401,10 @@ mod tests {
         let huge = "y".repeat(MAX_LINE_BYTES + 10);
         let text = format!("a\tb\n{huge}\t1\nok\t2");
         let mut r = TsvReader::new(text.as_bytes()).unwrap().unwrap();
-        assert!(matches!(r.next_row().unwrap(), Next::Bad(2, LineError::TooLong)));
+        assert!(matches!(
+            r.next_row().unwrap(),
+            Next::Bad(2, LineError::TooLong)
+        ));
         match r.next_row().unwrap() {
             Next::Row(3, row) => assert_eq!(row.get(Some(0)), "ok"),
             _ => panic!("expected the line after the long one"),

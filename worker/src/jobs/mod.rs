@@ -2,3 +2,4 @@
 
 pub mod accounts;
 pub mod cron;
+pub mod taxonomy;

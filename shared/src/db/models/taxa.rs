@@ -324,7 +324,10 @@ fn search_sql(p: &SearchParams) -> SearchSql {
     s
 }
 
-fn boxed(prefix: &str, s: &SearchSql) -> diesel::query_builder::BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+fn boxed(
+    prefix: &str,
+    s: &SearchSql,
+) -> diesel::query_builder::BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
     let mut q = diesel::sql_query(format!("{prefix}{}", s.sql)).into_boxed::<Pg>();
     for b in &s.binds {
         q = q.bind::<Text, _>(b.clone());
@@ -440,10 +443,7 @@ impl Taxa {
     }
 
     /// A taxon and its ancestors, root first (one recursive query up the parent links).
-    pub async fn lineage(
-        conn: &mut AsyncPgConnection,
-        id: Uuid,
-    ) -> QueryResult<Vec<TaxonSummary>> {
+    pub async fn lineage(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<TaxonSummary>> {
         diesel::sql_query(format!(
             "WITH RECURSIVE up(id, depth) AS ( \
                  SELECT id, 0 FROM taxa WHERE id = $1 \
