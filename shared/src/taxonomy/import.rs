@@ -124,9 +124,45 @@ pub struct Journal {
     pub warnings: Vec<RowIssue>,
     pub bad_rows: u64,
     pub unresolved: u64,
+    /// Seconds spent in each step, in order.
+    pub timings: Vec<(String, f64)>,
+    last_lap: Option<Instant>,
 }
 
 impl Journal {
+    /// An empty journal whose first lap starts now.
+    pub fn start() -> Journal {
+        Journal {
+            last_lap: Some(Instant::now()),
+            ..Journal::default()
+        }
+    }
+
+    /// Records the time since the previous lap (or since the first call) under `step`.
+    pub fn lap(&mut self, step: &str) {
+        let now = Instant::now();
+        let secs = self
+            .last_lap
+            .map_or(0.0, |t| now.duration_since(t).as_secs_f64());
+        self.last_lap = Some(now);
+        tracing::info!(step, duration_s = secs, "taxonomy import step");
+        self.timings.push((step.to_owned(), secs));
+    }
+
+    /// Takes over what another journal (of a concurrent step) collected.
+    pub fn absorb(&mut self, other: Journal) {
+        self.add_issues(other.issues);
+        self.add_warnings(other.warnings);
+        self.bad_rows += other.bad_rows;
+        self.unresolved += other.unresolved;
+        self.timings.extend(other.timings);
+    }
+
+    /// Records a step timed elsewhere.
+    pub fn timed(&mut self, step: String, secs: f64) {
+        self.timings.push((step, secs));
+    }
+
     /// Keeps issues up to the cap.
     pub fn add_issues(&mut self, issues: impl IntoIterator<Item = RowIssue>) {
         let room = MAX_ISSUES.saturating_sub(self.issues.len());
@@ -282,7 +318,8 @@ async fn connect(url: &str, opts: &ImportOptions, main: bool) -> Result<Client, 
     let mut setup = format!(
         "SET synchronous_commit = off; SET statement_timeout = 0; SET lock_timeout = 0;
          SET idle_in_transaction_session_timeout = 0; SET client_min_messages = warning;
-         SET max_parallel_maintenance_workers = 0; SET work_mem = {}; SET maintenance_work_mem = {};",
+         SET max_parallel_maintenance_workers = 0; SET jit = off;
+         SET work_mem = {}; SET maintenance_work_mem = {};",
         sql_literal(&opts.work_mem),
         sql_literal(&opts.maintenance_work_mem)
     );
@@ -347,7 +384,7 @@ pub async fn run_import(
     if !locked {
         return Err(ImportError::Busy);
     }
-    let mut journal = Journal::default();
+    let mut journal = Journal::start();
     let result = import_locked(pool, database_url, &main, &job, opts, &mut journal).await;
     if let Err(e) = &result {
         tracing::error!(import_job.id = %job_id, error = %e, "taxonomy import failed");
@@ -417,6 +454,7 @@ async fn import_locked(
             .then(|| "https://www.catalogueoflife.org/data/taxon/{id}".to_owned()),
     };
     let plan = SwapPlan::load(main).await?;
+    journal.lap("prepare");
 
     // 1. Load.
     let loader = Loader {
@@ -426,19 +464,38 @@ async fn import_locked(
         policy: opts.bad_rows,
         progress: &progress,
     };
-    let counts = stage::load(&loader, job.id, journal).await?;
-    let loaded_s = started.elapsed().as_secs_f64();
+    let mut counts = stage::load_taxa(&loader, job.id, journal).await?;
 
-    // 2. Build indexes and keys on the copies.
+    // 2. While the main connection loads the files that point at taxa, the others already
+    // build the new taxa table's indexes (the slowest part); then all build the rest.
     progress.set_status(job_status::IMPORTING);
-    progress.phase("building indexes").await;
     let mut extra = Vec::new();
     for _ in 1..opts.connections.max(1) {
         extra.push(connect(database_url, opts, false).await?);
     }
+    let queue = swap::Queue::new(plan.index_statements(|t| t == "taxa"));
+    let helpers = futures_util::future::try_join_all(extra.iter().map(|c| queue.drain(c)));
+    let mut child_journal = Journal::start();
+    let main_part = async {
+        stage::load_children(&loader, job.id, &mut child_journal, &mut counts).await?;
+        progress.phase("building indexes").await;
+        Ok::<_, ImportError>(queue.drain(main).await?)
+    };
+    let (helped, mine) = tokio::join!(helpers, main_part);
+    journal.absorb(child_journal);
+    let mine = mine?;
+    let helped = helped?;
+    let loaded_s = started.elapsed().as_secs_f64();
+    journal.lap("children and taxa indexes");
+    for (sql, secs) in helped.into_iter().flatten().chain(mine) {
+        journal.timed(sql, secs);
+    }
     let mut clients: Vec<&Client> = vec![main];
     clients.extend(extra.iter());
-    plan.build(&clients).await?;
+    for (sql, secs) in plan.build(&clients, &["taxa"]).await? {
+        journal.timed(sql, secs);
+    }
+    journal.lap("indexes and keys");
     drop(extra);
     let built_s = started.elapsed().as_secs_f64();
 
@@ -458,9 +515,15 @@ async fn import_locked(
         warnings: journal.warnings.clone(),
         duration_s: 0.0,
     };
+    let steps: Vec<Value> = journal
+        .timings
+        .iter()
+        .map(|(step, secs)| json!({ "step": step, "s": (secs * 1000.0).round() / 1000.0 }))
+        .collect();
     let timings = json!({
         "load_s": loaded_s,
         "indexes_s": built_s - loaded_s,
+        "steps": steps,
     });
     swap_in(main, &plan, opts, &report, records_total, journal, timings).await?;
     report.duration_s = started.elapsed().as_secs_f64();

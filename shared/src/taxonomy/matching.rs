@@ -145,7 +145,7 @@ async fn exact_usages(
     }
     diesel::sql_query(format!(
         "SELECT {SUMMARY_COLUMNS} FROM taxa t {SUMMARY_JOINS} \
-         WHERE lower(t.scientific_name) = ANY($1) \
+         WHERE lower(t.scientific_name) COLLATE \"C\" = ANY($1) \
          ORDER BY s.priority, t.id LIMIT 50"
     ))
     .bind::<Array<Text>, _>(names)
@@ -163,7 +163,7 @@ async fn vernacular_usages(
     diesel::sql_query(format!(
         "SELECT {SUMMARY_COLUMNS}, c.name::text AS vname, c.is_preferred AS vpreferred \
          FROM taxon_common_names c JOIN taxa t ON t.id = c.taxon_id {SUMMARY_JOINS} \
-         WHERE lower(c.name) = ANY($1) ORDER BY s.priority, t.id LIMIT 50"
+         WHERE lower(c.name) COLLATE \"C\" = ANY($1) ORDER BY s.priority, t.id LIMIT 50"
     ))
     .bind::<Array<Text>, _>(names)
     .load(conn)

@@ -327,13 +327,18 @@ impl RowMapper for UsageMapper {
     }
 }
 
-/// A PostgreSQL array literal of text values (quoted and escaped).
+/// A PostgreSQL array literal of text values (quoted and escaped; empty values are NULL).
 fn text_array(values: &[String]) -> String {
     let mut s = String::with_capacity(values.iter().map(|v| v.len() + 3).sum::<usize>() + 2);
     s.push('{');
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             s.push(',');
+        }
+        // Empty values are NULL: most ranks are absent, and NULL elements take no space.
+        if v.is_empty() {
+            s.push_str("NULL");
+            continue;
         }
         s.push('"');
         for c in v.chars() {
@@ -634,7 +639,7 @@ mod tests {
     fn arrays_and_urls_are_escaped() {
         assert_eq!(
             text_array(&["a".into(), "b\"c".into(), String::new()]),
-            r#"{"a","b\"c",""}"#
+            r#"{"a","b\"c",NULL}"#
         );
         assert_eq!(url_escape("S1 x/y"), "S1%20x%2Fy");
         assert_eq!(truncate_chars("Grévy", 3), "Gré");

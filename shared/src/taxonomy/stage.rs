@@ -222,21 +222,21 @@ CREATE TEMP TABLE stage_usage (
     specific_epithet text NOT NULL, infraspecific_epithet text NOT NULL, extinct boolean,
     environment text[] NOT NULL, nomenclatural_code text NOT NULL, source_url text NOT NULL,
     source_reference text NOT NULL
-) ON COMMIT DROP;
+);
 CREATE TEMP TABLE stage_vernacular (
     line bigint NOT NULL, id uuid NOT NULL, taxon_ref uuid NOT NULL, taxon_key text NOT NULL,
     name text NOT NULL, language text NOT NULL, country text NOT NULL, is_preferred boolean NOT NULL
-) ON COMMIT DROP;
+);
 CREATE TEMP TABLE stage_distribution (
     line bigint NOT NULL, id uuid NOT NULL, taxon_ref uuid NOT NULL, taxon_key text NOT NULL,
     area_code text NOT NULL, gazetteer text NOT NULL, area_name text NOT NULL,
     establishment_means text NOT NULL, occurrence_status text NOT NULL, threat_status text NOT NULL
-) ON COMMIT DROP;
+);
 CREATE TEMP TABLE stage_relation (
     line bigint NOT NULL, id uuid NOT NULL, name_ref uuid NOT NULL, related_ref uuid NOT NULL,
     relation_type text NOT NULL, col_name_id text NOT NULL, col_related_name_id text NOT NULL,
     col_source_id text NOT NULL, reference_id text NOT NULL, page text NOT NULL, remarks text NOT NULL
-) ON COMMIT DROP;
+);
 ";
 
 /// An array of 20 empty strings: an empty classification path.
@@ -250,6 +250,9 @@ fn set_slot(path: &str, slot: &str, name: &str) -> String {
     )
 }
 
+/// The narrow copy of the staged usages every self-join uses (the full rows are wide).
+const STAGE_IDS_COLUMNS: &str = "id, line, parent_ref, is_accepted, slot, path_name";
+
 /// Duplicate usage ids are reported and all but their first line dropped; then the unique
 /// index on the id set (used by every later existence check) is built.
 async fn drop_duplicates(
@@ -258,17 +261,19 @@ async fn drop_duplicates(
     file: &str,
 ) -> Result<(), ImportError> {
     client
-        .batch_execute(
-            "CREATE TEMP TABLE stage_ids ON COMMIT DROP AS SELECT id FROM stage_usage;
-             SAVEPOINT unique_ids;",
-        )
+        .batch_execute(&format!(
+            "CREATE TEMP TABLE stage_ids AS SELECT {STAGE_IDS_COLUMNS} FROM stage_usage;
+             SAVEPOINT unique_ids;"
+        ))
         .await?;
     match client
         .batch_execute("CREATE UNIQUE INDEX stage_ids_id ON stage_ids (id)")
         .await
     {
         Ok(()) => {
-            client.batch_execute("RELEASE SAVEPOINT unique_ids").await?;
+            client
+                .batch_execute("RELEASE SAVEPOINT unique_ids; ANALYZE stage_ids;")
+                .await?;
             return Ok(());
         }
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {}
@@ -295,10 +300,10 @@ async fn drop_duplicates(
         message: format!("duplicate col:ID {key}; the first row with this ID was kept"),
     }));
     client
-        .batch_execute(
-            "TRUNCATE stage_ids; INSERT INTO stage_ids SELECT id FROM stage_usage;
-             CREATE UNIQUE INDEX stage_ids_id ON stage_ids (id);",
-        )
+        .batch_execute(&format!(
+            "TRUNCATE stage_ids; INSERT INTO stage_ids SELECT {STAGE_IDS_COLUMNS} FROM stage_usage;
+             CREATE UNIQUE INDEX stage_ids_id ON stage_ids (id); ANALYZE stage_ids;"
+        ))
         .await?;
     Ok(())
 }
@@ -308,7 +313,7 @@ async fn drop_duplicates(
 async fn remap_existing_ids(client: &Client, source: Uuid) -> Result<u64, ImportError> {
     client
         .execute(
-            "CREATE TEMP TABLE stage_remap ON COMMIT DROP AS \
+            "CREATE TEMP TABLE stage_remap AS \
              SELECT s.id AS old_id, o.id AS new_id FROM stage_usage s \
              JOIN taxa o ON o.source_id = $1 AND o.source_taxon_id = s.key WHERE o.id <> s.id",
             &[&source],
@@ -325,7 +330,9 @@ async fn remap_existing_ids(client: &Client, source: Uuid) -> Result<u64, Import
                  UPDATE stage_usage s SET id = r.new_id FROM stage_remap r WHERE s.id = r.old_id;
                  UPDATE stage_usage s SET parent_ref = r.new_id FROM stage_remap r
                   WHERE s.parent_ref = r.old_id;
-                 UPDATE stage_ids s SET id = r.new_id FROM stage_remap r WHERE s.id = r.old_id;",
+                 UPDATE stage_ids s SET id = r.new_id FROM stage_remap r WHERE s.id = r.old_id;
+                 UPDATE stage_ids s SET parent_ref = r.new_id FROM stage_remap r
+                  WHERE s.parent_ref = r.old_id;",
             )
             .await?;
     }
@@ -335,12 +342,13 @@ async fn remap_existing_ids(client: &Client, source: Uuid) -> Result<u64, Import
 /// Classification paths of every accepted usage that has accepted children, walked from the
 /// roots in one recursive query over that (small) set.
 const PATHS: &str = "
-CREATE TEMP TABLE stage_internal ON COMMIT DROP AS
-SELECT s.id, s.parent_ref, s.slot, s.path_name FROM stage_usage s
+CREATE TEMP TABLE stage_internal AS
+SELECT s.id, s.parent_ref, s.slot, s.path_name FROM stage_ids s
 WHERE s.is_accepted
-  AND s.id IN (SELECT c.parent_ref FROM stage_usage c WHERE c.is_accepted AND c.parent_ref IS NOT NULL);
+  AND s.id IN (SELECT c.parent_ref FROM stage_ids c WHERE c.is_accepted AND c.parent_ref IS NOT NULL);
+CREATE INDEX ON stage_internal (parent_ref);
 ANALYZE stage_internal;
-CREATE TEMP TABLE stage_paths ON COMMIT DROP AS
+CREATE TEMP TABLE stage_paths AS
 WITH RECURSIVE tree(id, path, depth) AS (
     SELECT i.id, {root_path}, 0 FROM stage_internal i
     WHERE i.parent_ref IS NULL
@@ -352,9 +360,9 @@ WITH RECURSIVE tree(id, path, depth) AS (
 )
 SELECT id, path FROM tree;
 ANALYZE stage_paths;
-CREATE TEMP TABLE stage_syn ON COMMIT DROP AS
+CREATE TEMP TABLE stage_syn AS
 SELECT s.id, a.id AS acc_id, a.parent_ref AS acc_parent, a.slot AS acc_slot, a.path_name AS acc_name
-FROM stage_usage s JOIN stage_usage a ON a.id = s.parent_ref
+FROM stage_ids s JOIN stage_ids a ON a.id = s.parent_ref
 WHERE NOT s.is_accepted AND a.is_accepted;
 ANALYZE stage_syn;
 ";
@@ -387,7 +395,9 @@ const CONTENT: &[&str] = &[
     "accepted_name_id",
 ];
 
-/// `INSERT INTO taxa_next` for this source's usages.
+/// `INSERT INTO taxa_next` for this source's usages. `OFFSET 0` keeps each level a separate
+/// step: PostgreSQL would otherwise inline the path expression into every column that reads it
+/// and build the same arrays dozens of times per row.
 fn insert_taxa_sql() -> String {
     let class_cols: Vec<&str> = CLASSIFICATION.iter().map(|(_, c)| *c).collect();
     let class_exprs: Vec<String> = (1..=20)
@@ -443,8 +453,11 @@ fn insert_taxa_sql() -> String {
                     LEFT JOIN stage_paths pp ON s.is_accepted AND pp.id = s.parent_ref
                     LEFT JOIN stage_syn y ON y.id = s.id
                     LEFT JOIN stage_paths pa ON pa.id = y.acc_parent
+                    OFFSET 0
                 ) f
+                OFFSET 0
             ) c
+            OFFSET 0
          ) n
          LEFT JOIN taxa o ON o.id = n.id",
         class_cols = class_cols.join(", "),
@@ -472,10 +485,9 @@ async fn report_unresolved(
     journal: &mut Journal,
     file: &str,
 ) -> Result<(), ImportError> {
-    let rows = client
+    let bad = client
         .query(
-            "SELECT s.line, s.key, s.parent_key, s.is_accepted, count(*) OVER () \
-             FROM stage_usage s \
+            "SELECT s.line, count(*) OVER () FROM stage_ids s \
              LEFT JOIN stage_paths p ON s.is_accepted AND p.id = s.parent_ref \
              LEFT JOIN stage_syn y ON y.id = s.id \
              WHERE s.parent_ref IS NOT NULL \
@@ -484,9 +496,18 @@ async fn report_unresolved(
             &[],
         )
         .await?;
-    if let Some(first) = rows.first() {
-        journal.unresolved += first.get::<_, i64>(4) as u64;
-    }
+    let Some(first) = bad.first() else {
+        return Ok(());
+    };
+    journal.unresolved += first.get::<_, i64>(1) as u64;
+    let lines: Vec<i64> = bad.iter().map(|r| r.get(0)).collect();
+    let rows = client
+        .query(
+            "SELECT line, key, parent_key, is_accepted FROM stage_usage \
+             WHERE line = ANY($1) ORDER BY line",
+            &[&lines],
+        )
+        .await?;
     journal.add_warnings(rows.iter().map(|r| {
         let key: String = r.get(1);
         let parent: String = r.get(2);
@@ -525,6 +546,35 @@ async fn report_dangling(
     Ok(total)
 }
 
+/// Copies another source's rows of a child table whose taxa are still there. Checked first,
+/// because the usual answer (there are none) must not cost a scan of the new taxa.
+async fn copy_other_sources(
+    client: &Client,
+    table: &str,
+    taxa_exist: &str,
+    src: Uuid,
+) -> Result<(), ImportError> {
+    let any: bool = client
+        .query_one(
+            &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE source_id IS DISTINCT FROM $1)"),
+            &[&src],
+        )
+        .await?
+        .get(0);
+    if any {
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO {table}_next SELECT c.* FROM {table} c \
+                     WHERE c.source_id IS DISTINCT FROM $1 AND {taxa_exist}"
+                ),
+                &[&src],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 /// Counts of one load, for the job row and the report.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct LoadCounts {
@@ -541,9 +591,9 @@ pub struct LoadCounts {
     pub remapped_ids: i64,
 }
 
-/// Runs phase A in one transaction on `client` and commits: staging, then the four
-/// `<table>_next` copies, complete but without indexes.
-pub async fn load(
+/// Phase A, first half (one transaction, committed): stages NameUsage and fills `taxa_next`,
+/// without indexes. The staging tables stay for [`load_children`].
+pub async fn load_taxa(
     loader: &Loader<'_>,
     job_id: Uuid,
     journal: &mut Journal,
@@ -569,31 +619,41 @@ pub async fn load(
             release.file_name(FileKind::NameUsage)
         )));
     }
+    journal.lap("read NameUsage");
     progress.phase("linking taxa").await;
     client.batch_execute("ANALYZE stage_usage").await?;
     let usage_file = release.file_name(FileKind::NameUsage);
     drop_duplicates(client, journal, &usage_file).await?;
+    journal.lap("unique ids");
     let remapped = remap_existing_ids(client, src).await?;
+    journal.lap("keep existing ids");
     client.batch_execute(&paths_sql()).await?;
+    journal.lap("classification paths");
     report_unresolved(client, journal, &usage_file).await?;
+    journal.lap("unresolved links");
 
     client
         .batch_execute(&SwapPlan::create_next_sql("taxa"))
         .await?;
-    client.execute(&insert_taxa_sql(), &[&src, &job_id]).await?;
+    // Counted from what the insert returns: rescanning the new table would cost seconds.
+    let row = client
+        .query_one(
+            &format!(
+                "WITH ins AS ({} RETURNING status, created_at, updated_at) \
+                 SELECT count(*), count(*) FILTER (WHERE status IN ('accepted', 'provisional')), \
+                        count(*) FILTER (WHERE created_at = now()), \
+                        count(*) FILTER (WHERE updated_at = now() AND created_at <> now()) \
+                 FROM ins",
+                insert_taxa_sql()
+            ),
+            &[&src, &job_id],
+        )
+        .await?;
+    journal.lap("insert taxa");
     let old_count: i64 = client
         .query_one("SELECT count(*) FROM taxa WHERE source_id = $1", &[&src])
         .await?
         .get(0);
-    let row = client
-        .query_one(
-            "SELECT count(*), count(*) FILTER (WHERE status IN ('accepted', 'provisional')), \
-                    count(*) FILTER (WHERE created_at = now()), \
-                    count(*) FILTER (WHERE updated_at = now() AND created_at <> now()) \
-             FROM taxa_next",
-            &[],
-        )
-        .await?;
     let mut counts = LoadCounts {
         name_usages: row.get(0),
         accepted: row.get(1),
@@ -605,13 +665,36 @@ pub async fn load(
     counts.synonyms = counts.name_usages - counts.accepted;
     counts.unchanged = counts.name_usages - counts.inserted - counts.updated;
     counts.removed = old_count - (counts.name_usages - counts.inserted);
+    // Other sources' taxa (found through the (source_id, source_taxon_id) index).
     client
         .execute(
-            "INSERT INTO taxa_next SELECT * FROM taxa WHERE source_id <> $1",
+            "INSERT INTO taxa_next SELECT * FROM taxa WHERE source_id < $1 OR source_id > $1",
             &[&src],
         )
         .await?;
+    journal.lap("other sources");
+    client.batch_execute("COMMIT").await?;
+    Ok(counts)
+}
 
+/// Phase A, second half (one transaction, committed): stages the files that point at taxa and
+/// fills the other `<table>_next` copies, keeping only rows whose taxa exist.
+pub async fn load_children(
+    loader: &Loader<'_>,
+    job_id: Uuid,
+    journal: &mut Journal,
+    counts: &mut LoadCounts,
+) -> Result<(), ImportError> {
+    let Loader {
+        client,
+        release,
+        ctx,
+        progress,
+        ..
+    } = *loader;
+    let src = ctx.source_id;
+    let remapped = counts.remapped_ids > 0;
+    client.batch_execute("BEGIN").await?;
     progress
         .phase("vernacular names, distributions, relations")
         .await;
@@ -630,7 +713,7 @@ pub async fn load(
             _ => copy_file::<RelationMapper>(loader, kind, table, journal).await?,
         };
     }
-    if remapped > 0 {
+    if remapped {
         client
             .batch_execute(
                 "UPDATE stage_vernacular v SET taxon_ref = r.new_id FROM stage_remap r WHERE v.taxon_ref = r.old_id;
@@ -645,6 +728,7 @@ pub async fn load(
             "ANALYZE stage_vernacular; ANALYZE stage_distribution; ANALYZE stage_relation;",
         )
         .await?;
+    journal.lap("read other files");
 
     let vern_file = release.file_name(FileKind::VernacularName);
     report_dangling(
@@ -671,14 +755,14 @@ pub async fn load(
             &[&src],
         )
         .await? as i64;
-    client
-        .execute(
-            "INSERT INTO taxon_common_names_next SELECT c.* FROM taxon_common_names c \
-             WHERE c.source_id IS DISTINCT FROM $1 \
-               AND EXISTS (SELECT 1 FROM taxa_next t WHERE t.id = c.taxon_id)",
-            &[&src],
-        )
-        .await?;
+    copy_other_sources(
+        client,
+        "taxon_common_names",
+        "EXISTS (SELECT 1 FROM taxa_next t WHERE t.id = c.taxon_id)",
+        src,
+    )
+    .await?;
+    journal.lap("taxon_common_names");
 
     let dist_file = release.file_name(FileKind::Distribution);
     report_dangling(
@@ -705,14 +789,14 @@ pub async fn load(
             &[&src],
         )
         .await? as i64;
-    client
-        .execute(
-            "INSERT INTO taxon_distributions_next SELECT c.* FROM taxon_distributions c \
-             WHERE c.source_id IS DISTINCT FROM $1 \
-               AND EXISTS (SELECT 1 FROM taxa_next t WHERE t.id = c.taxon_id)",
-            &[&src],
-        )
-        .await?;
+    copy_other_sources(
+        client,
+        "taxon_distributions",
+        "EXISTS (SELECT 1 FROM taxa_next t WHERE t.id = c.taxon_id)",
+        src,
+    )
+    .await?;
+    journal.lap("taxon_distributions");
 
     let rel_file = release.file_name(FileKind::NameRelation);
     report_dangling(
@@ -746,15 +830,21 @@ pub async fn load(
             &[&src, &job_id],
         )
         .await? as i64;
+    copy_other_sources(
+        client,
+        "taxon_name_relations",
+        "EXISTS (SELECT 1 FROM taxa_next t WHERE t.id = c.name_id) \
+         AND EXISTS (SELECT 1 FROM taxa_next t WHERE t.id = c.related_name_id)",
+        src,
+    )
+    .await?;
+    journal.lap("taxon_name_relations");
+    client.batch_execute("COMMIT").await?;
     client
-        .execute(
-            "INSERT INTO taxon_name_relations_next SELECT c.* FROM taxon_name_relations c \
-             WHERE c.source_id IS DISTINCT FROM $1 \
-               AND EXISTS (SELECT 1 FROM taxa_next t WHERE t.id = c.name_id) \
-               AND EXISTS (SELECT 1 FROM taxa_next t WHERE t.id = c.related_name_id)",
-            &[&src],
+        .batch_execute(
+            "DROP TABLE IF EXISTS stage_usage, stage_vernacular, stage_distribution, \
+             stage_relation, stage_ids, stage_remap, stage_internal, stage_paths, stage_syn",
         )
         .await?;
-    client.batch_execute("COMMIT").await?;
-    Ok(counts)
+    Ok(())
 }

@@ -219,10 +219,16 @@ impl SwapPlan {
         )
     }
 
-    /// Every `CREATE INDEX`, GIN indexes (the slowest) and the biggest table first.
-    fn index_statements(&self) -> Vec<String> {
+    /// The `CREATE INDEX` statements of the chosen tables, GIN indexes (the slowest) and the
+    /// biggest table first.
+    pub fn index_statements(&self, tables: impl Fn(&str) -> bool) -> Vec<String> {
         let mut all: Vec<(usize, bool, String)> = Vec::new();
-        for (n, t) in self.tables.iter().enumerate() {
+        for (n, t) in self
+            .tables
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| tables(&t.table))
+        {
             for i in &t.indexes {
                 all.push((n, i.gin, i.create.clone()));
             }
@@ -249,9 +255,17 @@ impl SwapPlan {
 
     /// Builds indexes, constraints, foreign keys and triggers on the copies and analyses them,
     /// spreading the work over `clients` (independent statements run in parallel).
-    pub async fn build(&self, clients: &[&Client]) -> Result<(), tokio_postgres::Error> {
-        run_parallel(clients, self.index_statements()).await?;
-        run_parallel(clients, vec![self.constraint_statements().join(";\n")]).await?;
+    /// Indexes of tables in `built` were made already (see [`Queue`]). Returns how long each
+    /// statement took.
+    pub async fn build(
+        &self,
+        clients: &[&Client],
+        built: &[&str],
+    ) -> Result<Vec<(String, f64)>, tokio_postgres::Error> {
+        let mut timings =
+            run_parallel(clients, self.index_statements(|t| !built.contains(&t))).await?;
+        timings
+            .extend(run_parallel(clients, vec![self.constraint_statements().join(";\n")]).await?);
         // Adding a key locks both tables in a mode that conflicts with itself, so keys are added
         // NOT VALID one after the other (instant), then validated: validations of different
         // tables take compatible locks and run in parallel, the biggest table first.
@@ -260,14 +274,14 @@ impl SwapPlan {
             .iter()
             .flat_map(|t| t.foreign_keys.iter().cloned())
             .collect();
-        run_parallel(clients, vec![adds.join(";\n")]).await?;
+        timings.extend(run_parallel(clients, vec![adds.join(";\n")]).await?);
         let validations: Vec<String> = self
             .tables
             .iter()
             .filter(|t| !t.validations.is_empty())
             .map(|t| t.validations.join(";\n"))
             .collect();
-        run_parallel(clients, validations).await?;
+        timings.extend(run_parallel(clients, validations).await?);
         let mut last: Vec<String> = self
             .tables
             .iter()
@@ -278,7 +292,8 @@ impl SwapPlan {
                 .iter()
                 .map(|t| format!("ANALYZE {}", quote_ident(&next_name(&t.table)))),
         );
-        run_parallel(clients, last).await
+        timings.extend(run_parallel(clients, last).await?);
+        Ok(timings)
     }
 
     /// The statements of the swap transaction: lock, drop the live tables, rename the copies and
@@ -339,34 +354,49 @@ impl SwapPlan {
     }
 }
 
-/// Runs independent statements (each may hold several `;`-separated commands) over the
-/// connections, each connection taking the next statement when it is free.
+/// Independent statements that connections take one at a time, each when it is free; a
+/// connection may start draining late (after finishing other work).
+#[derive(Debug, Clone, Default)]
+pub struct Queue(Arc<Mutex<VecDeque<String>>>);
+
+impl Queue {
+    /// A queue of statements (each may hold several `;`-separated commands).
+    pub fn new(statements: Vec<String>) -> Queue {
+        Queue(Arc::new(Mutex::new(VecDeque::from(statements))))
+    }
+
+    /// Runs statements on `client` until the queue is empty; returns each statement's first
+    /// line and duration.
+    pub async fn drain(
+        &self,
+        client: &Client,
+    ) -> Result<Vec<(String, f64)>, tokio_postgres::Error> {
+        let mut timings = Vec::new();
+        loop {
+            let next = self.0.lock().await.pop_front();
+            let Some(sql) = next else {
+                return Ok(timings);
+            };
+            if sql.trim().is_empty() {
+                continue;
+            }
+            let started = std::time::Instant::now();
+            client.batch_execute(&sql).await?;
+            let secs = started.elapsed().as_secs_f64();
+            let first = sql.lines().next().unwrap_or("").to_owned();
+            tracing::debug!(duration_s = secs, sql = %first, "taxonomy import statement");
+            timings.push((first, secs));
+        }
+    }
+}
+
+/// Runs independent statements over the connections, each taking the next when it is free.
 pub async fn run_parallel(
     clients: &[&Client],
     statements: Vec<String>,
-) -> Result<(), tokio_postgres::Error> {
-    let queue = Arc::new(Mutex::new(VecDeque::from(statements)));
-    let workers = clients.iter().map(|&client| {
-        let queue = queue.clone();
-        async move {
-            loop {
-                let next = queue.lock().await.pop_front();
-                let Some(sql) = next else {
-                    return Ok::<(), tokio_postgres::Error>(());
-                };
-                if sql.trim().is_empty() {
-                    continue;
-                }
-                let started = std::time::Instant::now();
-                client.batch_execute(&sql).await?;
-                tracing::debug!(
-                    duration_ms = started.elapsed().as_millis() as u64,
-                    sql = %sql.lines().next().unwrap_or(""),
-                    "taxonomy import statement"
-                );
-            }
-        }
-    });
-    futures_util::future::try_join_all(workers).await?;
-    Ok(())
+) -> Result<Vec<(String, f64)>, tokio_postgres::Error> {
+    let queue = Queue::new(statements);
+    let per_client =
+        futures_util::future::try_join_all(clients.iter().map(|c| queue.drain(c))).await?;
+    Ok(per_client.into_iter().flatten().collect())
 }

@@ -349,7 +349,7 @@ impl Taxa {
         Ok(c.n)
     }
 
-    /// One page of listed taxa by scientific name.
+    /// One page of listed taxa by scientific name (byte order: the order of the name index).
     pub async fn list_page(
         conn: &mut AsyncPgConnection,
         offset: i64,
@@ -357,7 +357,7 @@ impl Taxa {
     ) -> QueryResult<Vec<TaxonSummary>> {
         diesel::sql_query(format!(
             "SELECT {SUMMARY_COLUMNS} FROM taxa t {SUMMARY_JOINS} WHERE t.status IN {LISTED} \
-             ORDER BY t.scientific_name, t.id OFFSET $1 LIMIT $2"
+             ORDER BY t.scientific_name COLLATE \"C\", t.id OFFSET $1 LIMIT $2"
         ))
         .bind::<BigInt, _>(offset)
         .bind::<BigInt, _>(limit)
