@@ -273,25 +273,52 @@ fn alternatives(hits: &[Hit], stage: Stage, except: Option<Uuid>) -> Vec<Alterna
         .collect()
 }
 
-/// The deepest taxon every candidate descends from (or is).
+#[derive(QueryableByName)]
+struct Ancestry {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    start: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+}
+
+/// The deepest taxon every candidate descends from (or is): all lineages in one recursive
+/// query.
 async fn common_ancestor(
     conn: &mut AsyncPgConnection,
     targets: &[&TaxonSummary],
 ) -> QueryResult<Option<TaxonSummary>> {
-    let mut common: Option<Vec<TaxonSummary>> = None;
-    for t in targets {
-        let lineage = Taxa::lineage(conn, t.id).await?;
+    let ids: Vec<Uuid> = targets.iter().map(|t| t.id).collect();
+    let rows: Vec<Ancestry> = diesel::sql_query(
+        "WITH RECURSIVE up(start, id, depth) AS ( \
+             SELECT id, id, 0 FROM taxa WHERE id = ANY($1) \
+           UNION ALL \
+             SELECT up.start, p.parent_id, up.depth + 1 FROM up JOIN taxa p ON p.id = up.id \
+             WHERE p.parent_id IS NOT NULL AND up.depth < 100) \
+         SELECT start, id FROM up ORDER BY start, depth DESC",
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
+    .load(conn)
+    .await?;
+    let mut lineages: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+    for r in rows {
+        lineages.entry(r.start).or_default().push(r.id);
+    }
+    let mut common: Option<Vec<Uuid>> = None;
+    for lineage in lineages.into_values() {
         common = Some(match common {
             None => lineage,
             Some(prev) => prev
                 .into_iter()
                 .zip(lineage)
-                .take_while(|(a, b)| a.id == b.id)
+                .take_while(|(a, b)| a == b)
                 .map(|(a, _)| a)
                 .collect(),
         });
     }
-    Ok(common.and_then(|c| c.into_iter().last()))
+    match common.and_then(|c| c.last().copied()) {
+        Some(id) => Taxa::find_summary(conn, id).await,
+        None => Ok(None),
+    }
 }
 
 /// Lowest rank level (family) a common ancestor may have to be an answer.
@@ -426,33 +453,110 @@ async fn exact_stage(
     Ok(hits)
 }
 
-async fn fuzzy_stage(
+/// Every name usage of a genus (`Genus ...`), through the byte-order name index.
+async fn names_in_genus(
     conn: &mut AsyncPgConnection,
+    genus: &str,
+) -> QueryResult<Vec<TaxonSummary>> {
+    let low = format!("{} ", genus.to_lowercase());
+    // ' ' + 1 = '!': the range holds exactly the names that start with "genus ".
+    let high = format!("{}!", genus.to_lowercase());
+    diesel::sql_query(format!(
+        "SELECT {SUMMARY_COLUMNS} FROM taxa t {SUMMARY_JOINS} \
+         WHERE lower(t.scientific_name) COLLATE \"C\" >= $1 \
+           AND lower(t.scientific_name) COLLATE \"C\" < $2 LIMIT {GENUS_CANDIDATES}"
+    ))
+    .bind::<Text, _>(low)
+    .bind::<Text, _>(high)
+    .load(conn)
+    .await
+}
+
+/// Names of a known genus examined for a misspelt epithet, at most.
+const GENUS_CANDIDATES: i64 = 20_000;
+
+/// Candidates within the edit-distance budget of `name`.
+fn within_budget(
     name: &str,
-    parts: usize,
+    candidates: impl IntoIterator<Item = (TaxonSummary, String)>,
+    parts: Option<usize>,
     vernacular: bool,
-    kingdom: Option<&str>,
-) -> QueryResult<Vec<Hit>> {
+) -> Vec<Hit> {
     let wanted = name.to_lowercase();
     let allowed = names::max_edits(wanted.chars().count());
     if allowed == 0 {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let rows = fuzzy_rows(conn, name, vernacular).await?;
-    let mut hits: Vec<Hit> = rows
+    candidates
         .into_iter()
-        .filter(|r| r.sim >= FUZZY_THRESHOLD)
-        .filter(|r| vernacular || r.matched.split_whitespace().count() == parts)
-        .filter_map(|r| {
-            let distance = names::edit_distance(&wanted, &r.matched.to_lowercase());
+        .filter(|(_, m)| parts.is_none_or(|p| m.split_whitespace().count() == p))
+        .filter_map(|(taxon, matched)| {
+            let distance = names::edit_distance(&wanted, &matched.to_lowercase());
             (distance <= allowed).then(|| Hit {
-                vernacular: vernacular.then(|| (r.matched.clone(), false)),
-                usage: r.taxon,
+                vernacular: vernacular.then(|| (matched.clone(), false)),
+                usage: taxon,
                 accepted: None,
                 distance,
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Fuzzy candidates for a scientific name: within its genus when the genus is known (a
+/// misspelt epithet; cheap), else by trigrams over all names (a misspelt genus).
+async fn fuzzy_scientific(
+    conn: &mut AsyncPgConnection,
+    c: &Canonical,
+    in_genus: &[TaxonSummary],
+    kingdom: Option<&str>,
+) -> QueryResult<Vec<Hit>> {
+    let name = c.name();
+    let mut hits = if in_genus.is_empty() {
+        if names::max_edits(name.chars().count()) == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = fuzzy_rows(conn, &name, false).await?;
+        within_budget(
+            &name,
+            rows.into_iter()
+                .filter(|r| r.sim >= FUZZY_THRESHOLD)
+                .map(|r| (r.taxon, r.matched)),
+            Some(c.parts()),
+            false,
+        )
+    } else {
+        within_budget(
+            &name,
+            in_genus
+                .iter()
+                .map(|t| (t.clone(), t.scientific_name.clone())),
+            Some(c.parts()),
+            false,
+        )
+    };
+    resolve(conn, &mut hits).await?;
+    hits.retain(|h| in_kingdom(h, kingdom));
+    Ok(hits)
+}
+
+/// Fuzzy candidates for a vernacular name, by trigrams.
+async fn fuzzy_vernacular(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+    kingdom: Option<&str>,
+) -> QueryResult<Vec<Hit>> {
+    if names::max_edits(name.chars().count()) == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = fuzzy_rows(conn, name, true).await?;
+    let mut hits = within_budget(
+        name,
+        rows.into_iter()
+            .filter(|r| r.sim >= FUZZY_THRESHOLD)
+            .map(|r| (r.taxon, r.matched)),
+        None,
+        true,
+    );
     resolve(conn, &mut hits).await?;
     hits.retain(|h| in_kingdom(h, kingdom));
     Ok(hits)
@@ -525,17 +629,24 @@ pub async fn match_name(
         return Ok(m);
     }
 
-    // 3. Fuzzy: the scientific name, then the vernacular readings.
+    // 3. Fuzzy: the scientific name (within its genus when the genus is known), then, unless
+    // the input names a known genus, the vernacular readings.
+    let in_genus = match primary.as_ref() {
+        Some(c) => names_in_genus(conn, &c.genus).await?,
+        None => Vec::new(),
+    };
     if let Some(c) = primary.as_ref().filter(|_| !parsed.genus_only) {
-        let hits = fuzzy_stage(conn, &c.name(), c.parts(), false, kingdom).await?;
+        let hits = fuzzy_scientific(conn, c, &in_genus, kingdom).await?;
         if let Some(m) = decide(conn, &base, hits, Stage::Fuzzy).await? {
             return Ok(m);
         }
     }
-    for v in &vernacular {
-        let hits = fuzzy_stage(conn, v, 0, true, kingdom).await?;
-        if let Some(m) = decide(conn, &base, hits, Stage::Fuzzy).await? {
-            return Ok(m);
+    if in_genus.is_empty() {
+        for v in &vernacular {
+            let hits = fuzzy_vernacular(conn, v, kingdom).await?;
+            if let Some(m) = decide(conn, &base, hits, Stage::Fuzzy).await? {
+                return Ok(m);
+            }
         }
     }
 

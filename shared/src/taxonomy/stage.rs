@@ -348,6 +348,9 @@ WHERE s.is_accepted
   AND s.id IN (SELECT c.parent_ref FROM stage_ids c WHERE c.is_accepted AND c.parent_ref IS NOT NULL);
 CREATE INDEX ON stage_internal (parent_ref);
 ANALYZE stage_internal;
+-- One index probe per node: the planner otherwise re-sorts the whole set at every level.
+SET enable_mergejoin = off;
+SET enable_hashjoin = off;
 CREATE TEMP TABLE stage_paths AS
 WITH RECURSIVE tree(id, path, depth) AS (
     SELECT i.id, {root_path}, 0 FROM stage_internal i
@@ -359,6 +362,8 @@ WITH RECURSIVE tree(id, path, depth) AS (
     WHERE t.depth < 200
 )
 SELECT id, path FROM tree;
+RESET enable_mergejoin;
+RESET enable_hashjoin;
 ANALYZE stage_paths;
 CREATE TEMP TABLE stage_syn AS
 SELECT s.id, a.id AS acc_id, a.parent_ref AS acc_parent, a.slot AS acc_slot, a.path_name AS acc_name
@@ -395,28 +400,31 @@ const CONTENT: &[&str] = &[
     "accepted_name_id",
 ];
 
-/// `INSERT INTO taxa_next` for this source's usages. `OFFSET 0` keeps each level a separate
-/// step: PostgreSQL would otherwise inline the path expression into every column that reads it
-/// and build the same arrays dozens of times per row.
-fn insert_taxa_sql() -> String {
+/// `INSERT INTO taxa_next` for this source's usages. Each classification column is the
+/// usage's own name at its rank, else its parent's path (for a synonym: its accepted name's),
+/// else the file's column. `OFFSET 0` keeps the levels apart, so PostgreSQL computes each
+/// column once per row instead of inlining it into every expression that reads it.
+fn insert_taxa_sql(accepted: bool) -> String {
     let class_cols: Vec<&str> = CLASSIFICATION.iter().map(|(_, c)| *c).collect();
     let class_exprs: Vec<String> = (1..=20)
-        .map(|i| format!("COALESCE(NULLIF(f.p[{i}], ''), f.classification[{i}], '') AS c{i}"))
+        .map(|i| {
+            if accepted {
+                format!(
+                    "COALESCE(NULLIF(CASE WHEN s.slot = {i} THEN s.path_name ELSE pp.path[{i}] END, ''), \
+                     s.classification[{i}], '') AS c{i}"
+                )
+            } else {
+                format!(
+                    "COALESCE(NULLIF(CASE WHEN y.acc_slot = {i} THEN y.acc_name ELSE pa.path[{i}] END, ''), \
+                     s.classification[{i}], '') AS c{i}"
+                )
+            }
+        })
         .collect();
     let class_select: Vec<String> = (1..=20).map(|i| format!("c.c{i}")).collect();
     let mut compared: Vec<String> = CONTENT.iter().map(|c| format!("n.{c}")).collect();
     compared.extend(class_cols.iter().map(|c| format!("n.{c}")));
     let old: Vec<String> = compared.iter().map(|c| c.replacen("n.", "o.", 1)).collect();
-    let accepted_path = set_slot(
-        &format!("COALESCE(pp.path, {EMPTY_PATH})"),
-        "s.slot",
-        "s.path_name",
-    );
-    let synonym_path = set_slot(
-        &format!("COALESCE(pa.path, {EMPTY_PATH})"),
-        "y.acc_slot",
-        "y.acc_name",
-    );
     // completeness: kingdom, phylum, class, order, family and genus filled, out of 6.
     format!(
         "INSERT INTO taxa_next (id, source_id, source_taxon_id, import_job_id, scientific_name,
@@ -441,20 +449,13 @@ fn insert_taxa_sql() -> String {
                     AS completeness_score,
                 c.parent_id, c.accepted_name_id
             FROM (
-                SELECT f.*, {class_exprs}
-                FROM (
-                    SELECT s.*,
-                        CASE WHEN s.is_accepted THEN pp.id END AS parent_id,
-                        y.acc_id AS accepted_name_id,
-                        CASE WHEN s.is_accepted THEN {accepted_path}
-                             WHEN y.id IS NOT NULL THEN {synonym_path}
-                             ELSE {EMPTY_PATH} END AS p
-                    FROM stage_usage s
-                    LEFT JOIN stage_paths pp ON s.is_accepted AND pp.id = s.parent_ref
-                    LEFT JOIN stage_syn y ON y.id = s.id
-                    LEFT JOIN stage_paths pa ON pa.id = y.acc_parent
-                    OFFSET 0
-                ) f
+                SELECT s.id, s.key, s.scientific_name, s.authorship, s.rank_id, s.status,
+                    s.generic_name, s.specific_epithet, s.infraspecific_epithet, s.extinct,
+                    s.environment, s.nomenclatural_code, s.source_url, s.source_reference,
+                    {links},
+                    {class_exprs}
+                FROM stage_usage s
+                {joins}
                 OFFSET 0
             ) c
             OFFSET 0
@@ -474,7 +475,18 @@ fn insert_taxa_sql() -> String {
             .map(|(e, c)| format!("{e} AS {c}"))
             .collect::<Vec<_>>()
             .join(", "),
-        class_exprs = class_exprs.join(", "),
+        class_exprs = class_exprs.join(",\n                    "),
+        links = if accepted {
+            "pp.id AS parent_id, NULL::uuid AS accepted_name_id"
+        } else {
+            "NULL::uuid AS parent_id, y.acc_id AS accepted_name_id"
+        },
+        joins = if accepted {
+            "LEFT JOIN stage_paths pp ON pp.id = s.parent_ref WHERE s.is_accepted"
+        } else {
+            "LEFT JOIN stage_syn y ON y.id = s.id \
+             LEFT JOIN stage_paths pa ON pa.id = y.acc_parent WHERE NOT s.is_accepted"
+        },
     )
 }
 
@@ -636,29 +648,37 @@ pub async fn load_taxa(
         .batch_execute(&SwapPlan::create_next_sql("taxa"))
         .await?;
     // Counted from what the insert returns: rescanning the new table would cost seconds.
-    let row = client
-        .query_one(
-            &format!(
-                "WITH ins AS ({} RETURNING status, created_at, updated_at) \
-                 SELECT count(*), count(*) FILTER (WHERE status IN ('accepted', 'provisional')), \
-                        count(*) FILTER (WHERE created_at = now()), \
-                        count(*) FILTER (WHERE updated_at = now() AND created_at <> now()) \
-                 FROM ins",
-                insert_taxa_sql()
-            ),
-            &[&src, &job_id],
-        )
-        .await?;
+    // Accepted usages and synonyms separately: each needs different joins.
+    let mut totals = [0i64; 4];
+    for accepted in [true, false] {
+        let row = client
+            .query_one(
+                &format!(
+                    "WITH ins AS ({} RETURNING status, created_at, updated_at) \
+                     SELECT count(*), \
+                            count(*) FILTER (WHERE status IN ('accepted', 'provisional')), \
+                            count(*) FILTER (WHERE created_at = now()), \
+                            count(*) FILTER (WHERE updated_at = now() AND created_at <> now()) \
+                     FROM ins",
+                    insert_taxa_sql(accepted)
+                ),
+                &[&src, &job_id],
+            )
+            .await?;
+        for (i, t) in totals.iter_mut().enumerate() {
+            *t += row.get::<_, i64>(i);
+        }
+    }
     journal.lap("insert taxa");
     let old_count: i64 = client
         .query_one("SELECT count(*) FROM taxa WHERE source_id = $1", &[&src])
         .await?
         .get(0);
     let mut counts = LoadCounts {
-        name_usages: row.get(0),
-        accepted: row.get(1),
-        inserted: row.get(2),
-        updated: row.get(3),
+        name_usages: totals[0],
+        accepted: totals[1],
+        inserted: totals[2],
+        updated: totals[3],
         remapped_ids: remapped as i64,
         ..LoadCounts::default()
     };
@@ -847,4 +867,14 @@ pub async fn load_children(
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod dump_sql {
+    #[test]
+    #[ignore = "prints SQL for manual EXPLAIN"]
+    fn print_insert_sql() {
+        std::fs::write("/tmp/insert_taxa.sql", super::insert_taxa_sql(true)).unwrap();
+        std::fs::write("/tmp/paths.sql", super::paths_sql()).unwrap();
+    }
 }
