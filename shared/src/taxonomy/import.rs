@@ -268,6 +268,9 @@ pub struct ImportOptions {
     pub work_mem: String,
     /// `maintenance_work_mem` of the import's sessions (index builds).
     pub maintenance_work_mem: String,
+    /// `temp_buffers` of the session that stages the release (local buffers of the staging
+    /// tables; only what is used is allocated).
+    pub temp_buffers: String,
     /// How long the swap waits for readers to let go of the live tables, per attempt.
     pub swap_lock_timeout: Duration,
     /// Swap attempts before giving up.
@@ -284,6 +287,7 @@ impl Default for ImportOptions {
             connections: 2,
             work_mem: "256MB".to_owned(),
             maintenance_work_mem: "1GB".to_owned(),
+            temp_buffers: "1GB".to_owned(),
             swap_lock_timeout: Duration::from_secs(5),
             swap_attempts: 5,
         }
@@ -325,7 +329,10 @@ async fn connect(url: &str, opts: &ImportOptions, main: bool) -> Result<Client, 
     );
     if main {
         // Must precede the first use of a temporary table in the session.
-        setup.push_str("SET temp_buffers = '256MB';");
+        setup.push_str(&format!(
+            "SET temp_buffers = {};",
+            sql_literal(&opts.temp_buffers)
+        ));
     }
     client.batch_execute(&setup).await?;
     Ok(client)

@@ -214,7 +214,8 @@ pub struct UsageMapper {
 
 impl RowMapper for UsageMapper {
     const COLUMNS: &'static str = "line, id, key, parent_ref, parent_key, status, is_accepted, \
-        rank_id, slot, scientific_name, authorship, path_name, classification, generic_name, \
+        rank_id, slot, scientific_name, authorship, path_name, k1, k2, k3, k4, k5, k6, k7, k8, k9, \
+        k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, generic_name, \
         specific_epithet, infraspecific_epithet, extinct, environment, nomenclatural_code, \
         source_url, source_reference";
 
@@ -302,13 +303,16 @@ impl RowMapper for UsageMapper {
         out.text(&name);
         out.text(&row.get(self.authorship));
         out.text(truncate_chars(&name, 100));
-        // The file's flattened classification as one array, in CLASSIFICATION order.
-        let values: Vec<String> = self
-            .classification
-            .iter()
-            .map(|i| truncate_chars(&row.get(*i), 100).to_owned())
-            .collect();
-        out.text(&text_array(&values));
+        // The file's flattened classification, one column per rank in CLASSIFICATION order;
+        // absent ranks are NULL (cheapest to parse and to store).
+        for i in &self.classification {
+            let v = row.get(*i);
+            if v.is_empty() {
+                out.null();
+            } else {
+                out.text(truncate_chars(&v, 100));
+            }
+        }
         out.text(truncate_chars(&generic, 100));
         out.text(truncate_chars(&specific, 100));
         out.text(truncate_chars(&infra, 100));
@@ -325,32 +329,6 @@ impl RowMapper for UsageMapper {
         out.end_row();
         Ok(())
     }
-}
-
-/// A PostgreSQL array literal of text values (quoted and escaped; empty values are NULL).
-fn text_array(values: &[String]) -> String {
-    let mut s = String::with_capacity(values.iter().map(|v| v.len() + 3).sum::<usize>() + 2);
-    s.push('{');
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        // Empty values are NULL: most ranks are absent, and NULL elements take no space.
-        if v.is_empty() {
-            s.push_str("NULL");
-            continue;
-        }
-        s.push('"');
-        for c in v.chars() {
-            if c == '"' || c == '\\' {
-                s.push('\\');
-            }
-            s.push(c);
-        }
-        s.push('"');
-    }
-    s.push('}');
-    s
 }
 
 /// Percent-encodes what may not appear in a URL path segment.
@@ -637,10 +615,6 @@ mod tests {
 
     #[test]
     fn arrays_and_urls_are_escaped() {
-        assert_eq!(
-            text_array(&["a".into(), "b\"c".into(), String::new()]),
-            r#"{"a","b\"c",NULL}"#
-        );
         assert_eq!(url_escape("S1 x/y"), "S1%20x%2Fy");
         assert_eq!(truncate_chars("Grévy", 3), "Gré");
     }

@@ -218,7 +218,10 @@ CREATE TEMP TABLE stage_usage (
     line bigint NOT NULL, id uuid NOT NULL, key text NOT NULL, parent_ref uuid,
     parent_key text NOT NULL, status text NOT NULL, is_accepted boolean NOT NULL,
     rank_id smallint, slot smallint, scientific_name text NOT NULL, authorship text NOT NULL,
-    path_name text NOT NULL, classification text[] NOT NULL, generic_name text NOT NULL,
+    path_name text NOT NULL,
+    k1 text, k2 text, k3 text, k4 text, k5 text, k6 text, k7 text, k8 text, k9 text, k10 text,
+    k11 text, k12 text, k13 text, k14 text, k15 text, k16 text, k17 text, k18 text, k19 text,
+    k20 text, generic_name text NOT NULL,
     specific_epithet text NOT NULL, infraspecific_epithet text NOT NULL, extinct boolean,
     environment text[] NOT NULL, nomenclatural_code text NOT NULL, source_url text NOT NULL,
     source_reference text NOT NULL
@@ -411,12 +414,12 @@ fn insert_taxa_sql(accepted: bool) -> String {
             if accepted {
                 format!(
                     "COALESCE(NULLIF(CASE WHEN s.slot = {i} THEN s.path_name ELSE pp.path[{i}] END, ''), \
-                     s.classification[{i}], '') AS c{i}"
+                     s.k{i}, '') AS c{i}"
                 )
             } else {
                 format!(
                     "COALESCE(NULLIF(CASE WHEN y.acc_slot = {i} THEN y.acc_name ELSE pa.path[{i}] END, ''), \
-                     s.classification[{i}], '') AS c{i}"
+                     s.k{i}, '') AS c{i}"
                 )
             }
         })
