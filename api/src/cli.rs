@@ -106,3 +106,77 @@ pub async fn create_superuser(settings: &Settings, args: SuperuserArgs) -> anyho
         Err(e) => Err(e.into()),
     }
 }
+
+/// Arguments of `import-col`.
+#[derive(Debug, clap::Args)]
+pub struct ImportColArgs {
+    /// A ColDP release: the zip archive or its extracted folder.
+    pub path: std::path::PathBuf,
+    /// Queue the import for a worker instead of running it here.
+    #[arg(long)]
+    pub enqueue: bool,
+    /// Connections that build indexes in parallel.
+    #[arg(long, default_value_t = 2)]
+    pub connections: usize,
+    /// `maintenance_work_mem` of the import's sessions.
+    #[arg(long, default_value = "1GB")]
+    pub maintenance_work_mem: String,
+}
+
+/// Imports a ColDP release (or queues it), printing a summary; fails on a malformed release,
+/// leaving the previous taxonomy in place.
+pub async fn import_col(settings: &Settings, args: ImportColArgs) -> anyhow::Result<()> {
+    use shared::taxonomy::import;
+    let pool = shared::db::build_pool(
+        &settings.database_url,
+        2,
+        std::time::Duration::from_secs(10),
+    );
+    let job = import::create_col_job(&pool, &args.path).await?;
+    if args.enqueue {
+        use apalis::prelude::TaskSink;
+        use shared::jobs::{Job, RunTaxonomyImport};
+        let conn = apalis_redis::connect(settings.redis_url.as_str()).await?;
+        let mut storage = RunTaxonomyImport::storage(conn, &settings.redis_key_prefix);
+        storage
+            .push(RunTaxonomyImport {
+                import_job_id: job.id,
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot queue the import: {e}"))?;
+        eprintln!("import job {} queued", job.id);
+        return Ok(());
+    }
+    let opts = import::ImportOptions {
+        connections: args.connections.max(1),
+        maintenance_work_mem: args.maintenance_work_mem,
+        ..import::ImportOptions::default()
+    };
+    let report = import::run_import(&pool, &settings.database_url, job.id, &opts).await?;
+    shared::taxonomy::cache::invalidate_after_import(settings).await;
+    let c = &report.counts;
+    eprintln!(
+        "imported release {:?} in {:.1} s (job {}): {} name usages ({} accepted, {} synonyms; \
+         {} new, {} changed, {} unchanged, {} removed), {} vernacular names, {} distributions, \
+         {} name relations; {} bad rows, {} unresolved references",
+        report.version,
+        report.duration_s,
+        report.job_id,
+        c.name_usages,
+        c.accepted,
+        c.synonyms,
+        c.inserted,
+        c.updated,
+        c.unchanged,
+        c.removed,
+        c.vernacular_names,
+        c.distributions,
+        c.name_relations,
+        report.bad_rows,
+        report.unresolved_references
+    );
+    for issue in report.errors.iter().chain(report.warnings.iter()).take(20) {
+        eprintln!("  {}:{}: {}", issue.file, issue.line, issue.message);
+    }
+    Ok(())
+}

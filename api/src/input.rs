@@ -174,6 +174,21 @@ impl Body {
         }
     }
 
+    /// An optional number (integers and numeric strings too).
+    pub fn optional_float(&mut self, field: &str) -> Option<f64> {
+        let v = self.take(field, false)?;
+        let n = match &v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        }
+        .filter(|f| f.is_finite());
+        if n.is_none() {
+            self.error(field, "A valid number is required.");
+        }
+        n
+    }
+
     /// A required value from a fixed set of choices.
     pub fn required_choice(&mut self, field: &str, choices: &[&str]) -> Option<String> {
         let v = self.take(field, true)?;

@@ -20,6 +20,7 @@ pub mod queue;
 pub mod social;
 pub mod startup;
 pub mod state;
+pub mod taxonomy;
 pub mod throttle;
 pub mod upload;
 pub mod urls;

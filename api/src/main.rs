@@ -25,6 +25,8 @@ enum Command {
     Migrate,
     /// Create a staff superuser (flags, or prompts in a terminal).
     CreateSuperuser(api::cli::SuperuserArgs),
+    /// Import a Catalogue of Life release (ColDP zip or extracted folder).
+    ImportCol(api::cli::ImportColArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,6 +50,7 @@ fn main() -> anyhow::Result<()> {
         Command::CreateSuperuser(args) => {
             runtime.block_on(api::cli::create_superuser(&settings, args))
         }
+        Command::ImportCol(args) => runtime.block_on(api::cli::import_col(&settings, args)),
         Command::Serve {
             bind,
             migrate: run_migrations,

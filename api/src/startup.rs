@@ -14,7 +14,7 @@ use shared::{config::Settings, storage::LocalStorage};
 
 use crate::{
     ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, health, images, media,
-    metrics::ApiMetrics, observe::observe, queue::JobQueue, social, state::AppState,
+    metrics::ApiMetrics, observe::observe, queue::JobQueue, social, state::AppState, taxonomy,
     throttle::throttle, users, vision,
 };
 
@@ -125,7 +125,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(images::routes)
             .configure(vision::routes)
             .configure(users::routes)
-            .configure(social::routes),
+            .configure(social::routes)
+            .configure(taxonomy::routes),
     );
 }
 

@@ -41,6 +41,17 @@ impl Job for PurgeExpiredTokens {
     const QUEUE: &'static str = "accounts.purge-expired-tokens";
 }
 
+/// Run a taxonomy (Catalogue of Life) import job: its row names the release file. Idempotent:
+/// a completed job is not run again, and an interrupted one starts over from the file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RunTaxonomyImport {
+    pub import_job_id: uuid::Uuid,
+}
+
+impl Job for RunTaxonomyImport {
+    const QUEUE: &'static str = "taxonomy.import";
+}
+
 /// The vision queue.
 pub const VISION_QUEUE: &str = "vision.process-analysis";
 
@@ -65,4 +76,9 @@ impl Job for Housekeeping {
 }
 
 /// Every queue a worker consumes, for health checks.
-pub const ALL_QUEUES: &[&str] = &[VISION_QUEUE, PurgeExpiredTokens::QUEUE, Housekeeping::QUEUE];
+pub const ALL_QUEUES: &[&str] = &[
+    VISION_QUEUE,
+    PurgeExpiredTokens::QUEUE,
+    Housekeeping::QUEUE,
+    RunTaxonomyImport::QUEUE,
+];

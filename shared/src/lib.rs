@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod redis_util;
 pub mod storage;
+pub mod taxonomy;
 pub mod telemetry;
 pub mod vision;
 

@@ -4,11 +4,13 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use apalis::prelude::*;
 use apalis_cron::CronScheduler;
-use shared::jobs::{self, Housekeeping, Job, ProcessAnalysis, PurgeExpiredTokens};
+use shared::jobs::{
+    self, Housekeeping, Job, ProcessAnalysis, PurgeExpiredTokens, RunTaxonomyImport,
+};
 use tokio::sync::Notify;
 
 use crate::{
-    jobs::{accounts, cron, housekeeping, vision},
+    jobs::{accounts, cron, housekeeping, taxonomy, vision},
     schedule,
     state::WorkerState,
 };
@@ -57,6 +59,21 @@ pub fn build(state: &WorkerState) -> anyhow::Result<(Monitor, Arc<Notify>)> {
             .concurrency(1)
             .enable_tracing()
             .build(accounts::purge_expired_tokens)
+    });
+
+    // Imports run one at a time (they also take a database lock) and for minutes.
+    let s = state.clone();
+    let inst = instance.clone();
+    monitor = monitor.register(move |restarts| {
+        let storage =
+            RunTaxonomyImport::storage(s.queue_conn.clone(), &s.settings.redis_key_prefix)
+                .poll_with_interval(jobs::POLL_INTERVAL);
+        WorkerBuilder::new(worker_name(RunTaxonomyImport::QUEUE, &inst, restarts))
+            .backend(storage)
+            .data(s.clone())
+            .concurrency(1)
+            .enable_tracing()
+            .build(taxonomy::taxonomy_import)
     });
 
     let s = state.clone();

@@ -219,3 +219,82 @@ fn every_cron_expression_parses() {
         worker::monitor::parse_schedule(task.expression).unwrap();
     }
 }
+
+fn sample_release() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/coldp-sample")
+}
+
+#[tokio::test]
+async fn a_taxonomy_import_job_runs_once_and_a_redelivery_is_a_no_op() {
+    use shared::jobs::RunTaxonomyImport;
+    use worker::jobs::taxonomy::run_taxonomy_import;
+
+    let db = TestDb::new().await;
+    let state = worker::state::WorkerState::connect(settings(db.url(), &redis_prefix()))
+        .await
+        .unwrap();
+    let job = shared::taxonomy::import::create_col_job(&state.db, &sample_release())
+        .await
+        .unwrap();
+    let payload = RunTaxonomyImport {
+        import_job_id: job.id,
+    };
+    let report = run_taxonomy_import(&state, payload.clone())
+        .await
+        .unwrap()
+        .expect("the first delivery imports");
+    assert_eq!(report.counts.name_usages, 1020);
+    assert!(
+        run_taxonomy_import(&state, payload)
+            .await
+            .unwrap()
+            .is_none(),
+        "a redelivered completed job does nothing"
+    );
+    assert_eq!(
+        count(
+            db.url(),
+            "SELECT count(*) AS n FROM taxonomy_import_jobs WHERE status = 'completed'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(db.url(), "SELECT count(*) AS n FROM taxa").await,
+        1020
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_release_aborts_the_job_without_retries() {
+    use apalis::prelude::{AbortError, Data};
+    use shared::jobs::RunTaxonomyImport;
+
+    let db = TestDb::new().await;
+    let state = worker::state::WorkerState::connect(settings(db.url(), &redis_prefix()))
+        .await
+        .unwrap();
+    let empty = std::env::temp_dir().join(format!("empty-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let job = shared::taxonomy::import::create_col_job(&state.db, &empty)
+        .await
+        .unwrap();
+    let err = worker::jobs::taxonomy::taxonomy_import(
+        RunTaxonomyImport {
+            import_job_id: job.id,
+        },
+        Data::new(state),
+    )
+    .await
+    .expect_err("no NameUsage.tsv");
+    assert!(err.downcast_ref::<AbortError>().is_some(), "{err}");
+    assert_eq!(
+        count(
+            db.url(),
+            "SELECT count(*) AS n FROM taxonomy_import_jobs WHERE status = 'failed' \
+             AND error_log->>'fatal_error' LIKE '%no NameUsage.tsv%'"
+        )
+        .await,
+        1
+    );
+}

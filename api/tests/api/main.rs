@@ -10,5 +10,6 @@ mod foundation;
 mod helpers;
 mod migrations;
 mod social;
+mod taxonomy;
 mod throttling;
 mod vision;

@@ -744,3 +744,50 @@ async fn all_eight_exif_orientations_come_out_upright() {
         }
     }
 }
+
+#[tokio::test]
+async fn detections_known_to_the_catalogue_become_verified_accepted_animals() {
+    let provider = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(completion(
+            r#"{"animals":[{"scientific_name":"Canis familiaris","common_name":"Dog","confidence":0.9},
+                           {"scientific_name":"Imaginarius fantasticus","common_name":"","confidence":0.4}]}"#,
+        ))
+        .mount(&provider)
+        .await;
+    let app = TestApp::spawn().await;
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/coldp-sample");
+    shared::taxonomy::import::import_path(
+        &app.state.db,
+        app.db.url(),
+        &sample,
+        &Default::default(),
+    )
+    .await
+    .expect("import sample");
+    let _worker = app
+        .start_worker(&format!("{}/v1", provider.uri()), Some("sk-test"))
+        .await;
+    let u = app.user("dawn").await;
+    let id = job_from(&app, &u, 11).await;
+    let done = app.wait_for_job(&u, &id, 20).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let first = &done["detected_animals"][0];
+    assert_eq!(
+        first["scientific_name"], "Canis familiaris",
+        "the model's words are kept"
+    );
+    assert_eq!(
+        done["animal_details"]["scientific_name"], "Canis lupus familiaris",
+        "the synonym resolves"
+    );
+    assert_eq!(done["animal_details"]["verified"], true);
+    assert_eq!(done["animal_details"]["family"], "Canidae");
+    let unknown = &done["detected_animals"][1];
+    assert_eq!(
+        unknown["verified"], false,
+        "an unknown name becomes an unverified animal"
+    );
+}

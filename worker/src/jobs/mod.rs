@@ -3,4 +3,5 @@
 pub mod accounts;
 pub mod cron;
 pub mod housekeeping;
+pub mod taxonomy;
 pub mod vision;

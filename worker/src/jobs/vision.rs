@@ -63,6 +63,37 @@ fn animal_json(d: &Detection, a: &Animal, created: bool) -> Value {
     })
 }
 
+/// The animal for a detection: through the taxonomy (exact, synonym, vernacular or a close
+/// fuzzy match, not ambiguous) when the catalogue knows the name — a verified animal with its
+/// full classification — else an unverified one under the model's name (§4.9).
+async fn match_animal(
+    conn: &mut diesel_async::AsyncPgConnection,
+    d: &Detection,
+    user: Uuid,
+) -> shared::Result<(shared::db::models::animals::AnimalView, bool)> {
+    use shared::taxonomy::matching::{
+        MatchOptions, MatchType, match_name, upsert_animal_from_taxon,
+    };
+    let opts = MatchOptions {
+        kingdom: None,
+        vernacular_hint: (!d.common_name.is_empty()).then(|| d.common_name.clone()),
+    };
+    let verdict = match_name(conn, &d.scientific_name, &opts).await?;
+    let trusted = matches!(
+        verdict.match_type,
+        MatchType::Exact | MatchType::Synonym | MatchType::Vernacular | MatchType::Fuzzy
+    ) && !verdict.ambiguous
+        && verdict.confidence >= 0.8;
+    if let (true, Some(taxon)) = (trusted, verdict.taxon.as_ref()) {
+        let common = (!d.common_name.is_empty()).then_some(d.common_name.as_str());
+        let (id, created) = upsert_animal_from_taxon(conn, taxon.id, common, d.confidence).await?;
+        if let Some(view) = Animal::find(conn, id).await? {
+            return Ok((view, created));
+        }
+    }
+    Animal::for_detection(conn, &d.scientific_name, &d.common_name, user).await
+}
+
 async fn fail(state: &WorkerState, id: Uuid, message: &str) -> shared::Result<Outcome> {
     let mut conn = state.db.get().await?;
     AnalysisJob::fail(&mut conn, id, message).await?;
@@ -197,9 +228,7 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
     let mut detected = Vec::with_capacity(detections.len());
     let mut first = None;
     for d in &detections {
-        let (view, created) =
-            Animal::for_detection(&mut conn, &d.scientific_name, &d.common_name, job.user_id)
-                .await?;
+        let (view, created) = match_animal(&mut conn, d, job.user_id).await?;
         if first.is_none() {
             first = Some((view.animal.id, d.confidence));
         }

@@ -6,5 +6,7 @@ pub mod conversions;
 pub mod dex;
 pub mod friendships;
 pub mod images;
+pub mod taxa;
+pub mod taxonomy;
 pub mod tokens;
 pub mod vision;

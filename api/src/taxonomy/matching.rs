@@ -1,0 +1,185 @@
+//! Name matching over HTTP: `GET /taxonomy/match/` (the matcher's verdict) and
+//! `POST /taxonomy/validate/` (the old endpoint, working: it records the animal only for
+//! signed-in callers, never for anonymous ones).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use serde_json::{Value, json};
+use shared::{
+    db::models::taxa::Taxa,
+    taxonomy::matching::{self, MatchOptions, MatchType, NameMatch},
+};
+use uuid::Uuid;
+
+use super::{
+    dto::{self, TaxonMinimalResponse, UsageResponse},
+    params::QueryParams,
+};
+use crate::{ApiError, ApiResult, auth::MaybeAuthUser, input::Body, state::AppState};
+
+const MAX_NAME: usize = 300;
+
+/// One alternative answer.
+#[derive(Debug, Serialize)]
+struct AlternativeResponse {
+    #[serde(flatten)]
+    usage: UsageResponse,
+    match_type: &'static str,
+    accepted_id: Option<Uuid>,
+    accepted_name: Option<String>,
+    vernacular_name: Option<String>,
+}
+
+/// The matcher's verdict.
+#[derive(Debug, Serialize)]
+struct MatchResponse {
+    name: String,
+    normalized_name: String,
+    match_type: &'static str,
+    confidence: f64,
+    ambiguous: bool,
+    note: String,
+    usage: Option<UsageResponse>,
+    accepted_name: Option<String>,
+    vernacular_name: Option<String>,
+    taxon: Option<TaxonMinimalResponse>,
+    lineage: Vec<UsageResponse>,
+    alternatives: Vec<AlternativeResponse>,
+}
+
+async fn match_response(
+    conn: &mut diesel_async::AsyncPgConnection,
+    m: NameMatch,
+) -> ApiResult<MatchResponse> {
+    let lineage = match &m.taxon {
+        Some(t) => Taxa::lineage(conn, t.id).await?,
+        None => Vec::new(),
+    };
+    let taxon = match &m.taxon {
+        Some(t) => dto::minimal(conn, vec![t.clone()]).await?.pop(),
+        None => None,
+    };
+    let accepted_name = (!matches!(m.match_type, MatchType::HigherRank | MatchType::None))
+        .then(|| m.taxon.as_ref().map(|t| t.scientific_name.clone()))
+        .flatten();
+    Ok(MatchResponse {
+        name: m.input,
+        normalized_name: m.normalized,
+        match_type: m.match_type.as_str(),
+        confidence: (m.confidence * 100.0).round() / 100.0,
+        ambiguous: m.ambiguous,
+        note: m.note,
+        usage: m.usage.as_ref().map(Into::into),
+        accepted_name,
+        vernacular_name: m.vernacular,
+        taxon,
+        lineage: lineage.iter().map(Into::into).collect(),
+        alternatives: m
+            .alternatives
+            .iter()
+            .map(|a| AlternativeResponse {
+                usage: (&a.usage).into(),
+                match_type: a.match_type.as_str(),
+                accepted_id: a.accepted.as_ref().map(|t| t.id),
+                accepted_name: a.accepted.as_ref().map(|t| t.scientific_name.clone()),
+                vernacular_name: a.vernacular.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// `GET /taxonomy/match/?name=...[&kingdom=...][&common_name=...]`: how a name matches the
+/// taxonomy (match type, confidence, accepted name, lineage, alternatives). Anyone may call it.
+pub async fn match_name(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _caller: MaybeAuthUser,
+) -> ApiResult<HttpResponse> {
+    let q = QueryParams::new(&req);
+    let name = q
+        .bounded_text("name", MAX_NAME)?
+        .ok_or_else(|| ApiError::field("name", crate::input::REQUIRED))?;
+    let opts = MatchOptions {
+        kingdom: q.bounded_text("kingdom", 100)?,
+        vernacular_hint: q.bounded_text("common_name", 200)?,
+    };
+    let mut conn = state.db.get().await?;
+    let m = matching::match_name(&mut conn, &name, &opts).await?;
+    Ok(HttpResponse::Ok().json(match_response(&mut conn, m).await?))
+}
+
+/// `POST /taxonomy/validate/ {scientific_name, common_name?, confidence?}`: is this a known
+/// taxon? For a signed-in caller a species-level match also creates or updates the animal
+/// (verified by the taxonomy); anonymous callers never write anything (defect 10).
+pub async fn validate_name(
+    state: web::Data<AppState>,
+    caller: MaybeAuthUser,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let mut b = Body::new(
+        body.into_inner(),
+        &["scientific_name", "common_name", "confidence"],
+    )?;
+    let name = b.required_str("scientific_name");
+    let common = b.optional_str("common_name").filter(|c| !c.is_empty());
+    let confidence = b.optional_float("confidence").unwrap_or(0.0);
+    if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME) {
+        b.error(
+            "scientific_name",
+            format!("Ensure this field has no more than {MAX_NAME} characters."),
+        );
+    }
+    b.finish()?;
+    let name = name.unwrap_or_default();
+    let mut conn = state.db.get().await?;
+    let opts = MatchOptions {
+        kingdom: None,
+        vernacular_hint: common.clone(),
+    };
+    let m = matching::match_name(&mut conn, &name, &opts).await?;
+    let species_level = !matches!(m.match_type, MatchType::HigherRank | MatchType::None);
+    let Some(taxon) = m.taxon.as_ref().filter(|_| species_level) else {
+        return Ok(HttpResponse::Ok().json(json!({
+            "valid": false,
+            "created": false,
+            "message": format!("Not found in taxonomy database: {name}"),
+            "match_type": m.match_type.as_str(),
+        })));
+    };
+    let (animal_id, created) = match &caller.0 {
+        Some(_) => {
+            let (id, created) = matching::upsert_animal_from_taxon(
+                &mut conn,
+                taxon.id,
+                common.as_deref(),
+                confidence,
+            )
+            .await?;
+            (Some(id), created)
+        }
+        None => (None, false),
+    };
+    let detail = Taxa::find_listed(&mut conn, taxon.id)
+        .await?
+        .ok_or(ApiError::not_found("Taxonomy"))?;
+    let message = match m.match_type {
+        MatchType::Synonym => format!(
+            "Found synonym, using accepted name: {}",
+            taxon.scientific_name
+        ),
+        t => format!(
+            "Found in taxonomy: {} (via {})",
+            taxon.scientific_name,
+            t.as_str()
+        ),
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "valid": true,
+        "created": created,
+        "message": message,
+        "taxonomy": dto::detail(&mut conn, detail).await?,
+        "match_type": m.match_type.as_str(),
+        "confidence": (m.confidence * 100.0).round() / 100.0,
+        "animal_id": animal_id,
+    })))
+}

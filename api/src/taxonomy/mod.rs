@@ -1,0 +1,26 @@
+//! Taxonomy (§10): browse, search, match and validate names, statistics and data sources. All
+//! of it is open to anonymous callers (a bad token is still a 401).
+
+mod browse;
+mod dto;
+mod matching;
+mod params;
+mod search;
+
+use actix_web::web;
+
+use crate::fallback::resource;
+
+/// Mounts `/taxonomy/...` (fixed paths before `{pk}`) and `/sources/...`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/taxonomy/").route(web::get().to(browse::list_taxa)))
+        .service(resource("/taxonomy/search/").route(web::get().to(search::search_taxa)))
+        .service(resource("/taxonomy/match/").route(web::get().to(matching::match_name)))
+        .service(resource("/taxonomy/validate/").route(web::post().to(matching::validate_name)))
+        .service(resource("/taxonomy/stats/").route(web::get().to(browse::get_stats)))
+        .service(resource("/taxonomy/{pk}/").route(web::get().to(browse::get_taxon)))
+        .service(resource("/taxonomy/{pk}/lineage/").route(web::get().to(browse::get_lineage)))
+        .service(resource("/taxonomy/{pk}/children/").route(web::get().to(browse::list_children)))
+        .service(resource("/sources/").route(web::get().to(browse::list_sources)))
+        .service(resource("/sources/{pk}/").route(web::get().to(browse::get_source)));
+}

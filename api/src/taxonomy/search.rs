@@ -1,0 +1,63 @@
+//! `GET /taxonomy/search/`: the manual-entry search of the client (§16.2 row 16).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use shared::db::models::taxa::{SearchParams, Taxa};
+
+use super::{dto, params::QueryParams};
+use crate::{ApiError, ApiResult, auth::MaybeAuthUser, state::AppState};
+
+/// Longest search term accepted.
+const MAX_TERM: usize = 100;
+/// Results returned without `limit`, and at most.
+const DEFAULT_LIMIT: i64 = 20;
+const MAX_LIMIT: i64 = 100;
+
+fn search_params(req: &HttpRequest) -> ApiResult<SearchParams> {
+    let q = QueryParams::new(req);
+    let limit = match q.int("limit")? {
+        None => DEFAULT_LIMIT,
+        Some(n) if n < 1 => {
+            return Err(ApiError::field(
+                "limit",
+                "Ensure this value is greater than or equal to 1.",
+            ));
+        }
+        Some(n) => n.min(MAX_LIMIT),
+    };
+    let params = SearchParams {
+        q: q.bounded_text("q", MAX_TERM)?,
+        genus: q.bounded_text("genus", MAX_TERM)?,
+        species: q.bounded_text("species", MAX_TERM)?,
+        common_name: q.bounded_text("common_name", MAX_TERM)?,
+        rank: q.bounded_text("rank", 50)?.map(|r| r.to_lowercase()),
+        kingdom: q.bounded_text("kingdom", MAX_TERM)?,
+        limit,
+    };
+    if params.q.is_none()
+        && params.genus.is_none()
+        && params.species.is_none()
+        && params.common_name.is_none()
+    {
+        return Err(ApiError::rule(
+            "At least one search parameter is required (q, genus, species, or common_name)",
+        ));
+    }
+    Ok(params)
+}
+
+/// Searches accepted taxa: every given filter must hold (`q` looks in scientific and common
+/// names; `genus`, `species` and `common_name` in their own fields; `rank` and `kingdom`
+/// narrow). Best-classified first, then by name; `count` is the number returned. Anyone may
+/// call it.
+pub async fn search_taxa(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _caller: MaybeAuthUser,
+) -> ApiResult<HttpResponse> {
+    let params = search_params(&req)?;
+    let mut conn = state.db.get().await?;
+    let rows = Taxa::search(&mut conn, &params).await?;
+    let results = dto::minimal(&mut conn, rows).await?;
+    Ok(HttpResponse::Ok().json(json!({ "count": results.len(), "results": results })))
+}
