@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod redis_util;
 pub mod storage;
 pub mod telemetry;
+pub mod tree;
 
 #[cfg(feature = "test-util")]
 pub mod testing;
