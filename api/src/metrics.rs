@@ -14,6 +14,8 @@ pub struct ApiMetrics {
     pub in_flight: IntGauge,
     pub db_pool: IntGaugeVec,
     pub redis_failures: IntCounterVec,
+    /// Taxonomic tree cache lookups by result: hit, miss or error.
+    pub graph_cache: IntCounterVec,
 }
 
 impl ApiMetrics {
@@ -48,11 +50,19 @@ impl ApiMetrics {
             ),
             &["purpose"],
         )?;
+        let graph_cache = IntCounterVec::new(
+            Opts::new(
+                "graph_cache_total",
+                "Taxonomic tree cache lookups by result (hit, miss, error)",
+            ),
+            &["result"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
         registry.register(Box::new(redis_failures.clone()))?;
+        registry.register(Box::new(graph_cache.clone()))?;
         Ok(ApiMetrics {
             registry,
             requests,
@@ -60,6 +70,7 @@ impl ApiMetrics {
             in_flight,
             db_pool,
             redis_failures,
+            graph_cache,
         })
     }
 }

@@ -13,8 +13,8 @@ use actix_web::{
 use shared::{config::Settings, storage::LocalStorage};
 
 use crate::{
-    ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, health, media, metrics::ApiMetrics,
-    observe::observe, social, state::AppState, throttle::throttle, users,
+    ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, graph, health, media,
+    metrics::ApiMetrics, observe::observe, social, state::AppState, throttle::throttle, users,
 };
 
 /// A bound, not yet running server.
@@ -118,7 +118,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(animals::routes)
             .configure(dex::routes)
             .configure(users::routes)
-            .configure(social::routes),
+            .configure(social::routes)
+            .configure(graph::routes),
     );
 }
 

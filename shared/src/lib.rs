@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod graph_cache;
 pub mod images;
 pub mod jobs;
 pub mod metrics;

@@ -97,7 +97,11 @@ impl<'a, F: Fn(usize) -> &'a [usize]> Work<'a, F> {
             }
             vim = nr;
             vip = nl;
-            vom = if vom == NONE { NONE } else { self.next_left(vom) };
+            vom = if vom == NONE {
+                NONE
+            } else {
+                self.next_left(vom)
+            };
             vop = self.next_right(vop);
             self.ancestor[vop] = v;
             let shift = (self.prelim[vim] + sim) - (self.prelim[vip] + sip) + DISTANCE;
@@ -153,7 +157,11 @@ impl<'a, F: Fn(usize) -> &'a [usize]> Work<'a, F> {
             stack.pop();
             let w = self.left_sibling(v);
             if kids.is_empty() {
-                self.prelim[v] = if w == NONE { 0.0 } else { self.prelim[w] + DISTANCE };
+                self.prelim[v] = if w == NONE {
+                    0.0
+                } else {
+                    self.prelim[w] + DISTANCE
+                };
             } else {
                 self.execute_shifts(v);
                 let first = kids[0];

@@ -209,12 +209,28 @@ fn a_rank_value_under_two_parents_gets_two_ids() {
     let animals = vec![
         animal(
             1,
-            ["Animalia", "Chordata", "Mammalia", "Carnivora", "Felidae", "Felis", "catus"],
+            [
+                "Animalia",
+                "Chordata",
+                "Mammalia",
+                "Carnivora",
+                "Felidae",
+                "Felis",
+                "catus",
+            ],
         ),
         // No phylum: Mammalia hangs directly under Animalia, a different node.
         animal(
             2,
-            ["Animalia", "", "Mammalia", "Carnivora", "Felidae", "Panthera", "leo"],
+            [
+                "Animalia",
+                "",
+                "Mammalia",
+                "Carnivora",
+                "Felidae",
+                "Panthera",
+                "leo",
+            ],
         ),
         // Everything unknown: the animal hangs under the root.
         animal(3, ["", "", "", "", "", "", ""]),
@@ -224,7 +240,10 @@ fn a_rank_value_under_two_parents_gets_two_ids() {
     let mammalia: Vec<&&str> = ids.iter().filter(|i| i.starts_with("class_")).collect();
     assert_eq!(
         mammalia,
-        [&"class_Animalia/Chordata/Mammalia", &"class_Animalia//Mammalia"]
+        [
+            &"class_Animalia/Chordata/Mammalia",
+            &"class_Animalia//Mammalia"
+        ]
     );
     let felidae = ids.iter().filter(|i| i.starts_with("family_")).count();
     assert_eq!(felidae, 2);
@@ -263,11 +282,27 @@ fn the_contract_example_lays_out_like_the_old_server() {
     let animals = vec![
         animal(
             1,
-            ["Animalia", "Chordata", "Mammalia", "Carnivora", "Canidae", "Canis", "lupus"],
+            [
+                "Animalia",
+                "Chordata",
+                "Mammalia",
+                "Carnivora",
+                "Canidae",
+                "Canis",
+                "lupus",
+            ],
         ),
         animal(
             2,
-            ["Animalia", "Chordata", "Mammalia", "Carnivora", "Felidae", "Panthera", "leo"],
+            [
+                "Animalia",
+                "Chordata",
+                "Mammalia",
+                "Carnivora",
+                "Felidae",
+                "Panthera",
+                "leo",
+            ],
         ),
     ];
     let tree = Tree::build(&animals);
@@ -280,8 +315,14 @@ fn the_contract_example_lays_out_like_the_old_server() {
         .collect();
     assert_eq!(at["root"], [0.0, 0.0]);
     assert_eq!(at["kingdom_Animalia"], [0.0, 150.0]);
-    assert_eq!(at["family_Animalia/Chordata/Mammalia/Carnivora/Canidae"], [-50.0, 750.0]);
-    assert_eq!(at["family_Animalia/Chordata/Mammalia/Carnivora/Felidae"], [50.0, 750.0]);
+    assert_eq!(
+        at["family_Animalia/Chordata/Mammalia/Carnivora/Canidae"],
+        [-50.0, 750.0]
+    );
+    assert_eq!(
+        at["family_Animalia/Chordata/Mammalia/Carnivora/Felidae"],
+        [50.0, 750.0]
+    );
     assert_eq!(at[Uuid::from_u128(2).to_string().as_str()], [-50.0, 1200.0]);
     let b = world_bounds(&pos);
     for (got, want) in b.iter().zip([-254.8, -204.8, 254.8, 1404.8]) {
@@ -295,14 +336,25 @@ fn chunks_cover_negative_coordinates_and_agree_with_their_metadata() {
         .map(|i| {
             let genus = format!("G{}", i % 9);
             let species = format!("s{i}");
-            let ranks = ["Animalia", "Chordata", "", "", "", genus.as_str(), species.as_str()];
+            let ranks = [
+                "Animalia",
+                "Chordata",
+                "",
+                "",
+                "",
+                genus.as_str(),
+                species.as_str(),
+            ];
             animal(i, ranks)
         })
         .collect();
     let tree = Tree::build(&animals);
     let pos = tree.layout();
     let meta = chunk_metadata(&tree, &pos, CHUNK_SIZE);
-    assert!(meta.iter().any(|c| c.x < 0), "the left half is in negative chunks");
+    assert!(
+        meta.iter().any(|c| c.x < 0),
+        "the left half is in negative chunks"
+    );
     assert!(meta.windows(2).all(|w| (w[0].x, w[0].y) < (w[1].x, w[1].y)));
     let mut nodes = 0;
     for c in &meta {

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod animals;
 pub mod dex;
 pub mod friendships;
+pub mod graph;
 pub mod images;
 pub mod tokens;
 pub mod vision;
