@@ -39,12 +39,12 @@ fn graph(data: &TreeData, me: &AuthUser, friend_count: usize) -> Value {
             }
         }
         let family = a.family.trim();
-        if !family.is_empty() {
-            if let Some(prev) = last_of_family.insert(family, id) {
-                edges.push(json!({
-                    "source": prev, "target": id, "relationship": "same_family", "family": family,
-                }));
-            }
+        if !family.is_empty()
+            && let Some(prev) = last_of_family.insert(family, id)
+        {
+            edges.push(json!({
+                "source": prev, "target": id, "relationship": "same_family", "family": family,
+            }));
         }
         let discoverer = match (a.created_by_id, &a.created_by_username) {
             (Some(by), Some(name)) => json!({

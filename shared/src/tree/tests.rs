@@ -119,7 +119,7 @@ proptest! {
         // root → [copy of A, B, copy of A]
         let (sa, sb) = (children_of(&a), children_of(&b));
         let mut children: Vec<Vec<usize>> = vec![Vec::new()];
-        let mut graft = |sub: &Vec<Vec<usize>>, children: &mut Vec<Vec<usize>>| {
+        let graft = |sub: &Vec<Vec<usize>>, children: &mut Vec<Vec<usize>>| {
             let base = children.len();
             for kids in sub {
                 children.push(kids.iter().map(|k| k + base).collect());
