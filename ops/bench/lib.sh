@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Shared by the HTTP benchmarks: build the release api, start it on a scratch database with
+# throttles raised and logs at warn (DECISIONS 21), and run wrk with one summary line.
+# Source it; then call start_api and run.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$REPO"
+DURATION="${BENCH_DURATION:-10s}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+PORT="${BENCH_PORT:-18080}"
+URL="http://127.0.0.1:$PORT"
+ADMIN="postgres://biologidex:biologidex@127.0.0.1:5432/postgres"
+BENCH_DB="biologidex_bench_$$"
+
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
+
+start_api() {
+    bash ops/dev/services >/dev/null
+    cargo build --release --bin biologidex-api >/dev/null 2>&1 || cargo build --release --bin biologidex-api
+    BIN="${CARGO_TARGET_DIR:-$REPO/target}/release/biologidex-api"
+    psql -q "$ADMIN" -c "CREATE DATABASE $BENCH_DB"
+    export DATABASE_URL="postgres://biologidex:biologidex@127.0.0.1:5432/$BENCH_DB"
+    export SECRET_KEY="bench-secret-key-bench-secret-key-0123"
+    export REDIS_KEY_PREFIX="bench-$$"
+    export THROTTLE_ANON_RATE=100000000/hour THROTTLE_USER_RATE=100000000/hour THROTTLE_LOGIN_RATE=100000000/hour
+    export RUST_LOG=warn DB_POOL_SIZE="${DB_POOL_SIZE:-16}"
+    MEDIA_ROOT="$(mktemp -d)"
+    export MEDIA_ROOT
+    "$BIN" migrate
+    "$BIN" serve --bind "127.0.0.1:$PORT" &
+    PID=$!
+    trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; psql -q "$ADMIN" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"; rm -rf "$MEDIA_ROOT"' EXIT
+    for _ in $(seq 100); do curl -fs "$URL/health/" >/dev/null && break; sleep 0.1; done
+    echo "api idle RSS: $(rss_mb) MB"
+}
+
+rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$PID/status"; }
+
+# run NAME wrk-arguments...: one line with req/s, latency percentiles, errors and RSS.
+run() {
+    local name="$1"; shift
+    local out rps p50 p99 errors
+    out="$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@")"
+    rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+    p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
+    p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
+    errors="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+    printf '%-34s %10s req/s  p50 %-8s p99 %-8s non-2xx %-6s RSS %s MB\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}" "$(rss_mb)"
+}
+
+# lua_post BODY: a wrk script that POSTs BODY as JSON (path from the URL).
+lua_post() {
+    local f
+    f="$(mktemp --suffix=.lua)"
+    printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' "$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1")" >"$f"
+    echo "$f"
+}
+
+# login USER PASSWORD: prints an access token.
+login() {
+    curl -fs -H 'content-type: application/json' -d "{\"username\":\"$1\",\"password\":\"$2\"}" \
+        "$URL/api/v1/auth/login/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access"])'
+}
