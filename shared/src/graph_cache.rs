@@ -28,38 +28,42 @@ fn global_key(settings: &Settings) -> String {
     settings.redis_key("graph:ver:global")
 }
 
-/// The versions a viewer's trees depend on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TreeVersions {
-    /// Changes to the viewer's or their friends' entries and friendships.
-    pub user: u64,
-    /// Animal edits (every tree).
-    pub epoch: u64,
-    /// Any change (global trees).
-    pub global: u64,
-}
+/// Builds the versioned key of a cached tree and, if `read`, fetches it: one round trip.
+const LOOKUP: &str = r"
+local v = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
+local key
+if ARGV[2] == 'g' then
+  key = ARGV[1] .. ':g' .. (v[3] or '0')
+else
+  key = ARGV[1] .. ':u' .. (v[1] or '0') .. '.e' .. (v[2] or '0')
+end
+if ARGV[3] == '1' then
+  return {key, redis.call('GET', key)}
+end
+return {key, false}
+";
 
-/// Reads a viewer's versions (one round trip).
-pub async fn versions(
+/// The Redis key of `viewer`'s cached tree named `name` under the current versions (global
+/// trees follow the global version), and its cached body when `read`.
+pub async fn lookup(
     pool: &redis_util::RedisPool,
     settings: &Settings,
     viewer: Uuid,
-) -> Result<TreeVersions, String> {
-    let keys = [
-        user_key(settings, viewer),
-        epoch_key(settings),
-        global_key(settings),
-    ];
-    let v: Vec<Option<u64>> = redis_util::run(pool, async move |c| {
-        redis::cmd("MGET").arg(&keys).query_async(c).await
-    })
-    .await?;
-    let get = |i: usize| v.get(i).copied().flatten().unwrap_or(0);
-    Ok(TreeVersions {
-        user: get(0),
-        epoch: get(1),
-        global: get(2),
-    })
+    name: &str,
+    global: bool,
+    read: bool,
+) -> Result<(String, Option<Vec<u8>>), String> {
+    let script = redis::Script::new(LOOKUP);
+    let mut call = script.prepare_invoke();
+    call.key(user_key(settings, viewer))
+        .key(epoch_key(settings))
+        .key(global_key(settings))
+        .arg(settings.redis_key(&format!("graph:tree:{name}")))
+        .arg(if global { "g" } else { "u" })
+        .arg(if read { "1" } else { "0" });
+    let (key, body): (String, Option<Vec<u8>>) =
+        redis_util::run(pool, async move |c| call.invoke_async(c).await).await?;
+    Ok((key, body))
 }
 
 async fn bump(pool: &redis_util::RedisPool, keys: Vec<String>) -> Result<(), String> {

@@ -32,41 +32,31 @@ pub async fn fetch_or_build(
     use_cache: bool,
     build: impl AsyncFnOnce() -> ApiResult<Vec<u8>>,
 ) -> ApiResult<Vec<u8>> {
-    let key = match graph_cache::versions(&state.redis, &state.settings, viewer).await {
-        Ok(v) if global => state
-            .settings
-            .redis_key(&format!("graph:tree:{base}:g{}", v.global)),
-        Ok(v) => state
-            .settings
-            .redis_key(&format!("graph:tree:{base}:u{}.e{}", v.user, v.epoch)),
+    let key = match graph_cache::lookup(
+        &state.redis,
+        &state.settings,
+        viewer,
+        base,
+        global,
+        use_cache,
+    )
+    .await
+    {
+        Ok((_, Some(body))) => {
+            state.metrics.graph_cache.with_label_values(&["hit"]).inc();
+            return Ok(body);
+        }
+        Ok((key, None)) => {
+            if use_cache {
+                state.metrics.graph_cache.with_label_values(&["miss"]).inc();
+            }
+            key
+        }
         Err(e) => {
             failed(state, &e);
             return build().await;
         }
     };
-    if use_cache {
-        let k = key.clone();
-        match shared::redis_util::run(&state.redis, async move |c| {
-            redis::cmd("GET")
-                .arg(&k)
-                .query_async::<Option<Vec<u8>>>(c)
-                .await
-        })
-        .await
-        {
-            Ok(Some(body)) => {
-                state.metrics.graph_cache.with_label_values(&["hit"]).inc();
-                return Ok(body);
-            }
-            Ok(None) => {
-                state.metrics.graph_cache.with_label_values(&["miss"]).inc();
-            }
-            Err(e) => {
-                failed(state, &e);
-                return build().await;
-            }
-        }
-    }
     let body = build().await?;
     let ttl = state.settings.graph_cache_ttl.as_secs().max(1);
     let value = body.clone();

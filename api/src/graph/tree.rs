@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 use diesel_async::AsyncPgConnection;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     db::models::{
@@ -150,16 +151,55 @@ pub async fn get_tree_chunk(
     let (x, y) = path.into_inner();
     let p = tree_params(&q)?;
     p.check_access(&me, "Admin privileges required")?;
-    let mut tree = parse(&tree_body(&state, &me, &p).await?)?;
-    let (nodes, edges) = chunk_of_tree(&mut tree, (x, y));
-    Ok(HttpResponse::Ok().json(json!({
-        "chunk_x": x,
-        "chunk_y": y,
-        "node_count": nodes.len(),
-        "edge_count": edges.len(),
-        "nodes": nodes,
-        "edges": edges,
-    })))
+    // Chunks are cached beside their tree, under the same versions.
+    let name = format!("{}_chunk_{x}_{y}", p.cache_base(me.id));
+    let global = p.mode == Mode::Global;
+    let body = cache::fetch_or_build(&state, me.id, &name, global, p.use_cache, async || {
+        let mut tree = parse(&tree_body(&state, &me, &p).await?)?;
+        let (nodes, edges) = chunk_of_tree(&mut tree, (x, y));
+        let chunk = json!({
+            "chunk_x": x,
+            "chunk_y": y,
+            "node_count": nodes.len(),
+            "edge_count": edges.len(),
+            "nodes": nodes,
+            "edges": edges,
+        });
+        Ok(serde_json::to_vec(&chunk).map_err(anyhow::Error::from)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+/// The parts of a tree a search reads (the rest is skipped while parsing).
+#[derive(Deserialize)]
+struct SearchTree {
+    nodes: Vec<SearchNode>,
+}
+
+#[derive(Deserialize)]
+struct SearchNode {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    scientific_name: String,
+    common_name: String,
+    creation_index: i64,
+    position: [f64; 2],
+    taxonomy: SearchTaxonomy,
+}
+
+#[derive(Deserialize)]
+struct SearchTaxonomy {
+    kingdom: String,
+    phylum: String,
+    class: String,
+    order: String,
+    family: String,
+    genus: String,
+    species: String,
 }
 
 /// `GET /graph/tree/search/?q=&mode=&friend_ids=&limit=50`: animals of the caller's tree
@@ -179,45 +219,41 @@ pub async fn search_tree(
     let p = tree_params(&q)?;
     let limit = limit(&q, 50)?;
     p.check_access(&me, "Admin privileges required for global view")?;
-    let tree = parse(&tree_body(&state, &me, &p).await?)?;
+    let body = tree_body(&state, &me, &p).await?;
+    let tree: SearchTree = serde_json::from_slice(&body).map_err(anyhow::Error::from)?;
     let needle = text.to_lowercase();
-    let text_of = |n: &Value, k: &str| n[k].as_str().unwrap_or_default().to_lowercase();
-    let mut hits: Vec<&Value> = tree["nodes"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    let has = |s: &str| s.to_lowercase().contains(&needle);
+    let mut hits: Vec<&SearchNode> = tree
+        .nodes
         .iter()
-        .filter(|n| n["type"] == "animal")
+        .filter(|n| n.kind == "animal")
         .filter(|n| {
-            text_of(n, "scientific_name").contains(&needle)
-                || text_of(n, "common_name").contains(&needle)
-                || text_of(&n["taxonomy"], "genus").contains(&needle)
-                || text_of(&n["taxonomy"], "species").contains(&needle)
+            has(&n.scientific_name)
+                || has(&n.common_name)
+                || has(&n.taxonomy.genus)
+                || has(&n.taxonomy.species)
         })
         .collect();
-    hits.sort_by_key(|n| {
-        (
-            n["creation_index"].as_i64().unwrap_or_default(),
-            n["scientific_name"].as_str().unwrap_or_default().to_owned(),
-        )
+    hits.sort_by(|a, b| {
+        (a.creation_index, &a.scientific_name).cmp(&(b.creation_index, &b.scientific_name))
     });
     let results: Vec<Value> = hits
         .into_iter()
         .take(limit as usize)
         .map(|n| {
+            let t = &n.taxonomy;
             let path: Vec<&str> = [
-                "kingdom", "phylum", "class", "order", "family", "genus", "species",
+                &t.kingdom, &t.phylum, &t.class, &t.order, &t.family, &t.genus, &t.species,
             ]
-            .iter()
-            .filter_map(|r| n["taxonomy"][r].as_str())
-            .map(str::trim)
+            .into_iter()
+            .map(|v| v.trim())
             .filter(|v| !v.is_empty())
             .collect();
             json!({
-                "id": n["id"],
-                "scientific_name": n["scientific_name"],
-                "common_name": n["common_name"],
-                "position": n["position"],
+                "id": n.id,
+                "scientific_name": n.scientific_name,
+                "common_name": n.common_name,
+                "position": n.position,
                 "taxonomy_path": path.join("/"),
             })
         })
