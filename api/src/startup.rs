@@ -40,6 +40,7 @@ impl Application {
             storage: Arc::new(LocalStorage::new(&settings.media_root)),
             metrics: ApiMetrics::new()?,
             jwt: Arc::new(Jwt::new(settings.secret_bytes())),
+            trees: Arc::default(),
             settings: Arc::new(settings),
         };
         let listener = TcpListener::bind(&state.settings.bind_address)

@@ -27,14 +27,17 @@ echo "seeded: $(psql -qtA "$DATABASE_URL" -c "SELECT (SELECT count(*) FROM users
 run_tree_benchmarks() {
 TOKEN="$(login bench1 bench-pass-123)"
 AUTH="Authorization: Bearer $TOKEN"
-TREE="$(curl -fs -H "$AUTH" "$URL/api/v1/graph/tree/?use_cache=false")"
+TREE="$(mktemp)"
+curl -fs -H "$AUTH" "$URL/api/v1/graph/tree/?use_cache=false" >"$TREE"
 python3 - "$TREE" <<'PY'
-import json, sys
-t = json.loads(sys.argv[1])
+import json, os, sys
+raw = open(sys.argv[1]).read()
+t = json.loads(raw)
 print("bench1 friends tree: %d animals, %d nodes, %d edges, %d users in scope, %d chunks, %d bytes"
       % (t["stats"]["total_animals"], t["metadata"]["total_nodes"], t["metadata"]["total_edges"],
-         t["metadata"]["scoped_users"], t["layout"]["chunk_metadata"]["total_chunks"], len(sys.argv[1])))
+         t["metadata"]["scoped_users"], t["layout"]["chunk_metadata"]["total_chunks"], len(raw)))
 PY
+rm -f "$TREE"
 
 # Statements per uncached request: autocommit transactions counted by PostgreSQL (its counters
 # are flushed about once a second, hence the pauses).

@@ -38,13 +38,28 @@ else
   key = ARGV[1] .. ':u' .. (v[1] or '0') .. '.e' .. (v[2] or '0')
 end
 if ARGV[3] == '1' then
-  return {key, redis.call('GET', key)}
+  if ARGV[4] == key then
+    return {key, false, 1}
+  end
+  return {key, redis.call('GET', key), 0}
 end
-return {key, false}
+return {key, false, 0}
 ";
 
+/// What [`lookup`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The caller's copy (`have`) is the current one.
+    Current,
+    /// The current body, cached.
+    Cached(Vec<u8>),
+    /// Nothing cached under the current key (or not asked to read).
+    Missing,
+}
+
 /// The Redis key of `viewer`'s cached tree named `name` under the current versions (global
-/// trees follow the global version), and its cached body when `read`.
+/// trees follow the global version) and, when `read`, its cached body, unless `have` (the key
+/// of a copy the caller holds) is already the current key.
 pub async fn lookup(
     pool: &redis_util::RedisPool,
     settings: &Settings,
@@ -52,7 +67,8 @@ pub async fn lookup(
     name: &str,
     global: bool,
     read: bool,
-) -> Result<(String, Option<Vec<u8>>), String> {
+    have: Option<&str>,
+) -> Result<(String, Lookup), String> {
     let script = redis::Script::new(LOOKUP);
     let mut call = script.prepare_invoke();
     call.key(user_key(settings, viewer))
@@ -60,10 +76,16 @@ pub async fn lookup(
         .key(global_key(settings))
         .arg(settings.redis_key(&format!("graph:tree:{name}")))
         .arg(if global { "g" } else { "u" })
-        .arg(if read { "1" } else { "0" });
-    let (key, body): (String, Option<Vec<u8>>) =
+        .arg(if read { "1" } else { "0" })
+        .arg(have.unwrap_or_default());
+    let (key, body, current): (String, Option<Vec<u8>>, i64) =
         redis_util::run(pool, async move |c| call.invoke_async(c).await).await?;
-    Ok((key, body))
+    let found = match (current, body) {
+        (1, _) => Lookup::Current,
+        (_, Some(body)) => Lookup::Cached(body),
+        _ => Lookup::Missing,
+    };
+    Ok((key, found))
 }
 
 async fn bump(pool: &redis_util::RedisPool, keys: Vec<String>) -> Result<(), String> {

@@ -13,6 +13,8 @@ mod tree;
 
 use actix_web::web;
 
+pub use cache::LocalTrees;
+
 use crate::fallback::resource;
 
 /// Mounts `/graph/...`.

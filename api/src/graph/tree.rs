@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, web, web::Bytes};
 use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -58,7 +58,7 @@ fn render_job(job: &Job) -> ApiResult<Vec<u8>> {
 
 /// The tree's JSON body: from the cache, or loaded (five queries in all, whatever the
 /// scope's size) and rendered.
-pub async fn tree_body(state: &AppState, me: &AuthUser, p: &TreeParams) -> ApiResult<Vec<u8>> {
+pub async fn tree_body(state: &AppState, me: &AuthUser, p: &TreeParams) -> ApiResult<Bytes> {
     let key = p.cache_base(me.id);
     let global = p.mode == Mode::Global;
     cache::fetch_or_build(state, me.id, &key, global, p.use_cache, async || {

@@ -715,3 +715,17 @@ async fn the_tree_is_served_without_redis() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn a_change_made_through_one_replica_shows_in_the_next_tree_of_another() {
+    let w = world().await;
+    let other = w.app.sibling(&[]).await;
+    let names = async || animals(&tree(&other, &w.ash, "").await);
+    assert!(!names().await.contains(&"Ursus arctos".to_owned()));
+    assert!(
+        !names().await.contains(&"Ursus arctos".to_owned()),
+        "from memory"
+    );
+    catch(&w.app, &w.misty, &w.ids["Ursus arctos"], "friends").await;
+    assert!(names().await.contains(&"Ursus arctos".to_owned()));
+}
