@@ -58,5 +58,5 @@ echo "== the dex dataset as seeded"
 run_tree_benchmarks
 echo "== plus seed_tree.sql (bench1's circle catches more species)"
 psql -q "$DATABASE_URL" -f ops/bench/seed_tree.sql
-psql -q "$DATABASE_URL" -c "ANALYZE dex_entries" 2>/dev/null
+psql -q "$DATABASE_URL" -c "VACUUM ANALYZE dex_entries" 2>/dev/null
 run_tree_benchmarks

@@ -43,6 +43,9 @@ if ARGV[3] == '1' then
   end
   return {key, redis.call('GET', key), 0}
 end
+if redis.call('EXISTS', key) == 1 then
+  return {key, false, 2}
+end
 return {key, false, 0}
 ";
 
@@ -53,13 +56,16 @@ pub enum Lookup {
     Current,
     /// The current body, cached.
     Cached(Vec<u8>),
+    /// A body is cached under the current key (not asked to read it).
+    Exists,
     /// Nothing cached under the current key (or not asked to read).
     Missing,
 }
 
 /// The Redis key of `viewer`'s cached tree named `name` under the current versions (global
 /// trees follow the global version) and, when `read`, its cached body, unless `have` (the key
-/// of a copy the caller holds) is already the current key.
+/// of a copy the caller holds) is already the current key. Without `read`, says whether a body
+/// exists under the current key.
 pub async fn lookup(
     pool: &redis_util::RedisPool,
     settings: &Settings,
@@ -82,6 +88,7 @@ pub async fn lookup(
         redis_util::run(pool, async move |c| call.invoke_async(c).await).await?;
     let found = match (current, body) {
         (1, _) => Lookup::Current,
+        (2, _) => Lookup::Exists,
         (_, Some(body)) => Lookup::Cached(body),
         _ => Lookup::Missing,
     };

@@ -82,7 +82,8 @@ fn failed(state: &AppState, e: &str) {
 }
 
 /// The cached body named `name` for `viewer`, or `build()`'s, which is then stored.
-/// `use_cache = false` skips the read but still stores the fresh tree.
+/// `use_cache = false` skips the read but still stores the fresh tree when none is cached
+/// under the current versions.
 pub async fn fetch_or_build(
     state: &AppState,
     viewer: Uuid,
@@ -119,6 +120,11 @@ pub async fn fetch_or_build(
             let body = Bytes::from(body);
             state.trees.put(name, key, body.clone(), ttl);
             return Ok(body);
+        }
+        Ok((_, Lookup::Exists)) => {
+            // A tree is cached under the current versions: built from the same data, it is
+            // the same bytes, so rewriting it would only load Redis.
+            return Ok(Bytes::from(build().await?));
         }
         Ok((key, Lookup::Missing)) => {
             if use_cache {
