@@ -193,8 +193,34 @@ async fn detailed(state: web::Data<AppState>) -> HttpResponse {
     no_cache(status, body)
 }
 
-/// Prometheus text format; pool gauges are refreshed on each scrape.
+/// Depth of the vision queue (active + scheduled), or `None` when Redis does not answer.
+async fn vision_depth(state: &AppState) -> Option<i64> {
+    let config = jobs::queue_config(&state.settings.redis_key_prefix, jobs::VISION_QUEUE);
+    let keys = (config.active_jobs_list(), config.scheduled_jobs_set());
+    redis_util::run(&state.redis, async move |c| {
+        let (a, s): (i64, i64) = redis::pipe()
+            .cmd("LLEN")
+            .arg(&keys.0)
+            .cmd("ZCARD")
+            .arg(&keys.1)
+            .query_async(c)
+            .await?;
+        Ok(a + s)
+    })
+    .await
+    .ok()
+}
+
+/// Prometheus text format; pool and queue gauges are refreshed on each scrape.
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    match vision_depth(&state).await {
+        Some(depth) => state.metrics.vision_queue_depth.set(depth),
+        None => state
+            .metrics
+            .redis_failures
+            .with_label_values(&["metrics"])
+            .inc(),
+    }
     let pool = state.db.state();
     let m = &state.metrics;
     m.db_pool

@@ -16,6 +16,7 @@ pub struct ApiMetrics {
     pub redis_failures: IntCounterVec,
     /// Taxonomic tree cache lookups by result: hit, miss or error.
     pub graph_cache: IntCounterVec,
+    pub vision_queue_depth: IntGauge,
 }
 
 impl ApiMetrics {
@@ -57,6 +58,9 @@ impl ApiMetrics {
             ),
             &["result"],
         )?;
+        let vision_queue_depth =
+            IntGauge::new("vision_queue_depth", "Vision jobs waiting in Redis")?;
+        registry.register(Box::new(vision_queue_depth.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
@@ -71,6 +75,7 @@ impl ApiMetrics {
             db_pool,
             redis_failures,
             graph_cache,
+            vision_queue_depth,
         })
     }
 }

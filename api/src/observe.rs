@@ -49,7 +49,14 @@ pub async fn observe(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
+    // Matched requests are logged by route template: raw paths can hold capability tokens.
+    let path = if route == "unmatched" {
+        req.path().to_owned()
+    } else {
+        route.clone()
+    };
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     let started = Instant::now();
     if let Some(m) = &metrics {
         m.in_flight.inc();

@@ -13,8 +13,9 @@ use actix_web::{
 use shared::{config::Settings, storage::LocalStorage};
 
 use crate::{
-    ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, graph, health, media,
-    metrics::ApiMetrics, observe::observe, social, state::AppState, throttle::throttle, users,
+    ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, graph, health, images, media,
+    metrics::ApiMetrics, observe::observe, queue::JobQueue, social, state::AppState,
+    throttle::throttle, users, vision,
 };
 
 /// A bound, not yet running server.
@@ -41,6 +42,10 @@ impl Application {
             metrics: ApiMetrics::new()?,
             jwt: Arc::new(Jwt::new(settings.secret_bytes())),
             trees: Arc::default(),
+            jobs: Arc::new(JobQueue::new(
+                &settings.redis_url,
+                &settings.redis_key_prefix,
+            )),
             settings: Arc::new(settings),
         };
         let listener = TcpListener::bind(&state.settings.bind_address)
@@ -118,6 +123,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(auth::routes)
             .configure(animals::routes)
             .configure(dex::routes)
+            .configure(images::routes)
+            .configure(vision::routes)
             .configure(users::routes)
             .configure(social::routes)
             .configure(graph::routes),

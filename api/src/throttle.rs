@@ -1,6 +1,7 @@
 //! Rate limits shared by every api replica (Redis counters): per user for authenticated
-//! callers, per client IP for anonymous ones, and a stricter per-IP limit on login and
-//! registration against password guessing. Fixed windows, like DRF's rates (`100/hour`).
+//! callers, per client IP for anonymous ones, a stricter per-IP limit on login and
+//! registration against password guessing, and an upload rate on photo conversions and vision
+//! jobs (cost control). Fixed windows, like DRF's rates (`100/hour`).
 //! Hand-written because the maintained limiter crates either keep state in-process or pull a
 //! second `redis` version. Redis trouble fails open (logged and counted, DECISIONS 16).
 
@@ -30,6 +31,14 @@ pub struct Scope {
     pub rate: Rate,
 }
 
+fn is_upload_endpoint(req: &ServiceRequest) -> bool {
+    req.method() == Method::POST
+        && matches!(
+            req.path(),
+            "/api/v1/images/convert/" | "/api/v1/vision/jobs/"
+        )
+}
+
 fn is_credential_endpoint(req: &ServiceRequest) -> bool {
     req.method() == Method::POST && matches!(req.path(), "/api/v1/auth/login/" | "/api/v1/users/")
 }
@@ -40,6 +49,13 @@ pub fn scopes(req: &ServiceRequest, state: &AppState) -> Vec<Scope> {
     let ip = client_ip(req.request(), settings)
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let user = bearer(req.request()).and_then(|t| state.jwt.verify(t, TokenType::Access).ok());
+    let ident = user
+        .as_ref()
+        .map_or_else(|| ip.clone(), |c| c.user_id.to_string());
+    let upload = is_upload_endpoint(req).then(|| Scope {
+        key: format!("throttle:upload:{ident}"),
+        rate: settings.throttle_upload,
+    });
     let mut scopes = vec![match user {
         Some(claims) => Scope {
             key: format!("throttle:user:{}", claims.user_id),
@@ -50,6 +66,7 @@ pub fn scopes(req: &ServiceRequest, state: &AppState) -> Vec<Scope> {
             rate: settings.throttle_anon,
         },
     }];
+    scopes.extend(upload);
     if is_credential_endpoint(req) {
         scopes.push(Scope {
             key: format!("throttle:login:{ip}"),

@@ -21,7 +21,8 @@ CREATE TABLE analysis_jobs (
     -- [{scientific_name, common_name, confidence, animal_id, is_new}, ...]
     detected_animals jsonb NOT NULL DEFAULT '[]',
     selected_animal_index integer,
-    cost_usd numeric(10, 6),
+    -- USD; rendered with six decimals as the old numeric(10,6) column was
+    cost_usd double precision,
     processing_time double precision,
     input_tokens integer,
     output_tokens integer,

@@ -41,8 +41,28 @@ impl Job for PurgeExpiredTokens {
     const QUEUE: &'static str = "accounts.purge-expired-tokens";
 }
 
-/// The vision queue (consumed from the photo-pipeline issue on; its depth is reported now).
+/// The vision queue.
 pub const VISION_QUEUE: &str = "vision.process-analysis";
 
+/// Identify the animals in one analysis job's photo.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ProcessAnalysis {
+    pub analysis_job_id: uuid::Uuid,
+}
+
+impl Job for ProcessAnalysis {
+    const QUEUE: &'static str = VISION_QUEUE;
+}
+
+/// Periodic housekeeping (cron; payload names the task).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Housekeeping {
+    pub task: String,
+}
+
+impl Job for Housekeeping {
+    const QUEUE: &'static str = "maintenance.housekeeping";
+}
+
 /// Every queue a worker consumes, for health checks.
-pub const ALL_QUEUES: &[&str] = &[VISION_QUEUE, PurgeExpiredTokens::QUEUE];
+pub const ALL_QUEUES: &[&str] = &[VISION_QUEUE, PurgeExpiredTokens::QUEUE, Housekeeping::QUEUE];

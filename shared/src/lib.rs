@@ -3,6 +3,7 @@
 //! workers.
 
 pub mod config;
+pub mod cpu;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod redis_util;
 pub mod storage;
 pub mod telemetry;
 pub mod tree;
+pub mod vision;
 
 #[cfg(feature = "test-util")]
 pub mod testing;

@@ -69,7 +69,7 @@ struct Name {
 async fn ensure_template() -> &'static str {
     TEMPLATE
         .get_or_init(|| async {
-            let name = template_name();
+            let prefix = template_name();
             let mut conn = admin().await;
             exec(
                 &mut conn,
@@ -84,10 +84,24 @@ async fn ensure_template() -> &'static str {
             .load(&mut conn)
             .await
             .unwrap_or_default();
-            if !existing.iter().any(|d| d.datname == name) {
-                sweep(&mut conn, &existing, &name).await;
-                build_template(&mut conn, &name).await;
-            }
+            // Templates are named `<hash>_<creation time>` so that checkouts with other
+            // migrations (other branches on the same machine) keep theirs until they are stale.
+            let found = existing
+                .iter()
+                .find(|d| {
+                    d.datname.starts_with(&format!("{prefix}_"))
+                        && !d.datname.ends_with("_building")
+                })
+                .map(|d| d.datname.clone());
+            let name = match found {
+                Some(name) => name,
+                None => {
+                    let name = format!("{prefix}_{}", now_secs());
+                    sweep(&mut conn, &existing, &prefix).await;
+                    build_template(&mut conn, &name).await;
+                    name
+                }
+            };
             drop(
                 exec(
                     &mut conn,
@@ -100,12 +114,22 @@ async fn ensure_template() -> &'static str {
         .await
 }
 
-/// Drops stale templates and test databases left by crashed runs (older than an hour).
-async fn sweep(conn: &mut AsyncPgConnection, existing: &[Name], keep: &str) {
+/// Drops test databases left by crashed runs (older than an hour) and templates of other
+/// migration sets older than a day.
+async fn sweep(conn: &mut AsyncPgConnection, existing: &[Name], keep_prefix: &str) {
     let cutoff = now_secs().saturating_sub(LEFTOVER_AGE_SECS);
+    let template_cutoff = now_secs().saturating_sub(24 * LEFTOVER_AGE_SECS);
     for d in existing {
         let stale = if d.datname.starts_with("bdx_template_") {
-            d.datname != keep
+            let created = d
+                .datname
+                .rsplit('_')
+                .next()
+                .and_then(|t| t.parse::<u64>().ok());
+            // An unsuffixed name is an older layout: always rebuildable.
+            d.datname == keep_prefix
+                || (!d.datname.starts_with(keep_prefix)
+                    && created.is_none_or(|t| t < template_cutoff))
         } else {
             d.datname
                 .trim_start_matches("bdx_test_")

@@ -7,3 +7,4 @@ pub mod monitor;
 pub mod schedule;
 pub mod server;
 pub mod state;
+pub mod vision;

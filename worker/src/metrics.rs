@@ -1,6 +1,9 @@
 //! The worker's Prometheus metrics (its own registry, served on `WORKER_METRICS_BIND`).
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use prometheus::{
+    CounterVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec,
+    Opts, Registry,
+};
 
 /// Every metric the worker exports.
 #[derive(Debug, Clone)]
@@ -9,6 +12,14 @@ pub struct WorkerMetrics {
     pub jobs: IntCounterVec,
     pub job_duration: HistogramVec,
     pub cron_ticks: IntCounterVec,
+    pub vision_jobs: IntCounterVec,
+    pub vision_duration: Histogram,
+    pub provider_latency: Histogram,
+    pub vision_tokens: IntCounterVec,
+    pub vision_cost: CounterVec,
+    pub vision_retries: IntCounter,
+    pub queue_depth: IntGaugeVec,
+    pub queue_dead: IntGaugeVec,
 }
 
 impl WorkerMetrics {
@@ -32,6 +43,59 @@ impl WorkerMetrics {
             ),
             &["task", "outcome"],
         )?;
+        let vision_jobs = IntCounterVec::new(
+            Opts::new(
+                "vision_jobs_total",
+                "Vision jobs finished, by status (completed, failed)",
+            ),
+            &["status"],
+        )?;
+        let vision_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "vision_job_duration_seconds",
+                "Claim to completion of a vision job",
+            )
+            .buckets(vec![
+                0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0,
+            ]),
+        )?;
+        let provider_latency = Histogram::with_opts(
+            HistogramOpts::new(
+                "vision_provider_latency_seconds",
+                "Vision provider call latency",
+            )
+            .buckets(vec![
+                0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0,
+            ]),
+        )?;
+        let vision_tokens = IntCounterVec::new(
+            Opts::new("vision_tokens_total", "Tokens billed, by kind"),
+            &["kind"],
+        )?;
+        let vision_cost = CounterVec::new(
+            Opts::new("vision_cost_usd_total", "Vision spend in USD, by model"),
+            &["model"],
+        )?;
+        let vision_retries = IntCounter::new(
+            "vision_retries_total",
+            "Transient provider failures retried",
+        )?;
+        let queue_depth = IntGaugeVec::new(
+            Opts::new("queue_depth", "Jobs waiting, by queue"),
+            &["queue"],
+        )?;
+        let queue_dead = IntGaugeVec::new(
+            Opts::new("queue_dead_jobs", "Jobs apalis gave up on, by queue"),
+            &["queue"],
+        )?;
+        registry.register(Box::new(vision_jobs.clone()))?;
+        registry.register(Box::new(vision_duration.clone()))?;
+        registry.register(Box::new(provider_latency.clone()))?;
+        registry.register(Box::new(vision_tokens.clone()))?;
+        registry.register(Box::new(vision_cost.clone()))?;
+        registry.register(Box::new(vision_retries.clone()))?;
+        registry.register(Box::new(queue_depth.clone()))?;
+        registry.register(Box::new(queue_dead.clone()))?;
         registry.register(Box::new(jobs.clone()))?;
         registry.register(Box::new(job_duration.clone()))?;
         registry.register(Box::new(cron_ticks.clone()))?;
@@ -40,6 +104,14 @@ impl WorkerMetrics {
             jobs,
             job_duration,
             cron_ticks,
+            vision_jobs,
+            vision_duration,
+            provider_latency,
+            vision_tokens,
+            vision_cost,
+            vision_retries,
+            queue_depth,
+            queue_dead,
         })
     }
 

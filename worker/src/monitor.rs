@@ -4,11 +4,11 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use apalis::prelude::*;
 use apalis_cron::CronScheduler;
-use shared::jobs::{self, Job, PurgeExpiredTokens};
+use shared::jobs::{self, Housekeeping, Job, ProcessAnalysis, PurgeExpiredTokens};
 use tokio::sync::Notify;
 
 use crate::{
-    jobs::{accounts, cron},
+    jobs::{accounts, cron, housekeeping, vision},
     schedule,
     state::WorkerState,
 };
@@ -59,20 +59,48 @@ pub fn build(state: &WorkerState) -> anyhow::Result<(Monitor, Arc<Notify>)> {
             .build(accounts::purge_expired_tokens)
     });
 
-    if state.settings.worker_run_cron {
-        let task = schedule::PURGE_EXPIRED_TOKENS;
-        let when = parse_schedule(task.expression)?;
-        let s = state.clone();
-        monitor = monitor.register(move |restarts| {
-            WorkerBuilder::new(worker_name(
-                &format!("cron.{}", task.name),
-                &instance,
-                restarts,
-            ))
-            .backend(CronScheduler::new(when.clone()))
+    let s = state.clone();
+    let inst = instance.clone();
+    monitor = monitor.register(move |restarts| {
+        let storage = Housekeeping::storage(s.queue_conn.clone(), &s.settings.redis_key_prefix)
+            .poll_with_interval(jobs::POLL_INTERVAL);
+        WorkerBuilder::new(worker_name(Housekeeping::QUEUE, &inst, restarts))
+            .backend(storage)
             .data(s.clone())
-            .build(cron::purge_expired_tokens_tick)
-        });
+            .concurrency(1)
+            .enable_tracing()
+            .build(housekeeping::housekeeping)
+    });
+
+    // Vision jobs wait on the provider most of the time: several run at once per worker.
+    let s = state.clone();
+    let inst = instance.clone();
+    let concurrency = state.settings.worker_concurrency.max(1);
+    monitor = monitor.register(move |restarts| {
+        let storage = ProcessAnalysis::storage(s.queue_conn.clone(), &s.settings.redis_key_prefix)
+            .poll_with_interval(jobs::POLL_INTERVAL);
+        WorkerBuilder::new(worker_name(ProcessAnalysis::QUEUE, &inst, restarts))
+            .backend(storage)
+            .data(s.clone())
+            .concurrency(concurrency)
+            .enable_tracing()
+            .build(vision::process_analysis)
+    });
+
+    if state.settings.worker_run_cron {
+        for task in schedule::ALL {
+            let when = parse_schedule(task.expression)?;
+            let s = state.clone();
+            let inst = instance.clone();
+            let task = *task;
+            monitor = monitor.register(move |restarts| {
+                WorkerBuilder::new(worker_name(&format!("cron.{}", task.name), &inst, restarts))
+                    .backend(CronScheduler::new(when.clone()))
+                    .data(s.clone())
+                    .data(task)
+                    .build(cron::on_tick)
+            });
+        }
     }
     Ok((monitor, fatal))
 }

@@ -1,11 +1,12 @@
 //! Every cron expression in one place (the `cron` crate: six fields, seconds first). Only the
 //! replica with `WORKER_RUN_CRON=true` ticks, and each tick takes a Redis `SET NX` lock so
-//! that even several cron replicas never enqueue the same tick twice (DECISIONS 17).
+//! that even several cron replicas never enqueue the same tick twice (DECISIONS 17). A tick
+//! only enqueues; the work runs on the queue workers.
 
-/// One scheduled task: when it runs and what it enqueues.
+/// One scheduled task: when it runs and which housekeeping task it enqueues.
 #[derive(Debug, Clone, Copy)]
 pub struct CronTask {
-    /// Name used in metrics, logs and the lock key.
+    /// Name used in metrics, logs, the lock key and the housekeeping payload.
     pub name: &'static str,
     /// Six-field cron expression.
     pub expression: &'static str,
@@ -17,5 +18,36 @@ pub const PURGE_EXPIRED_TOKENS: CronTask = CronTask {
     expression: "0 7 * * * *",
 };
 
+/// Re-enqueue vision jobs whose push was lost or whose worker died: every 20 seconds.
+pub const REAP_VISION_JOBS: CronTask = CronTask {
+    name: "reap_vision_jobs",
+    expression: "*/20 * * * * *",
+};
+
+/// Delete expired unused conversions and unreferenced image files: every 10 minutes (the old
+/// beat schedule), at second 30.
+pub const CLEANUP_EXPIRED_CONVERSIONS: CronTask = CronTask {
+    name: "cleanup_expired_conversions",
+    expression: "30 */10 * * * *",
+};
+
+/// Delete finished jobs no dex entry came from, after the retention period: daily at 03:17.
+pub const CLEANUP_OLD_ANALYSIS_JOBS: CronTask = CronTask {
+    name: "cleanup_old_analysis_jobs",
+    expression: "0 17 3 * * *",
+};
+
+/// Trim finished apalis bookkeeping in Redis: hourly, at minute 41.
+pub const TRIM_QUEUES: CronTask = CronTask {
+    name: "trim_queues",
+    expression: "0 41 * * * *",
+};
+
 /// Every scheduled task.
-pub const ALL: &[CronTask] = &[PURGE_EXPIRED_TOKENS];
+pub const ALL: &[CronTask] = &[
+    PURGE_EXPIRED_TOKENS,
+    REAP_VISION_JOBS,
+    CLEANUP_EXPIRED_CONVERSIONS,
+    CLEANUP_OLD_ANALYSIS_JOBS,
+    TRIM_QUEUES,
+];

@@ -3,9 +3,18 @@
 use std::sync::Arc;
 
 use apalis_redis::ConnectionManager;
-use shared::{config::Settings, db::DbPool, redis_util::RedisPool};
+use secrecy::ExposeSecret;
+use shared::{
+    config::Settings,
+    db::DbPool,
+    redis_util::RedisPool,
+    storage::{LocalStorage, SharedStorage},
+};
 
-use crate::metrics::WorkerMetrics;
+use crate::{
+    metrics::WorkerMetrics,
+    vision::{VisionProvider, openai::OpenAiProvider},
+};
 
 /// Shared worker state (cheap to clone).
 #[derive(Debug, Clone)]
@@ -16,6 +25,9 @@ pub struct WorkerState {
     /// The connection apalis storages are built on (also used to push follow-up jobs).
     pub queue_conn: ConnectionManager,
     pub metrics: WorkerMetrics,
+    pub storage: SharedStorage,
+    /// `None` when no API key is configured: jobs then fail with a clear message.
+    pub vision: Option<Arc<dyn VisionProvider>>,
 }
 
 impl WorkerState {
@@ -24,7 +36,16 @@ impl WorkerState {
         let queue_conn = apalis_redis::connect(settings.redis_url.as_str())
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to Redis at REDIS_URL: {e}"))?;
+        let vision: Option<Arc<dyn VisionProvider>> = match &settings.openai_api_key {
+            Some(key) => Some(Arc::new(OpenAiProvider::new(
+                &settings.openai_base_url,
+                key.expose_secret(),
+            )?)),
+            None => None,
+        };
         Ok(WorkerState {
+            storage: Arc::new(LocalStorage::new(&settings.media_root)),
+            vision,
             db: shared::db::build_pool(
                 &settings.database_url,
                 settings.database_pool_size,

@@ -5,7 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use shared::{Error, db::models::accounts::User};
+use shared::{
+    Error,
+    db::models::accounts::{User, UserView},
+};
 use uuid::Uuid;
 
 use super::jwt::{Rejection, TokenType};
@@ -18,6 +21,8 @@ pub struct AuthUser {
     pub username: String,
     pub is_staff: bool,
     pub is_superuser: bool,
+    /// The caller's account and profile, loaded by the same query that authenticated them.
+    pub view: std::sync::Arc<UserView>,
 }
 
 impl AuthUser {
@@ -42,20 +47,17 @@ async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, ApiErro
         }))
     })?;
     let mut conn = state.db.get().await?;
-    let info = User::auth_info(&mut conn, claims.user_id).await?;
-    match info {
-        // A password change refuses access tokens issued before it.
-        Some(u)
-            if u.is_active
-                && claims.iat >= u.tokens_valid_after.timestamp_micros() as f64 / 1e6 =>
-        {
-            Ok(AuthUser {
-                id: u.id,
-                username: u.username,
-                is_staff: u.is_staff,
-                is_superuser: u.is_superuser,
-            })
-        }
+    let found = User::find(&mut conn, claims.user_id).await?;
+    // A password change refuses access tokens issued before it.
+    let valid_after = |v: &UserView| v.user.tokens_valid_after.timestamp_micros() as f64 / 1e6;
+    match found {
+        Some(v) if v.user.is_active && claims.iat >= valid_after(&v) => Ok(AuthUser {
+            id: v.user.id,
+            username: v.user.username.clone(),
+            is_staff: v.user.is_staff,
+            is_superuser: v.user.is_superuser,
+            view: std::sync::Arc::new(v),
+        }),
         _ => Err(ApiError(Error::InvalidAccessToken("Token is invalid"))),
     }
 }

@@ -14,17 +14,16 @@ use crate::{
     ApiError, ApiResult, input::Body, media::MediaUrls, state::AppState, users::UserResponse,
 };
 
-/// Checks the password off the async executor (argon2 costs tens of milliseconds).
+/// Checks the password on the password threads (argon2 costs tens of milliseconds).
 async fn check_password(pw: String, stored: Option<String>) -> ApiResult<Verified> {
-    let verified = web::block(move || match stored {
+    let verified = shared::cpu::run(move || match stored {
         Some(stored) => password::verify(&pw, &stored),
         None => {
             password::verify_dummy(&pw);
             Verified::Mismatch
         }
     })
-    .await
-    .map_err(anyhow::Error::from)?;
+    .await?;
     Ok(verified)
 }
 
@@ -51,9 +50,7 @@ pub async fn login(
         _ => return Err(ApiError(Error::BadCredentials)),
     };
     if verified == Verified::OkNeedsUpgrade {
-        let hash = web::block(move || password::hash(&pw))
-            .await
-            .map_err(anyhow::Error::from)??;
+        let hash = shared::cpu::run(move || password::hash(&pw)).await??;
         User::set_password_hash(&mut conn, user.id, &hash, None).await?;
         tracing::info!(user.id = %user.id, "legacy password hash upgraded to argon2id");
     }

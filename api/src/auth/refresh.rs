@@ -32,19 +32,29 @@ fn refresh_claims(state: &AppState, body: Value) -> ApiResult<Claims> {
         })
 }
 
+/// The presented refresh token's claims and record (which must exist).
+async fn presented(
+    state: &AppState,
+    conn: &mut diesel_async::AsyncPgConnection,
+    body: Value,
+) -> ApiResult<(Claims, tokens::RefreshToken)> {
+    let claims = refresh_claims(state, body)?;
+    let jti = claims
+        .jti_uuid()
+        .ok_or_else(|| invalid("Token is invalid"))?;
+    let record = tokens::find(conn, jti)
+        .await?
+        .ok_or_else(|| invalid("Token is invalid"))?;
+    Ok((claims, record))
+}
+
 /// Exchanges a refresh token for a new access token and refresh token.
 pub async fn refresh(
     state: web::Data<AppState>,
     body: web::Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    let claims = refresh_claims(&state, body.into_inner())?;
-    let jti = claims
-        .jti_uuid()
-        .ok_or_else(|| invalid("Token is invalid"))?;
     let mut conn = state.db.get().await?;
-    let record = tokens::find(&mut conn, jti)
-        .await?
-        .ok_or_else(|| invalid("Token is invalid"))?;
+    let (claims, record) = presented(&state, &mut conn, body.into_inner()).await?;
     if record.revoked_at.is_some() {
         return Err(invalid("Token is blacklisted"));
     }
@@ -61,14 +71,8 @@ pub async fn refresh(
 
 /// Revokes every refresh token issued from the same login.
 pub async fn logout(state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let claims = refresh_claims(&state, body.into_inner())?;
-    let jti = claims
-        .jti_uuid()
-        .ok_or_else(|| invalid("Token is invalid"))?;
     let mut conn = state.db.get().await?;
-    let record = tokens::find(&mut conn, jti)
-        .await?
-        .ok_or_else(|| invalid("Token is invalid"))?;
+    let (_, record) = presented(&state, &mut conn, body.into_inner()).await?;
     tokens::revoke_family(&mut conn, record.family_id).await?;
     tracing::info!(user.id = %record.user_id, "logout");
     Ok(HttpResponse::Ok().json(json!({ "detail": "Successfully logged out." })))

@@ -77,9 +77,8 @@ pub async fn sync_entries(
     let since = last_sync(params.get("last_sync"))?;
     let mut conn = state.db.get().await?;
     let now = dex::sync_watermark(&mut conn).await?;
-    let viewer = viewer::load(&mut conn, me.id).await?;
     let urls = MediaUrls::new(&req, &state.settings);
-    let s = sync_one(&mut conn, &viewer, me.id, since, &urls).await?;
+    let s = sync_one(&mut conn, &viewer::owner(me.id), me.id, since, &urls).await?;
     Ok(HttpResponse::Ok().json(json!({
         "entries": s.entries,
         "server_time": server_time(&now),
@@ -177,44 +176,84 @@ pub async fn batch_sync(
     let now = dex::sync_watermark(&mut conn).await?;
     let viewer = viewer::load(&mut conn, me.id).await?;
     let urls = MediaUrls::new(&req, &state.settings);
-    let mut results = Map::new();
-    for item in requests {
+
+    // Resolve every item first, then load all their entries in one query.
+    let mut items = Vec::with_capacity(requests.len());
+    for item in &requests {
         let key = match item.get("user_id") {
             None | Some(Value::Null) => "self".to_owned(),
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
         };
-        let result = batch_item(&mut conn, &viewer, &key, item.get("last_sync"), &urls).await?;
-        results.insert(key, result);
+        // An unreadable last_sync means a full sync here, as on the old server.
+        let since = item
+            .get("last_sync")
+            .and_then(Value::as_str)
+            .and_then(parse_datetime);
+        let owner = resolve(&mut conn, &viewer, &key).await?;
+        items.push((key, owner, since));
+    }
+    let owners: Vec<Uuid> = items
+        .iter()
+        .filter_map(|(_, o, _)| o.as_ref().ok().copied())
+        .collect();
+    let full = items
+        .iter()
+        .any(|(_, o, since)| o.is_ok() && since.is_none());
+    let oldest = if full {
+        None
+    } else {
+        items.iter().filter_map(|(_, _, s)| *s).min()
+    };
+    let rows = if owners.is_empty() {
+        Vec::new()
+    } else {
+        DexEntry::sync_many(&mut conn, &viewer, &owners, oldest).await?
+    };
+    let mut results = Map::new();
+    for (key, owner, since) in items {
+        let value = match owner {
+            Err(error) => json!({ "error": error }),
+            Ok(owner) => {
+                let entries: Vec<SyncItem> = rows
+                    .iter()
+                    .filter(|r| {
+                        r.entry.owner_id == owner && since.is_none_or(|t| r.entry.updated_at >= t)
+                    })
+                    .map(|r| SyncItem::new(r, &urls))
+                    .collect();
+                let deleted = match since {
+                    Some(t) => DexEntry::removed_since(&mut conn, &viewer, owner, t).await?,
+                    None => Vec::new(),
+                };
+                json!({ "entries": entries, "count": entries.len(), "deleted": deleted })
+            }
+        };
+        results.insert(key, value);
     }
     Ok(HttpResponse::Ok().json(json!({ "results": results, "server_time": server_time(&now) })))
 }
 
-async fn batch_item(
+/// The owner a batch item names, or the error text the item gets.
+async fn resolve(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     key: &str,
-    since: Option<&Value>,
-    urls: &MediaUrls,
-) -> ApiResult<Value> {
-    let owner = if key == "self" {
-        viewer.id
-    } else {
-        let Ok(id) = Uuid::try_parse(key) else {
-            return Ok(json!({ "error": "Invalid user_id" }));
-        };
-        id
-    };
-    if owner != viewer.id {
-        if viewer.blocked.contains(&owner) || User::auth_info(conn, owner).await?.is_none() {
-            return Ok(json!({ "error": "User not found" }));
-        }
-        if !viewer.friends.contains(&owner) {
-            return Ok(json!({ "error": "Not friends with this user" }));
-        }
+) -> ApiResult<Result<Uuid, &'static str>> {
+    if key == "self" {
+        return Ok(Ok(viewer.id));
     }
-    // An unreadable last_sync means a full sync here, as on the old server.
-    let since = since.and_then(Value::as_str).and_then(parse_datetime);
-    let s = sync_one(conn, viewer, owner, since, urls).await?;
-    Ok(json!({ "entries": s.entries, "count": s.entries.len(), "deleted": s.deleted }))
+    let Ok(owner) = Uuid::try_parse(key) else {
+        return Ok(Err("Invalid user_id"));
+    };
+    if owner == viewer.id || viewer.friends.contains(&owner) {
+        return Ok(Ok(owner));
+    }
+    if viewer.blocked.contains(&owner) || User::auth_info(conn, owner).await?.is_none() {
+        return Ok(Err("User not found"));
+    }
+    if !viewer.friends.contains(&owner) {
+        return Ok(Err("Not friends with this user"));
+    }
+    Ok(Ok(owner))
 }

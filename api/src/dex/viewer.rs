@@ -10,13 +10,23 @@ use uuid::Uuid;
 use super::dto::Creators;
 use crate::ApiResult;
 
-/// The viewer with their friends and blocks (two small indexed queries).
+/// The viewer with their friends and blocks (one indexed query).
 pub async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Viewer> {
+    let (friends, blocked) = Friendship::relations(conn, id).await?;
     Ok(Viewer {
         id,
-        friends: Friendship::friend_ids(conn, id).await?,
-        blocked: Friendship::blocked_ids(conn, id).await?,
+        friends,
+        blocked,
     })
+}
+
+/// The viewer for their own entries only: relations do not matter there.
+pub fn owner(id: Uuid) -> Viewer {
+    Viewer {
+        id,
+        friends: Vec::new(),
+        blocked: Vec::new(),
+    }
 }
 
 /// Usernames of the creators of the animals in `rows` (one query).

@@ -127,9 +127,8 @@ pub async fn create_entry(
     // Decode and re-encode an upload off the executor (strips EXIF, bounds the size).
     let blob = match input.file {
         Some(file) => {
-            let converted = web::block(move || convert(&file.bytes, Edits::default()))
-                .await
-                .map_err(anyhow::Error::from)?
+            let converted = shared::cpu::run(move || convert(&file.bytes, Edits::default()))
+                .await?
                 .map_err(|e| ApiError::field("original_image", e.to_string()))?;
             Some(converted.image)
         }

@@ -48,18 +48,14 @@ pub async fn change_password(
         .await?
         .ok_or(ApiError::not_found("User"))?;
     let stored = user.user.password_hash;
-    let ok = web::block(move || password::verify(&old, &stored))
-        .await
-        .map_err(anyhow::Error::from)?;
+    let ok = shared::cpu::run(move || password::verify(&old, &stored)).await?;
     if ok == Verified::Mismatch {
         return Err(ApiError::field(
             "old_password",
             "Your old password was entered incorrectly. Please enter it again.",
         ));
     }
-    let hash = web::block(move || password::hash(&new))
-        .await
-        .map_err(anyhow::Error::from)??;
+    let hash = shared::cpu::run(move || password::hash(&new)).await??;
     User::set_password_hash(&mut conn, me.id, &hash, Some(chrono::Utc::now())).await?;
     tokens::revoke_all_for_user(&mut conn, me.id).await?;
     let pair = issue_pair(&state, &mut conn, me.id, Uuid::new_v4()).await?;

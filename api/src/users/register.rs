@@ -51,9 +51,7 @@ pub async fn register_user(
     let (Some(name), Some(mail), Some(pw)) = (name, mail, pw) else {
         return Err(anyhow::anyhow!("validated registration fields missing").into());
     };
-    let hash = web::block(move || password::hash(&pw))
-        .await
-        .map_err(anyhow::Error::from)??;
+    let hash = shared::cpu::run(move || password::hash(&pw)).await??;
     let mut conn = state.db.get().await?;
     let view = User::create(
         &mut conn,

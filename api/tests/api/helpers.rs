@@ -289,3 +289,63 @@ pub fn test_png(w: u32, h: u32, seed: u8) -> Vec<u8> {
         .expect("png");
     out.into_inner()
 }
+
+/// A real worker running in this process on the app's database, Redis namespace and media
+/// root; it stops when dropped.
+pub struct TestWorker {
+    pub state: worker::state::WorkerState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestWorker {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// Worker settings matching this app (same database, prefix and media), no cron.
+    pub fn worker_settings(&self, openai_base: &str, api_key: Option<&str>) -> Settings {
+        let mut s = (*self.state.settings).clone();
+        s.worker_run_cron = false;
+        s.openai_base_url = openai_base.to_owned();
+        s.openai_api_key = api_key.map(|k| secrecy::SecretString::from(k.to_owned()));
+        s.vision_retry_base = std::time::Duration::ZERO;
+        s
+    }
+
+    /// Starts a worker consuming this app's queues.
+    pub async fn start_worker(&self, openai_base: &str, api_key: Option<&str>) -> TestWorker {
+        let state = worker::state::WorkerState::connect(self.worker_settings(openai_base, api_key))
+            .await
+            .expect("worker state");
+        let (monitor, _fatal) = worker::monitor::build(&state).expect("monitor");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(monitor.run_with_signal(async move {
+            let _ = rx.await;
+            Ok(())
+        }));
+        TestWorker {
+            state,
+            stop: Some(tx),
+        }
+    }
+
+    /// Polls a job until it leaves pending/processing (the client's loop), at most `secs`.
+    pub async fn wait_for_job(&self, who: &TestUser, id: &str, secs: u64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let (status, job) = self
+                .get_as(&format!("/api/v1/vision/jobs/{id}/"), &who.access)
+                .await;
+            assert_eq!(status, 200, "{job}");
+            let state = job["status"].as_str().unwrap_or_default().to_owned();
+            if state == "completed" || state == "failed" || std::time::Instant::now() > deadline {
+                return job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -12,3 +12,4 @@ mod helpers;
 mod migrations;
 mod social;
 mod throttling;
+mod vision;

@@ -25,7 +25,7 @@ diesel::table! {
         confidence_score -> Nullable<Float8>,
         detected_animals -> Jsonb,
         selected_animal_index -> Nullable<Int4>,
-        cost_usd -> Nullable<Numeric>,
+        cost_usd -> Nullable<Float8>,
         processing_time -> Nullable<Float8>,
         input_tokens -> Nullable<Int4>,
         output_tokens -> Nullable<Int4>,

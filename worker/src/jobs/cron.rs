@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use apalis::prelude::{BoxDynError, Data, TaskSink};
 use apalis_cron::Tick;
-use shared::jobs::Job;
+use shared::jobs::{Housekeeping, Job, PurgeExpiredTokens};
 
-use crate::{schedule::CronTask, state::WorkerState};
+use crate::{
+    schedule::{self, CronTask},
+    state::WorkerState,
+};
 
 /// How long a tick's lock lives: longer than any clock skew between replicas.
 const TICK_LOCK_TTL: Duration = Duration::from_secs(600);
@@ -32,22 +35,30 @@ pub async fn enqueue_once<J: Job + Clone>(
     if won {
         let mut storage = J::storage(state.queue_conn.clone(), &state.settings.redis_key_prefix);
         storage.push(job).await?;
-        tracing::info!(task = task.name, "cron tick enqueued");
+        tracing::debug!(task = task.name, "cron tick enqueued");
     }
     Ok(won)
 }
 
-/// Cron handler for [`crate::schedule::PURGE_EXPIRED_TOKENS`].
-pub async fn purge_expired_tokens_tick(
+/// Cron handler shared by every task (the task comes in as worker data).
+pub async fn on_tick(
     tick: Tick,
     state: Data<WorkerState>,
+    task: Data<CronTask>,
 ) -> Result<(), BoxDynError> {
-    enqueue_once(
-        &state,
-        crate::schedule::PURGE_EXPIRED_TOKENS,
-        tick.get_timestamp(),
-        shared::jobs::PurgeExpiredTokens,
-    )
-    .await
-    .map(|_| ())
+    let at = tick.get_timestamp();
+    if task.name == schedule::PURGE_EXPIRED_TOKENS.name {
+        enqueue_once(&state, *task, at, PurgeExpiredTokens).await?;
+    } else {
+        enqueue_once(
+            &state,
+            *task,
+            at,
+            Housekeeping {
+                task: task.name.to_owned(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }

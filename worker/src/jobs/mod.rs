@@ -2,3 +2,5 @@
 
 pub mod accounts;
 pub mod cron;
+pub mod housekeeping;
+pub mod vision;

@@ -269,6 +269,43 @@ impl Animal {
         Ok((view.ok_or(Error::NotFound("Animal"))?, inserted.is_some()))
     }
 
+    /// The animal for a vision detection: an existing one by scientific name (any case), or a
+    /// new unverified one credited to `user` (common name defaulting to the scientific name).
+    pub async fn for_detection(
+        conn: &mut AsyncPgConnection,
+        scientific_name: &str,
+        common_name: &str,
+        user: Uuid,
+    ) -> Result<(AnimalView, bool), Error> {
+        let name: String = scientific_name
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut fields = AnimalFields {
+            common_name: if common_name.trim().is_empty() {
+                name.clone()
+            } else {
+                common_name.trim().to_owned()
+            },
+            scientific_name: name,
+            kingdom: "Animalia".to_owned(),
+            conservation_status: "NE".to_owned(),
+            interesting_facts: Value::Array(vec![]),
+            ..AnimalFields::default()
+        };
+        fields.derive_genus_species();
+        let mut words = fields.scientific_name.split_whitespace().skip(2);
+        let subspecies = words.next().map(str::to_owned);
+        let (view, created) = Self::lookup_or_create(conn, fields, Some(user)).await?;
+        if created && let Some(sub) = subspecies {
+            diesel::update(animals::table.find(view.animal.id))
+                .set(animals::subspecies.eq(sub))
+                .execute(conn)
+                .await?;
+        }
+        Ok((view, created))
+    }
+
     /// Overwrites the editable fields; returns the fresh row.
     pub async fn update(
         conn: &mut AsyncPgConnection,

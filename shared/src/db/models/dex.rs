@@ -213,18 +213,11 @@ macro_rules! view_query {
     };
 }
 
-impl DexEntry {
-    /// How many entries the viewer may see, after filters.
-    pub async fn count_visible(
-        conn: &mut AsyncPgConnection,
-        viewer: &Viewer,
-        q: &EntryQuery,
-    ) -> QueryResult<i64> {
-        let mut query = dex_entries::table
-            .inner_join(animals::table)
-            .filter(visible(viewer))
-            .count()
-            .into_boxed();
+/// Applies an [`EntryQuery`]'s filters and search to a boxed query over entries ⋈ animals.
+macro_rules! entry_filters {
+    ($query:expr, $q:expr) => {{
+        let mut query = $query;
+        let q: &EntryQuery = $q;
         if let Some(a) = q.animal {
             query = query.filter(dex_entries::animal_id.eq(a));
         }
@@ -243,7 +236,23 @@ impl DexEntry {
                     .or(dex_entries::notes.ilike(p)),
             );
         }
-        query.get_result(conn).await
+        query
+    }};
+}
+
+impl DexEntry {
+    /// How many entries the viewer may see, after filters.
+    pub async fn count_visible(
+        conn: &mut AsyncPgConnection,
+        viewer: &Viewer,
+        q: &EntryQuery,
+    ) -> QueryResult<i64> {
+        let query = dex_entries::table
+            .inner_join(animals::table)
+            .filter(visible(viewer))
+            .count()
+            .into_boxed();
+        entry_filters!(query, q).get_result(conn).await
     }
 
     /// One page of the entries the viewer may see (one query).
@@ -254,25 +263,8 @@ impl DexEntry {
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<DexEntryView>> {
-        let mut query = view_query!().filter(visible(viewer)).into_boxed();
-        if let Some(a) = q.animal {
-            query = query.filter(dex_entries::animal_id.eq(a));
-        }
-        if let Some(v) = &q.visibility {
-            query = query.filter(dex_entries::visibility.eq(v.clone()));
-        }
-        if let Some(f) = q.is_favorite {
-            query = query.filter(dex_entries::is_favorite.eq(f));
-        }
-        for term in &q.search {
-            let p = super::animals::like_pattern(term);
-            query = query.filter(
-                animals::scientific_name
-                    .ilike(p.clone())
-                    .or(animals::common_name.ilike(p.clone()))
-                    .or(dex_entries::notes.ilike(p)),
-            );
-        }
+        let query = view_query!().filter(visible(viewer)).into_boxed();
+        let mut query = entry_filters!(query, q);
         if q.ordering.is_empty() {
             query = query.order(dex_entries::catch_date.desc());
         }
@@ -369,6 +361,31 @@ impl DexEntry {
         if let Some(since) = since {
             // `>=`: an entry stamped exactly at the last server_time is sent again rather than
             // risk missing it (repeats are fine, the client upserts).
+            query = query.filter(dex_entries::updated_at.ge(since));
+        }
+        query
+            .order((
+                animals::creation_index.asc(),
+                dex_entries::catch_date.asc(),
+                dex_entries::id,
+            ))
+            .load(conn)
+            .await
+    }
+
+    /// Entries of several owners the viewer may see, changed at or after `since` (one query;
+    /// callers split the rows by owner).
+    pub async fn sync_many(
+        conn: &mut AsyncPgConnection,
+        viewer: &Viewer,
+        owners: &[Uuid],
+        since: Option<DateTime<Utc>>,
+    ) -> QueryResult<Vec<DexEntryView>> {
+        let mut query = view_query!()
+            .filter(dex_entries::owner_id.eq_any(owners))
+            .filter(visible(viewer))
+            .into_boxed();
+        if let Some(since) = since {
             query = query.filter(dex_entries::updated_at.ge(since));
         }
         query

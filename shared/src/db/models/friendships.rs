@@ -202,6 +202,37 @@ impl Friendship {
             .collect())
     }
 
+    /// Accepted friends and blocked users (either way) of `user`, in one query.
+    pub async fn relations(
+        conn: &mut AsyncPgConnection,
+        user: Uuid,
+    ) -> QueryResult<(Vec<Uuid>, Vec<Uuid>)> {
+        let rows: Vec<(Uuid, Uuid, String)> = friendships::table
+            .filter(friendships::status.eq_any([status::ACCEPTED, status::BLOCKED]))
+            .filter(
+                friendships::from_user_id
+                    .eq(user)
+                    .or(friendships::to_user_id.eq(user)),
+            )
+            .select((
+                friendships::from_user_id,
+                friendships::to_user_id,
+                friendships::status,
+            ))
+            .load(conn)
+            .await?;
+        let (mut friends, mut blocked) = (Vec::new(), Vec::new());
+        for (from, to, state) in rows {
+            let other = if from == user { to } else { from };
+            if state == status::ACCEPTED {
+                friends.push(other)
+            } else {
+                blocked.push(other)
+            }
+        }
+        Ok((friends, blocked))
+    }
+
     /// `user`'s accepted friends with their profile counters, newest account first: one query.
     pub async fn friends_of(
         conn: &mut AsyncPgConnection,

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod animals;
+pub mod conversions;
 pub mod dex;
 pub mod friendships;
 pub mod graph;

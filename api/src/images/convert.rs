@@ -1,0 +1,152 @@
+//! `POST /images/convert/` (multipart `image` + optional `transformations`), and the owner's
+//! `GET .../{pk}/` and `GET .../{pk}/download/` (410 once expired).
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use serde_json::{Value, json};
+use shared::{
+    Error,
+    db::models::{
+        conversions::{Conversion, NewConversion},
+        images,
+    },
+    images::convert,
+};
+
+use super::{capture, edits::parse_edits};
+use crate::{
+    ApiError, ApiResult, auth::AuthUser, ids::path_uuid, json::datetime, state::AppState, upload,
+    urls::base_url,
+};
+
+fn response(c: &Conversion, req: &HttpRequest, state: &AppState) -> Value {
+    let applied = c.transformations.clone();
+    json!({
+        "id": c.id,
+        "download_url": format!("{}/api/v1/images/convert/{}/download/", base_url(req, &state.settings), c.id),
+        "metadata": {
+            "original_format": c.original_format,
+            "original_size": c.original_size,
+            "converted_size": c.converted_size,
+            "transformations_applied": applied,
+            "checksum": c.checksum,
+            "capture": c.capture_metadata,
+        },
+        "created_at": datetime(&c.created_at),
+        "expires_at": datetime(&c.expires_at),
+    })
+}
+
+/// Converts an upload: detect the real format, orient, rotate/crop, flatten, shrink to 2560,
+/// PNG. Refused files are 400 field errors on `image`.
+pub async fn create_conversion(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let max = state.settings.max_upload_size_mb * 1024 * 1024;
+    let input = upload::read(&req, payload, "image", max).await?;
+    let mut fields = input.fields;
+    let transformations = fields
+        .as_object_mut()
+        .and_then(|o| o.remove("transformations"));
+    if let Some(extra) = fields.as_object().and_then(|o| o.keys().next()) {
+        return Err(ApiError::field(extra, "Unknown field."));
+    }
+    let file = input
+        .file
+        .ok_or_else(|| ApiError::field("image", "No file was submitted."))?;
+    let (edits, mut applied) =
+        parse_edits(transformations).map_err(|m| ApiError::field("transformations", m))?;
+
+    let bytes = file.bytes;
+    let (converted, capture) =
+        shared::cpu::run(move || (convert(&bytes, edits), capture::read(&bytes))).await?;
+    let converted = converted.map_err(|e| ApiError::field("image", e.to_string()))?;
+    if converted.exif_rotation != 0
+        && let Some(obj) = applied.as_object_mut()
+    {
+        obj.insert("exif_rotation".to_owned(), json!(converted.exif_rotation));
+    }
+
+    let mut conn = state.db.get().await?;
+    let storage = state.storage.clone();
+    let conversion = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let image = images::store(conn, storage.as_ref(), &converted.image).await?;
+            let thumb = images::store(conn, storage.as_ref(), &converted.thumbnail).await?;
+            Ok(Conversion::insert(
+                conn,
+                &NewConversion {
+                    user_id: me.id,
+                    converted_image_id: Some(image),
+                    thumbnail_image_id: Some(thumb),
+                    original_format: converted.original_format.to_owned(),
+                    original_size: Some(json!([
+                        converted.original_size.0,
+                        converted.original_size.1
+                    ])),
+                    converted_size: Some(json!([converted.image.width, converted.image.height])),
+                    transformations: applied,
+                    checksum: converted.image.checksum.clone(),
+                    capture_metadata: capture,
+                },
+            )
+            .await?)
+        })
+        .await?;
+    tracing::info!(image_conversion.id = %conversion.id, user.id = %me.id, "photo converted");
+    Ok(HttpResponse::Created().json(response(&conversion, &req, &state)))
+}
+
+async fn owned(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<Conversion> {
+    let id = path_uuid(raw)?;
+    let mut conn = state.db.get().await?;
+    Conversion::find_owned(&mut conn, id, me.id)
+        .await?
+        .ok_or(ApiError::not_found("ImageConversion"))
+}
+
+/// `GET /images/convert/{pk}/`: the owner's conversion.
+pub async fn get_conversion(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let c = owned(&state, &me, &pk).await?;
+    Ok(HttpResponse::Ok().json(response(&c, &req, &state)))
+}
+
+/// `GET /images/convert/{pk}/download/`: the converted PNG; 410 after expiry.
+pub async fn download_conversion(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let c = owned(&state, &me, &pk).await?;
+    if Utc::now() > c.expires_at {
+        let msg = "This conversion has expired";
+        return Ok(HttpResponse::Gone().json(json!({ "detail": msg, "error": msg })));
+    }
+    let image = c
+        .converted_image_id
+        .ok_or(ApiError::not_found("ImageConversion"))?;
+    let mut conn = state.db.get().await?;
+    let key = Conversion::image_key(&mut conn, image).await?;
+    drop(conn);
+    let bytes = state.storage.get(&key).await.map_err(|e| {
+        ApiError(Error::Internal(anyhow::anyhow!(
+            "conversion image {key} unreadable: {e}"
+        )))
+    })?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "image/png"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"converted_{}.png\"", c.id),
+        ))
+        .body(bytes))
+}

@@ -1,0 +1,131 @@
+//! Changing one's own jobs: edit settings, delete, retry, select an animal.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+use shared::db::models::vision::AnalysisJob;
+use uuid::Uuid;
+
+use super::{create::enqueue, read};
+use crate::{ApiError, ApiResult, auth::AuthUser, input::Body, state::AppState};
+
+/// `PUT|PATCH /vision/jobs/{pk}/`: `post_conversion_transformations`, `detail_level`,
+/// `selected_animal_index`. The source conversion cannot be changed (the old server let it
+/// point at anyone's conversion). Nothing is reprocessed.
+pub async fn update_job(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let (j, _) = read::load(&state, &me, &pk).await?;
+    let mut body = Body::new(
+        body.into_inner(),
+        &[
+            "post_conversion_transformations",
+            "detail_level",
+            "selected_animal_index",
+        ],
+    )?;
+    let transformations = body.optional_json("post_conversion_transformations");
+    let detail = body.optional_str("detail_level");
+    let selected = match body.nullable("selected_animal_index") {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(v)) => {
+            let mut tmp = Body::new(serde_json::json!({ "v": v }), &["v"])?;
+            match tmp.optional_int("v").and_then(|n| i32::try_from(n).ok()) {
+                Some(n) => Some(Some(n)),
+                None => {
+                    body.error("selected_animal_index", "A valid integer is required.");
+                    None
+                }
+            }
+        }
+    };
+    body.finish()?;
+    let mut conn = state.db.get().await?;
+    let updated =
+        AnalysisJob::update_settings(&mut conn, j.id, transformations, detail, selected).await?;
+    drop(conn);
+    Ok(HttpResponse::Ok().json(read::render(&state, &req, &updated).await?))
+}
+
+/// `DELETE /vision/jobs/{pk}/`: entries made from it keep their images.
+pub async fn delete_job(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (j, _) = read::load(&state, &me, &pk).await?;
+    let mut conn = state.db.get().await?;
+    AnalysisJob::delete(&mut conn, j.id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /vision/jobs/{pk}/retry/`: a failed job goes back to pending with a fresh retry
+/// budget and is enqueued again.
+pub async fn retry_job(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (j, _) = read::load(&state, &me, &pk).await?;
+    let mut conn = state.db.get().await?;
+    let job = AnalysisJob::reset_for_retry(&mut conn, j.id).await?;
+    drop(conn);
+    enqueue(&state, job.id).await;
+    Ok(HttpResponse::Ok().json(read::render(&state, &req, &job).await?))
+}
+
+/// `POST /vision/jobs/{pk}/select_animal/ {animal_index | animal_id}`; `0.0` counts as `0`.
+pub async fn select_animal(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    pk: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let (j, _) = read::load(&state, &me, &pk).await?;
+    let detections = j.detected_animals.as_array().cloned().unwrap_or_default();
+    if detections.is_empty() {
+        return Err(ApiError::rule("No animals detected in this job"));
+    }
+    let mut body = Body::new(body.into_inner(), &["animal_index", "animal_id"])?;
+    let index = body.optional_int("animal_index");
+    let animal_id = body.optional_uuid("animal_id");
+    body.finish()?;
+    let index = match (index, animal_id) {
+        (Some(i), _) => usize::try_from(i)
+            .ok()
+            .filter(|i| *i < detections.len())
+            .ok_or_else(|| {
+                ApiError::rule(format!(
+                    "Invalid animal_index. Must be 0-{}",
+                    detections.len() - 1
+                ))
+            })?,
+        (None, Some(id)) => detections
+            .iter()
+            .position(|d| d["animal_id"].as_str() == Some(id.to_string().as_str()))
+            .ok_or_else(|| {
+                ApiError(shared::Error::NotFoundBecause(
+                    "Animal ID not found in detected animals".to_owned(),
+                ))
+            })?,
+        (None, None) => {
+            return Err(ApiError::rule(
+                "Either animal_index or animal_id must be provided",
+            ));
+        }
+    };
+    let animal = detections[index]["animal_id"]
+        .as_str()
+        .and_then(|s| Uuid::try_parse(s).ok());
+    let mut conn = state.db.get().await?;
+    let job =
+        AnalysisJob::select(&mut conn, j.id, i32::try_from(index).unwrap_or(0), animal).await?;
+    drop(conn);
+    Ok(HttpResponse::Ok().json(read::render(&state, &req, &job).await?))
+}

@@ -1,0 +1,204 @@
+//! `POST /vision/jobs/` from a conversion (`conversion_id`) or a direct `image` upload.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use serde_json::{Value, json};
+use shared::{
+    db::models::{
+        conversions::Conversion,
+        images,
+        vision::{AnalysisJob, NewJob},
+    },
+    images::convert,
+    jobs::ProcessAnalysis,
+};
+use uuid::Uuid;
+
+use super::dto::job;
+use crate::{
+    ApiError, ApiResult, auth::AuthUser, images::parse_edits, input::Body, media::MediaUrls,
+    state::AppState, upload,
+};
+
+const KEYS: &[&str] = &[
+    "conversion_id",
+    "post_conversion_transformations",
+    "transformations",
+    "cv_method",
+    "model_name",
+    "detail_level",
+];
+
+/// Where the job's image comes from.
+enum Source {
+    Conversion(Box<Conversion>),
+    Upload(images::ImageBlob),
+}
+
+/// Creates a job; it is committed `pending` and then enqueued (a failed push is recovered by
+/// the reaper). Past the daily budget the job fails at once with a clear message.
+pub async fn create_job(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let settings = &state.settings;
+    let input = upload::read(
+        &req,
+        payload,
+        "image",
+        settings.max_upload_size_mb * 1024 * 1024,
+    )
+    .await?;
+    let mut body = Body::new(input.fields, KEYS)?;
+    let conversion_id = body.optional_uuid("conversion_id");
+    let post = match body.optional_json("post_conversion_transformations") {
+        None | Some(Value::Null) => json!({}),
+        Some(Value::String(s)) => serde_json::from_str(&s).unwrap_or_else(|_| {
+            body.error(
+                "post_conversion_transformations",
+                "Value must be valid JSON.",
+            );
+            json!({})
+        }),
+        Some(v) => v,
+    };
+    let transformations = body.optional_json("transformations");
+    let method = if body.has("cv_method") {
+        body.required_choice("cv_method", &["openai"])
+    } else {
+        None
+    }
+    .unwrap_or_else(|| "openai".to_owned());
+    let model = body
+        .optional_str("model_name")
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| settings.openai_model.clone());
+    if !settings.openai_allowed_models.contains(&model) {
+        body.error(
+            "model_name",
+            format!(
+                "Model \"{model}\" is not allowed. Allowed: {}.",
+                settings.openai_allowed_models.join(", ")
+            ),
+        );
+    }
+    let detail = body
+        .optional_str("detail_level")
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "auto".to_owned());
+    if detail.chars().count() > 20 {
+        body.error(
+            "detail_level",
+            "Ensure this field has no more than 20 characters.",
+        );
+    }
+    let edits = match parse_edits(transformations) {
+        Ok((edits, _)) => edits,
+        Err(m) => {
+            body.error("transformations", m);
+            Default::default()
+        }
+    };
+    if body.is_clean() && conversion_id.is_none() && input.file.is_none() {
+        body.error(
+            "non_field_errors",
+            "Either conversion_id or image must be provided",
+        );
+    }
+    body.finish()?;
+
+    let mut conn = state.db.get().await?;
+    let source = match (conversion_id, input.file) {
+        (Some(id), _) => {
+            let c = Conversion::find_owned(&mut conn, id, me.id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "non_field_errors",
+                        "Invalid conversion_id or conversion not found",
+                    )
+                })?;
+            if Utc::now() > c.expires_at {
+                return Err(ApiError::field(
+                    "non_field_errors",
+                    "Image conversion has expired. Please upload again.",
+                ));
+            }
+            Source::Conversion(Box::new(c))
+        }
+        (None, Some(file)) => {
+            let converted = shared::cpu::run(move || convert(&file.bytes, edits))
+                .await?
+                .map_err(|e| ApiError::field("image", e.to_string()))?;
+            Source::Upload(converted.image)
+        }
+        (None, None) => {
+            return Err(ApiError::field(
+                "non_field_errors",
+                "Either conversion_id or image must be provided",
+            ));
+        }
+    };
+    let over_budget = match settings.vision_daily_budget_usd {
+        Some(budget) => AnalysisJob::spent_today(&mut conn).await? >= budget,
+        None => false,
+    };
+
+    let storage = state.storage.clone();
+    let created = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let (conversion, image, conversion_status) = match &source {
+                Source::Conversion(c) => {
+                    Conversion::mark_used(conn, c.id).await?;
+                    let image = c.converted_image_id.ok_or_else(|| {
+                        ApiError::field("non_field_errors", "Invalid conversion_id or conversion not found")
+                    })?;
+                    (Some(c.id), image, "completed")
+                }
+                Source::Upload(blob) => (None, images::store(conn, storage.as_ref(), blob).await?, "unnecessary"),
+            };
+            Ok(AnalysisJob::insert(
+                conn,
+                &NewJob {
+                    user_id: me.id,
+                    source_conversion_id: conversion,
+                    image_id: image,
+                    image_conversion_status: conversion_status,
+                    post_conversion_transformations: post,
+                    cv_method: method,
+                    model_name: model,
+                    detail_level: detail,
+                    failed_with: over_budget
+                        .then(|| "The daily vision budget is spent; new photos can be identified tomorrow.".to_owned()),
+                },
+            )
+            .await?)
+        })
+        .await?;
+    tracing::info!(analysis_job.id = %created.id, user.id = %me.id, status = %created.status, "vision job created");
+    if !over_budget {
+        enqueue(&state, created.id).await;
+    }
+    Ok(HttpResponse::Created().json(job(&created, None, &MediaUrls::new(&req, &state.settings))))
+}
+
+/// Pushes a committed job; a failure is left to the reaper.
+pub async fn enqueue(state: &AppState, id: Uuid) {
+    if let Err(e) = state
+        .jobs
+        .push(ProcessAnalysis {
+            analysis_job_id: id,
+        })
+        .await
+    {
+        state
+            .metrics
+            .redis_failures
+            .with_label_values(&["enqueue"])
+            .inc();
+        tracing::warn!(analysis_job.id = %id, error = %e, "enqueue failed; the reaper will pick the job up");
+    }
+}

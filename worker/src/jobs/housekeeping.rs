@@ -1,0 +1,167 @@
+//! Periodic housekeeping (enqueued by cron ticks): the vision reaper, conversion and image
+//! cleanup, old job cleanup, and trimming finished apalis bookkeeping in Redis.
+
+use std::time::{Duration, Instant};
+
+use apalis::prelude::{BoxDynError, Data, TaskSink};
+use apalis_core::backend::Vacuum;
+use chrono::Utc;
+use shared::{
+    db::models::{conversions::Conversion, images, vision::AnalysisJob},
+    jobs::{Housekeeping, Job, ProcessAnalysis, PurgeExpiredTokens},
+};
+
+use crate::{schedule, state::WorkerState};
+
+/// A pending job is re-enqueued when its push seems lost after this long.
+pub const PENDING_GRACE: Duration = Duration::from_secs(60);
+/// Unreferenced image files are kept this long (an upload's transaction is long done).
+const IMAGE_GRACE: chrono::Duration = chrono::Duration::hours(1);
+/// Finished jobs no entry came from are kept this long.
+const JOB_RETENTION: chrono::Duration = chrono::Duration::days(30);
+/// Used conversions are kept this long after expiring (jobs hold their own image references).
+const USED_CONVERSION_RETENTION: chrono::Duration = chrono::Duration::days(1);
+/// Finished apalis task records older than this are trimmed.
+const QUEUE_RETENTION: Duration = Duration::from_secs(86_400);
+
+/// Re-enqueues stuck vision jobs (and refreshes the queue gauges); returns how many.
+pub async fn reap_vision_jobs(state: &WorkerState) -> shared::Result<usize> {
+    observe_queues(state).await;
+    reap_with_grace(state, PENDING_GRACE).await
+}
+
+/// Sets the queue depth and dead-job gauges from Redis (best effort).
+pub async fn observe_queues(state: &WorkerState) {
+    for queue in shared::jobs::ALL_QUEUES {
+        let config = shared::jobs::queue_config(&state.settings.redis_key_prefix, queue);
+        let keys = (
+            config.active_jobs_list(),
+            config.scheduled_jobs_set(),
+            config.dead_jobs_set(),
+        );
+        let counts = shared::redis_util::run(&state.redis, async move |c| {
+            let (active, scheduled, dead): (u64, u64, u64) = redis::pipe()
+                .cmd("LLEN")
+                .arg(&keys.0)
+                .cmd("ZCARD")
+                .arg(&keys.1)
+                .cmd("ZCARD")
+                .arg(&keys.2)
+                .query_async(c)
+                .await?;
+            Ok((active + scheduled, dead))
+        })
+        .await;
+        if let Ok((depth, dead)) = counts {
+            let depth = i64::try_from(depth).unwrap_or(i64::MAX);
+            let dead = i64::try_from(dead).unwrap_or(i64::MAX);
+            state
+                .metrics
+                .queue_depth
+                .with_label_values(&[queue])
+                .set(depth);
+            state
+                .metrics
+                .queue_dead
+                .with_label_values(&[queue])
+                .set(dead);
+        }
+    }
+}
+
+/// [`reap_vision_jobs`] with an explicit grace for pending jobs (tests use zero).
+pub async fn reap_with_grace(state: &WorkerState, grace: Duration) -> shared::Result<usize> {
+    let mut conn = state.db.get().await?;
+    let ids = AnalysisJob::reapable(&mut conn, grace, 500).await?;
+    drop(conn);
+    let mut storage =
+        ProcessAnalysis::storage(state.queue_conn.clone(), &state.settings.redis_key_prefix);
+    for id in &ids {
+        storage
+            .push(ProcessAnalysis {
+                analysis_job_id: *id,
+            })
+            .await
+            .map_err(|e| shared::Error::Internal(anyhow::anyhow!("reaper push: {e}")))?;
+    }
+    if !ids.is_empty() {
+        tracing::info!(count = ids.len(), "reaper re-enqueued vision jobs");
+    }
+    Ok(ids.len())
+}
+
+/// Deletes expired unused conversions, long-expired used ones, then unreferenced files.
+pub async fn cleanup_expired_conversions(state: &WorkerState) -> shared::Result<(usize, usize)> {
+    let mut conn = state.db.get().await?;
+    let now = Utc::now();
+    let mut conversions = Conversion::delete_expired_unused(&mut conn, now).await?;
+    conversions +=
+        Conversion::delete_used_older_than(&mut conn, now - USED_CONVERSION_RETENTION).await?;
+    let files =
+        images::delete_unreferenced(&mut conn, state.storage.as_ref(), now - IMAGE_GRACE, 1000)
+            .await?;
+    tracing::info!(conversions, files, "conversion cleanup");
+    Ok((conversions, files))
+}
+
+/// Deletes finished jobs past retention that no dex entry was made from.
+pub async fn cleanup_old_analysis_jobs(state: &WorkerState) -> shared::Result<usize> {
+    let mut conn = state.db.get().await?;
+    let n =
+        AnalysisJob::delete_finished_unreferenced(&mut conn, Utc::now() - JOB_RETENTION).await?;
+    tracing::info!(deleted = n, "old analysis jobs cleaned up");
+    Ok(n)
+}
+
+/// Trims finished task records of every queue.
+pub async fn trim_queues(state: &WorkerState) -> shared::Result<usize> {
+    let prefix = &state.settings.redis_key_prefix;
+    let conn = state.queue_conn.clone();
+    let trim = |e: Box<dyn std::error::Error + Send + Sync>| {
+        shared::Error::Internal(anyhow::anyhow!("vacuum: {e}"))
+    };
+    let mut n = 0;
+    n += ProcessAnalysis::storage(conn.clone(), prefix)
+        .vacuum_before(QUEUE_RETENTION)
+        .await
+        .map_err(|e| trim(e.into()))?;
+    n += Housekeeping::storage(conn.clone(), prefix)
+        .vacuum_before(QUEUE_RETENTION)
+        .await
+        .map_err(|e| trim(e.into()))?;
+    n += PurgeExpiredTokens::storage(conn, prefix)
+        .vacuum_before(QUEUE_RETENTION)
+        .await
+        .map_err(|e| trim(e.into()))?;
+    Ok(n)
+}
+
+/// Runs the named task.
+pub async fn run(state: &WorkerState, task: &str) -> shared::Result<()> {
+    match task {
+        t if t == schedule::REAP_VISION_JOBS.name => reap_vision_jobs(state).await.map(drop),
+        t if t == schedule::CLEANUP_EXPIRED_CONVERSIONS.name => {
+            cleanup_expired_conversions(state).await.map(drop)
+        }
+        t if t == schedule::CLEANUP_OLD_ANALYSIS_JOBS.name => {
+            cleanup_old_analysis_jobs(state).await.map(drop)
+        }
+        t if t == schedule::TRIM_QUEUES.name => trim_queues(state).await.map(drop),
+        other => {
+            tracing::warn!(task = other, "unknown housekeeping task ignored");
+            Ok(())
+        }
+    }
+}
+
+/// apalis adapter for [`run`].
+pub async fn housekeeping(job: Housekeeping, state: Data<WorkerState>) -> Result<(), BoxDynError> {
+    let started = Instant::now();
+    let result = run(&state, &job.task).await;
+    state.metrics.record(
+        Housekeeping::QUEUE,
+        result.is_ok(),
+        started.elapsed().as_secs_f64(),
+    );
+    result.map_err(Into::into)
+}

@@ -1,0 +1,151 @@
+//! An OpenAI-compatible chat-completions provider (`OPENAI_BASE_URL`, so a local model server
+//! works too), through async-openai with its built-in retry replaced by a plain transport: the
+//! job's own retry schedule decides (DECISIONS 12). Asks for structured JSON; servers that
+//! ignore the schema answer in text, which the parser also reads.
+
+use std::time::Duration;
+
+use async_openai::{Client, config::OpenAIConfig, error::OpenAIError, middleware::ReqwestService};
+use base64::Engine;
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+use shared::vision::prompt::{PROMPT, answer_schema};
+
+use super::{ProviderError, VisionAnswer, VisionProvider, VisionRequest};
+
+/// Longest a provider call may take before it counts as a (transient) timeout.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+const MAX_OUTPUT_TOKENS: u32 = 500;
+
+/// The OpenAI-compatible provider.
+#[derive(Clone)]
+pub struct OpenAiProvider {
+    client: Client<OpenAIConfig>,
+}
+
+impl std::fmt::Debug for OpenAiProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpenAiProvider { .. }")
+    }
+}
+
+impl OpenAiProvider {
+    /// A provider for `base_url` (including `/v1`) with `api_key`.
+    pub fn new(base_url: &str, api_key: &str) -> anyhow::Result<Self> {
+        let config = OpenAIConfig::new()
+            .with_api_base(base_url)
+            .with_api_key(api_key);
+        let http = reqwest::Client::builder()
+            .timeout(CALL_TIMEOUT)
+            .connect_timeout(Duration::from_secs(10))
+            .build()?;
+        let client = Client::with_config(config).with_http_service(ReqwestService::new(http));
+        Ok(OpenAiProvider { client })
+    }
+}
+
+/// Newer model families take `max_completion_tokens` instead of `max_tokens`.
+fn token_cap_key(model: &str) -> &'static str {
+    if ["gpt-5", "o1", "o3", "o4"]
+        .iter()
+        .any(|p| model.starts_with(p))
+    {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    }
+}
+
+/// The request body: the prompt and the photo as a data URL labelled with its real type.
+pub fn request_body(req: &VisionRequest) -> Value {
+    let data = base64::engine::general_purpose::STANDARD.encode(&req.image);
+    let mut body = json!({
+        "model": req.model,
+        "stream": false,
+        "messages": [{
+            "role": "user",
+            "content": [
+                {"type": "text", "text": PROMPT},
+                {"type": "image_url", "image_url": {
+                    "url": format!("data:{};base64,{data}", req.content_type),
+                    "detail": req.detail,
+                }},
+            ],
+        }],
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "animal_detections", "strict": true, "schema": answer_schema()},
+        },
+    });
+    body[token_cap_key(&req.model)] = json!(MAX_OUTPUT_TOKENS);
+    body
+}
+
+/// Sorts errors: rate limits, server errors, timeouts and connection failures are transient;
+/// rejected keys, bad requests and unreadable answers are permanent.
+pub fn classify(e: &OpenAIError) -> ProviderError {
+    match e {
+        OpenAIError::ApiError(api) => {
+            let status = api.status_code.as_u16();
+            let msg = format!(
+                "vision provider answered {status}: {}",
+                api.api_error.message
+            );
+            if status == 429 || status == 408 || status >= 500 {
+                ProviderError::Transient(msg)
+            } else {
+                ProviderError::Permanent(msg)
+            }
+        }
+        OpenAIError::Reqwest(r) if r.is_timeout() || r.is_connect() || r.is_request() => {
+            ProviderError::Transient(format!("vision provider unreachable: {r}"))
+        }
+        OpenAIError::Reqwest(r)
+            if r.status()
+                .is_some_and(|s| s.is_server_error() || s.as_u16() == 429) =>
+        {
+            ProviderError::Transient(format!("vision provider error: {r}"))
+        }
+        other => ProviderError::Permanent(format!("vision provider error: {other}")),
+    }
+}
+
+fn answer(raw: Value) -> Result<VisionAnswer, ProviderError> {
+    let text = raw["choices"][0]["message"]["content"]
+        .as_str()
+        .map(str::trim)
+        .map(str::to_owned)
+        .ok_or_else(|| ProviderError::Permanent("vision provider returned no answer".to_owned()))?;
+    let tokens = |k: &str| {
+        raw["usage"][k]
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0)
+    };
+    Ok(VisionAnswer {
+        input_tokens: tokens("prompt_tokens"),
+        output_tokens: tokens("completion_tokens"),
+        text,
+        raw,
+    })
+}
+
+impl VisionProvider for OpenAiProvider {
+    fn identify(
+        &self,
+        request: VisionRequest,
+    ) -> BoxFuture<'_, Result<VisionAnswer, ProviderError>> {
+        Box::pin(async move {
+            let body = request_body(&request);
+            let chat = self.client.chat();
+            let call = chat.create_byot::<Value, Value>(body);
+            match tokio::time::timeout(CALL_TIMEOUT, call).await {
+                Err(_) => Err(ProviderError::Transient(
+                    "vision provider timed out".to_owned(),
+                )),
+                Ok(Err(e)) => Err(classify(&e)),
+                Ok(Ok(raw)) => answer(raw),
+            }
+        })
+    }
+}
