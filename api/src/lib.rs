@@ -7,6 +7,7 @@ pub mod cli;
 pub mod dex;
 pub mod error;
 pub mod fallback;
+pub mod graph;
 pub mod health;
 pub mod ids;
 pub mod images;

@@ -14,6 +14,8 @@ pub struct ApiMetrics {
     pub in_flight: IntGauge,
     pub db_pool: IntGaugeVec,
     pub redis_failures: IntCounterVec,
+    /// Taxonomic tree cache lookups by result: hit, miss or error.
+    pub graph_cache: IntCounterVec,
     pub vision_queue_depth: IntGauge,
 }
 
@@ -49,6 +51,13 @@ impl ApiMetrics {
             ),
             &["purpose"],
         )?;
+        let graph_cache = IntCounterVec::new(
+            Opts::new(
+                "graph_cache_total",
+                "Taxonomic tree cache lookups by result (hit, miss, error)",
+            ),
+            &["result"],
+        )?;
         let vision_queue_depth =
             IntGauge::new("vision_queue_depth", "Vision jobs waiting in Redis")?;
         registry.register(Box::new(vision_queue_depth.clone()))?;
@@ -57,6 +66,7 @@ impl ApiMetrics {
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
         registry.register(Box::new(redis_failures.clone()))?;
+        registry.register(Box::new(graph_cache.clone()))?;
         Ok(ApiMetrics {
             registry,
             requests,
@@ -64,6 +74,7 @@ impl ApiMetrics {
             in_flight,
             db_pool,
             redis_failures,
+            graph_cache,
             vision_queue_depth,
         })
     }

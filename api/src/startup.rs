@@ -13,7 +13,7 @@ use actix_web::{
 use shared::{config::Settings, storage::LocalStorage};
 
 use crate::{
-    ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, health, images, media,
+    ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, graph, health, images, media,
     metrics::ApiMetrics, observe::observe, queue::JobQueue, social, state::AppState, taxonomy,
     throttle::throttle, users, vision,
 };
@@ -41,6 +41,7 @@ impl Application {
             storage: Arc::new(LocalStorage::new(&settings.media_root)),
             metrics: ApiMetrics::new()?,
             jwt: Arc::new(Jwt::new(settings.secret_bytes())),
+            trees: Arc::default(),
             jobs: Arc::new(JobQueue::new(
                 &settings.redis_url,
                 &settings.redis_key_prefix,
@@ -126,7 +127,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(vision::routes)
             .configure(users::routes)
             .configure(social::routes)
-            .configure(taxonomy::routes),
+            .configure(taxonomy::routes)
+            .configure(graph::routes),
     );
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use shared::{config::Settings, db::DbPool, redis_util::RedisPool, storage::SharedStorage};
 
-use crate::{auth::jwt::Jwt, metrics::ApiMetrics, queue::JobQueue};
+use crate::{auth::jwt::Jwt, graph::LocalTrees, metrics::ApiMetrics, queue::JobQueue};
 
 /// Shared application state (cheap to clone).
 #[derive(Debug, Clone)]
@@ -15,5 +15,7 @@ pub struct AppState {
     pub storage: SharedStorage,
     pub metrics: ApiMetrics,
     pub jwt: Arc<Jwt>,
+    /// Taxonomic trees this replica served lately (validated against Redis on every use).
+    pub trees: Arc<LocalTrees>,
     pub jobs: Arc<JobQueue>,
 }

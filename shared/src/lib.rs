@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod graph_cache;
 pub mod images;
 pub mod jobs;
 pub mod metrics;
@@ -14,6 +15,7 @@ pub mod redis_util;
 pub mod storage;
 pub mod taxonomy;
 pub mod telemetry;
+pub mod tree;
 pub mod vision;
 
 #[cfg(feature = "test-util")]

@@ -92,6 +92,7 @@ pub async fn update_animal(
     let view = Animal::update(&mut conn, id, fields)
         .await?
         .ok_or(ApiError::not_found("Animal"))?;
+    crate::graph::invalidate::animals_changed(&state).await;
     let discovered = Animal::discovery_count(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(AnimalResponse::new(view, discovered)))
 }
@@ -111,5 +112,6 @@ pub async fn delete_animal(
         return Err(ApiError::not_found("Animal"));
     }
     tracing::info!(animal.id = %id, by = %me.id, "animal deleted");
+    crate::graph::invalidate::animals_changed(&state).await;
     Ok(HttpResponse::NoContent().finish())
 }

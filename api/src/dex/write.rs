@@ -180,6 +180,7 @@ pub async fn create_entry(
         })
         .await?;
     tracing::info!(dex_entry.id = %entry.id, user.id = %me.id, "dex entry created");
+    crate::graph::invalidate::dex_changed(&state, &mut conn, me.id).await;
     let view = own_view(&mut conn, me.id, entry.id).await?;
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Created().json(EntryCreated::new(&view, &urls)))
@@ -262,6 +263,7 @@ pub async fn update_entry(
         Ok(())
     })
     .await?;
+    crate::graph::invalidate::dex_changed(&state, &mut conn, me.id).await;
     let view = own_view(&mut conn, me.id, id).await?;
     let creators = viewer::creators(&mut conn, std::slice::from_ref(&view)).await?;
     Ok(HttpResponse::Ok().json(EntryUpdated::new(&view, &creators)))
@@ -283,6 +285,7 @@ pub async fn delete_entry(
     })
     .await?;
     tracing::info!(dex_entry.id = %id, user.id = %me.id, "dex entry deleted");
+    crate::graph::invalidate::dex_changed(&state, &mut conn, me.id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -296,6 +299,7 @@ pub async fn toggle_favorite(
     let mut conn = state.db.get().await?;
     let current = owned(&mut conn, &me, &pk).await?;
     DexEntry::toggle_favorite(&mut conn, current.entry.id).await?;
+    crate::graph::invalidate::dex_changed(&state, &mut conn, me.id).await;
     let view = own_view(&mut conn, me.id, current.entry.id).await?;
     let creators = viewer::creators(&mut conn, std::slice::from_ref(&view)).await?;
     let urls = MediaUrls::new(&req, &state.settings);

@@ -57,6 +57,7 @@ pub async fn send_friend_request(
         }
     };
     let (row, outcome) = Friendship::send_request(&mut conn, me.id, target).await?;
+    crate::graph::invalidate::friendship_changed(&state, me.id, target).await;
     tracing::info!(friendship.id = %row.id, user.id = %me.id, outcome = ?outcome, "friend request");
     let urls = MediaUrls::new(&req, &state.settings);
     let body = dto::friendship(&mut conn, row, &urls).await?;
@@ -104,6 +105,7 @@ pub async fn respond_to_request(
         })
         .await?;
     tracing::info!(friendship.id = %row.id, status = %row.status, "friend request answered");
+    crate::graph::invalidate::friendship_changed(&state, row.from_user_id, row.to_user_id).await;
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(dto::friendship(&mut conn, row, &urls).await?))
 }
@@ -127,6 +129,7 @@ pub async fn unfriend(
         })
         .await?;
     tracing::info!(friendship.id = %row.id, user.id = %me.id, "friendship removed");
+    crate::graph::invalidate::friendship_changed(&state, row.from_user_id, row.to_user_id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -161,6 +161,7 @@ pub async fn delete_user(
         return Err(ApiError::not_found("User"));
     }
     tracing::info!(user.id = %id, by = %me.id, "user deleted");
+    crate::graph::invalidate::user_deleted(&state).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -7,6 +7,7 @@ mod accounts;
 mod animals;
 mod dex;
 mod foundation;
+mod graph;
 mod helpers;
 mod migrations;
 mod social;

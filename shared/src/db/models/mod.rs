@@ -5,6 +5,7 @@ pub mod animals;
 pub mod conversions;
 pub mod dex;
 pub mod friendships;
+pub mod graph;
 pub mod images;
 pub mod taxa;
 pub mod taxonomy;

@@ -1,0 +1,36 @@
+//! The taxonomic tree (contract §9): the tree of a scope with its layout and chunks, chunk
+//! and search routes, the friends summary, invalidation, and the legacy graph routes.
+//! Computed trees are cached in Redis per scope (`cache`) and invalidated by version bumps
+//! from every write that changes a tree (`invalidate`).
+
+mod cache;
+mod friends;
+pub mod invalidate;
+mod legacy;
+mod params;
+mod render;
+mod tree;
+
+use actix_web::web;
+
+pub use cache::LocalTrees;
+
+use crate::fallback::resource;
+
+/// Mounts `/graph/...`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/graph/tree/").route(web::get().to(tree::get_tree)))
+        .service(resource("/graph/tree/chunk/{x}/{y}/").route(web::get().to(tree::get_tree_chunk)))
+        .service(resource("/graph/tree/search/").route(web::get().to(tree::search_tree)))
+        .service(
+            resource("/graph/tree/invalidate/").route(web::post().to(invalidate::invalidate_tree)),
+        )
+        .service(resource("/graph/tree/friends/").route(web::get().to(friends::list_tree_friends)))
+        .service(
+            resource("/graph/taxonomic-tree/").route(web::get().to(legacy::get_taxonomic_tree)),
+        )
+        .service(
+            resource("/graph/invalidate-cache/")
+                .route(web::post().to(invalidate::invalidate_graph_cache)),
+        );
+}

@@ -1,0 +1,267 @@
+//! `GET tree/`, `tree/chunk/{x}/{y}/` and `tree/search/`: the caller's tree in a mode, one
+//! chunk of it, and a name search over it. Chunk and search read the same cached tree.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web, web::Bytes};
+use diesel_async::AsyncPgConnection;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::{
+    db::models::{
+        dex::Viewer,
+        friendships::Friendship,
+        graph::{TreeData, load_tree_data},
+    },
+    tree::chunks::{CHUNK_SIZE, ChunkId, chunk_of, segment_chunks},
+};
+use uuid::Uuid;
+
+use super::{
+    cache,
+    params::{Mode, TreeParams, limit, tree_params},
+    render::{Context, render},
+};
+use crate::{ApiError, ApiResult, auth::AuthUser, state::AppState};
+
+/// Trees with more animals than this are rendered off the async executor.
+const RENDER_INLINE_MAX: usize = 2000;
+
+/// The viewer with their friends and blocks (two small indexed queries).
+pub async fn load_viewer(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Viewer> {
+    Ok(Viewer {
+        id,
+        friends: Friendship::friend_ids(conn, id).await?,
+        blocked: Friendship::blocked_ids(conn, id).await?,
+    })
+}
+
+struct Job {
+    data: TreeData,
+    viewer: Viewer,
+    username: String,
+    mode: Mode,
+    scoped: Option<usize>,
+    key: String,
+}
+
+fn render_job(job: &Job) -> ApiResult<Vec<u8>> {
+    let ctx = Context {
+        viewer: &job.viewer,
+        username: &job.username,
+        mode: job.mode,
+        scoped_users: job.scoped,
+        cache_key: &job.key,
+    };
+    render(&job.data, &ctx).map_err(|e| anyhow::Error::from(e).into())
+}
+
+/// The tree's JSON body: from the cache, or loaded (five queries in all, whatever the
+/// scope's size) and rendered.
+pub async fn tree_body(state: &AppState, me: &AuthUser, p: &TreeParams) -> ApiResult<Bytes> {
+    let key = p.cache_base(me.id);
+    let global = p.mode == Mode::Global;
+    cache::fetch_or_build(state, me.id, &key, global, p.use_cache, async || {
+        let mut conn = state.db.get().await?;
+        let viewer = load_viewer(&mut conn, me.id).await?;
+        let data = load_tree_data(&mut conn, &viewer, &p.scope).await?;
+        drop(conn);
+        let job = Job {
+            scoped: p.scope.owners(&viewer).map(|o| o.len()),
+            data,
+            viewer,
+            username: me.username.clone(),
+            mode: p.mode,
+            key: key.clone(),
+        };
+        if job.data.animals.len() <= RENDER_INLINE_MAX {
+            render_job(&job)
+        } else {
+            web::block(move || render_job(&job))
+                .await
+                .map_err(anyhow::Error::from)?
+        }
+    })
+    .await
+}
+
+/// `GET /graph/tree/?mode=&friend_ids=&use_cache=`: the caller's tree (global: staff only).
+pub async fn get_tree(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let p = tree_params(&q)?;
+    p.check_access(&me, "Admin privileges required for global view")?;
+    let body = tree_body(&state, &me, &p).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+fn parse(body: &[u8]) -> ApiResult<Value> {
+    serde_json::from_slice(body).map_err(|e| anyhow::Error::from(e).into())
+}
+
+fn point(v: &Value) -> Option<[f64; 2]> {
+    Some([v.get(0)?.as_f64()?, v.get(1)?.as_f64()?])
+}
+
+/// The nodes whose position is in `chunk` and the edges whose segment meets it.
+fn chunk_of_tree(tree: &mut Value, chunk: ChunkId) -> (Vec<Value>, Vec<Value>) {
+    let positions: HashMap<String, [f64; 2]> = tree["layout"]["positions"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), point(v)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let nodes: Vec<Value> = match tree["nodes"].take() {
+        Value::Array(all) => all
+            .into_iter()
+            .filter(|n| point(&n["position"]).is_some_and(|p| chunk_of(p, CHUNK_SIZE) == chunk))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let at = |e: &Value, end: &str| e[end].as_str().and_then(|id| positions.get(id)).copied();
+    let edges: Vec<Value> = match tree["edges"].take() {
+        Value::Array(all) => all
+            .into_iter()
+            .filter(|e| match (at(e, "source"), at(e, "target")) {
+                (Some(a), Some(b)) => segment_chunks(a, b, CHUNK_SIZE)
+                    .binary_search(&chunk)
+                    .is_ok(),
+                _ => false,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    (nodes, edges)
+}
+
+/// `GET /graph/tree/chunk/{x}/{y}/`: the nodes and edges of one chunk (coordinates may be
+/// negative). A chunk outside the tree is an empty chunk (200), never a 404.
+pub async fn get_tree_chunk(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    path: web::Path<(i64, i64)>,
+    q: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let (x, y) = path.into_inner();
+    let p = tree_params(&q)?;
+    p.check_access(&me, "Admin privileges required")?;
+    // Chunks are cached beside their tree, under the same versions.
+    let name = format!("{}_chunk_{x}_{y}", p.cache_base(me.id));
+    let global = p.mode == Mode::Global;
+    let body = cache::fetch_or_build(&state, me.id, &name, global, p.use_cache, async || {
+        let mut tree = parse(&tree_body(&state, &me, &p).await?)?;
+        let (nodes, edges) = chunk_of_tree(&mut tree, (x, y));
+        let chunk = json!({
+            "chunk_x": x,
+            "chunk_y": y,
+            "node_count": nodes.len(),
+            "edge_count": edges.len(),
+            "nodes": nodes,
+            "edges": edges,
+        });
+        Ok(serde_json::to_vec(&chunk).map_err(anyhow::Error::from)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+/// The parts of a tree a search reads (the rest is skipped while parsing).
+#[derive(Deserialize)]
+struct SearchTree {
+    nodes: Vec<SearchNode>,
+}
+
+#[derive(Deserialize)]
+struct SearchNode {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    scientific_name: String,
+    common_name: String,
+    creation_index: i64,
+    position: [f64; 2],
+    taxonomy: SearchTaxonomy,
+}
+
+#[derive(Deserialize)]
+struct SearchTaxonomy {
+    kingdom: String,
+    phylum: String,
+    class: String,
+    order: String,
+    family: String,
+    genus: String,
+    species: String,
+}
+
+/// `GET /graph/tree/search/?q=&mode=&friend_ids=&limit=50`: animals of the caller's tree
+/// whose scientific name, common name, genus or species contains `q` (any case), with their
+/// positions, in Pokédex order.
+pub async fn search_tree(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let text = q
+        .get("q")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::rule("Query parameter required"))?
+        .to_owned();
+    let p = tree_params(&q)?;
+    let limit = limit(&q, 50)?;
+    p.check_access(&me, "Admin privileges required for global view")?;
+    let body = tree_body(&state, &me, &p).await?;
+    let tree: SearchTree = serde_json::from_slice(&body).map_err(anyhow::Error::from)?;
+    let needle = text.to_lowercase();
+    let has = |s: &str| s.to_lowercase().contains(&needle);
+    let mut hits: Vec<&SearchNode> = tree
+        .nodes
+        .iter()
+        .filter(|n| n.kind == "animal")
+        .filter(|n| {
+            has(&n.scientific_name)
+                || has(&n.common_name)
+                || has(&n.taxonomy.genus)
+                || has(&n.taxonomy.species)
+        })
+        .collect();
+    hits.sort_by(|a, b| {
+        (a.creation_index, &a.scientific_name).cmp(&(b.creation_index, &b.scientific_name))
+    });
+    let results: Vec<Value> = hits
+        .into_iter()
+        .take(limit as usize)
+        .map(|n| {
+            let t = &n.taxonomy;
+            let path: Vec<&str> = [
+                &t.kingdom, &t.phylum, &t.class, &t.order, &t.family, &t.genus, &t.species,
+            ]
+            .into_iter()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect();
+            json!({
+                "id": n.id,
+                "scientific_name": n.scientific_name,
+                "common_name": n.common_name,
+                "position": n.position,
+                "taxonomy_path": path.join("/"),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "query": q.get("q"),
+        "mode": p.mode.as_str(),
+        "count": results.len(),
+        "results": results,
+    })))
+}
