@@ -64,6 +64,9 @@ async fn exec(conn: &mut AsyncPgConnection, sql: &str) -> diesel::QueryResult<us
 struct Name {
     #[diesel(sql_type = diesel::sql_types::Text)]
     datname: String,
+    /// `built <unix seconds>` on templates (see `build_template`).
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    note: Option<String>,
 }
 
 async fn ensure_template() -> &'static str {
@@ -78,7 +81,8 @@ async fn ensure_template() -> &'static str {
             .await
             .unwrap_or_else(|e| panic!("advisory lock: {e}"));
             let existing: Vec<Name> = diesel::sql_query(
-                "SELECT datname::text AS datname FROM pg_database \
+                "SELECT datname::text AS datname, shobj_description(oid, 'pg_database') AS note \
+                 FROM pg_database \
                  WHERE datname LIKE 'bdx\\_template\\_%' OR datname LIKE 'bdx\\_test\\_%'",
             )
             .load(&mut conn)
@@ -105,7 +109,14 @@ async fn sweep(conn: &mut AsyncPgConnection, existing: &[Name], keep: &str) {
     let cutoff = now_secs().saturating_sub(LEFTOVER_AGE_SECS);
     for d in existing {
         let stale = if d.datname.starts_with("bdx_template_") {
-            d.datname != keep
+            // Another checkout's migrations (another worktree testing on the same server)
+            // have their own template: keep it while it is fresh, or its tests break.
+            let built = d
+                .note
+                .as_deref()
+                .and_then(|n| n.strip_prefix("built "))
+                .and_then(|ts| ts.parse::<u64>().ok());
+            d.datname != keep && built.is_none_or(|ts| ts < cutoff)
         } else {
             d.datname
                 .trim_start_matches("bdx_test_")
@@ -163,6 +174,13 @@ async fn build_template(conn: &mut AsyncPgConnection, name: &str) {
     exec(conn, &format!("ALTER DATABASE \"{name}\" IS_TEMPLATE true"))
         .await
         .unwrap_or_else(|e| panic!("mark template: {e}"));
+    drop(
+        exec(
+            conn,
+            &format!("COMMENT ON DATABASE \"{name}\" IS 'built {}'", now_secs()),
+        )
+        .await,
+    );
 }
 
 /// A database of its own for one test; dropped (forcefully) when this value is dropped.
