@@ -64,15 +64,12 @@ async fn exec(conn: &mut AsyncPgConnection, sql: &str) -> diesel::QueryResult<us
 struct Name {
     #[diesel(sql_type = diesel::sql_types::Text)]
     datname: String,
-    /// `built <unix seconds>` on templates (see `build_template`).
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    note: Option<String>,
 }
 
 async fn ensure_template() -> &'static str {
     TEMPLATE
         .get_or_init(|| async {
-            let name = template_name();
+            let prefix = template_name();
             let mut conn = admin().await;
             exec(
                 &mut conn,
@@ -81,17 +78,30 @@ async fn ensure_template() -> &'static str {
             .await
             .unwrap_or_else(|e| panic!("advisory lock: {e}"));
             let existing: Vec<Name> = diesel::sql_query(
-                "SELECT datname::text AS datname, shobj_description(oid, 'pg_database') AS note \
-                 FROM pg_database \
+                "SELECT datname::text AS datname FROM pg_database \
                  WHERE datname LIKE 'bdx\\_template\\_%' OR datname LIKE 'bdx\\_test\\_%'",
             )
             .load(&mut conn)
             .await
             .unwrap_or_default();
-            if !existing.iter().any(|d| d.datname == name) {
-                sweep(&mut conn, &existing, &name).await;
-                build_template(&mut conn, &name).await;
-            }
+            // Templates are named `<hash>_<creation time>` so that checkouts with other
+            // migrations (other branches on the same machine) keep theirs until they are stale.
+            let found = existing
+                .iter()
+                .find(|d| {
+                    d.datname.starts_with(&format!("{prefix}_"))
+                        && !d.datname.ends_with("_building")
+                })
+                .map(|d| d.datname.clone());
+            let name = match found {
+                Some(name) => name,
+                None => {
+                    let name = format!("{prefix}_{}", now_secs());
+                    sweep(&mut conn, &existing, &prefix).await;
+                    build_template(&mut conn, &name).await;
+                    name
+                }
+            };
             drop(
                 exec(
                     &mut conn,
@@ -104,19 +114,22 @@ async fn ensure_template() -> &'static str {
         .await
 }
 
-/// Drops stale templates and test databases left by crashed runs (older than an hour).
-async fn sweep(conn: &mut AsyncPgConnection, existing: &[Name], keep: &str) {
+/// Drops test databases left by crashed runs (older than an hour) and templates of other
+/// migration sets older than a day.
+async fn sweep(conn: &mut AsyncPgConnection, existing: &[Name], keep_prefix: &str) {
     let cutoff = now_secs().saturating_sub(LEFTOVER_AGE_SECS);
+    let template_cutoff = now_secs().saturating_sub(24 * LEFTOVER_AGE_SECS);
     for d in existing {
         let stale = if d.datname.starts_with("bdx_template_") {
-            // Another checkout's migrations (another worktree testing on the same server)
-            // have their own template: keep it while it is fresh, or its tests break.
-            let built = d
-                .note
-                .as_deref()
-                .and_then(|n| n.strip_prefix("built "))
-                .and_then(|ts| ts.parse::<u64>().ok());
-            d.datname != keep && built.is_none_or(|ts| ts < cutoff)
+            let created = d
+                .datname
+                .rsplit('_')
+                .next()
+                .and_then(|t| t.parse::<u64>().ok());
+            // An unsuffixed name is an older layout: always rebuildable.
+            d.datname == keep_prefix
+                || (!d.datname.starts_with(keep_prefix)
+                    && created.is_none_or(|t| t < template_cutoff))
         } else {
             d.datname
                 .trim_start_matches("bdx_test_")
@@ -174,13 +187,6 @@ async fn build_template(conn: &mut AsyncPgConnection, name: &str) {
     exec(conn, &format!("ALTER DATABASE \"{name}\" IS_TEMPLATE true"))
         .await
         .unwrap_or_else(|e| panic!("mark template: {e}"));
-    drop(
-        exec(
-            conn,
-            &format!("COMMENT ON DATABASE \"{name}\" IS 'built {}'", now_secs()),
-        )
-        .await,
-    );
 }
 
 /// A database of its own for one test; dropped (forcefully) when this value is dropped.
