@@ -112,7 +112,8 @@ pub async fn create_superuser(settings: &Settings, args: SuperuserArgs) -> anyho
 pub struct ImportColArgs {
     /// A ColDP release: the zip archive or its extracted folder.
     pub path: std::path::PathBuf,
-    /// Queue the import for a worker instead of running it here.
+    /// Queue the import for a worker instead of running it here (the worker must see the same
+    /// path, e.g. on the shared media volume).
     #[arg(long)]
     pub enqueue: bool,
     /// Connections that build indexes in parallel.

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::{
@@ -239,12 +239,22 @@ async fn reimporting_the_same_release_is_idempotent() {
          FROM taxon_common_names",
     )
     .await;
+    // The api's connections have prepared statements on the tables the re-import replaces.
+    let id = taxon_id(&app, "Panthera leo").await;
+    let (status, _) = get(&app, &format!("/api/v1/taxonomy/{id}/")).await;
+    assert_eq!(status, 200);
     let report = import(&app, &sample()).await.expect("re-import");
     let c = &report.counts;
     assert_eq!(
         (c.inserted, c.updated, c.unchanged, c.removed),
         (0, 0, 1020, 0)
     );
+    for _ in 0..3 {
+        let (status, body) = get(&app, &format!("/api/v1/taxonomy/{id}/")).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = get(&app, "/api/v1/taxonomy/search/?genus=Panthera").await;
+        assert_eq!(status, 200, "{body}");
+    }
     let after = text(
         &app,
         "SELECT md5(string_agg(id::text || scientific_name || coalesce(parent_id::text, '') || \
@@ -367,6 +377,33 @@ async fn a_corrupt_release_is_rejected_and_the_previous_taxonomy_stays() {
     let (status, body) = get(&app, "/api/v1/taxonomy/search/?genus=Panthera").await;
     assert_eq!(status, 200);
     assert!(body["count"].as_u64().unwrap_or(0) > 0, "{body}");
+}
+
+#[tokio::test]
+async fn an_import_cleans_up_after_a_crashed_one_and_refuses_to_run_twice_at_once() {
+    let app = TestApp::spawn().await;
+    // What a crash during the build leaves: half-made copies, never visible to readers.
+    app.sql("CREATE TABLE taxa_next (id uuid)").await;
+    app.sql("CREATE TABLE taxon_common_names_next (x int)")
+        .await;
+    let report = import(&app, &sample()).await.expect("import after a crash");
+    assert_eq!(report.counts.name_usages, 1020);
+
+    // Another import holds the lock: this one is refused without touching anything.
+    let mut holder = diesel_async::AsyncPgConnection::establish(app.db.url())
+        .await
+        .expect("conn");
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_lock({})",
+        import::IMPORT_LOCK_KEY
+    ))
+    .execute(&mut holder)
+    .await
+    .expect("lock");
+    let err = import(&app, &sample()).await.expect_err("busy");
+    assert!(matches!(err, ImportError::Busy), "{err}");
+    assert!(!err.is_permanent());
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM taxa").await, 1020);
 }
 
 #[tokio::test]

@@ -36,7 +36,7 @@ use crate::db::{
 /// Row issues kept in a job's error log (the counts are always complete).
 pub const MAX_ISSUES: usize = 100;
 /// Arbitrary but fixed key of the advisory lock held for a whole import.
-const IMPORT_LOCK_KEY: i64 = 0x0B10_1061_DE00_0003;
+pub const IMPORT_LOCK_KEY: i64 = 0x0B10_1061_DE00_0003;
 
 /// Why an import did not complete.
 #[derive(Debug, thiserror::Error)]

@@ -871,13 +871,3 @@ pub async fn load_children(
         .await?;
     Ok(())
 }
-
-#[cfg(test)]
-mod dump_sql {
-    #[test]
-    #[ignore = "prints SQL for manual EXPLAIN"]
-    fn print_insert_sql() {
-        std::fs::write("/tmp/insert_taxa.sql", super::insert_taxa_sql(true)).unwrap();
-        std::fs::write("/tmp/paths.sql", super::paths_sql()).unwrap();
-    }
-}
