@@ -4,6 +4,7 @@
 pub mod animals;
 pub mod auth;
 pub mod cli;
+pub mod demo;
 pub mod dex;
 pub mod error;
 pub mod fallback;

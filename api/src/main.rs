@@ -23,6 +23,8 @@ enum Command {
     },
     /// Apply pending database migrations and exit (safe to run twice, or twice at once).
     Migrate,
+    /// Load the sample taxonomy and a small demo world (players, friendships, dex entries).
+    SeedDemo(api::demo::SeedArgs),
     /// Create a staff superuser (flags, or prompts in a terminal).
     CreateSuperuser(api::cli::SuperuserArgs),
     /// Import a Catalogue of Life release (ColDP zip or extracted folder).
@@ -47,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         migrate: false,
     }) {
         Command::Migrate => runtime.block_on(migrate(&settings)),
+        Command::SeedDemo(args) => runtime.block_on(api::demo::seed_demo(&settings, args)),
         Command::CreateSuperuser(args) => {
             runtime.block_on(api::cli::create_superuser(&settings, args))
         }

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod animals;
+mod demo;
 mod dex;
 mod foundation;
 mod graph;

@@ -1,0 +1,176 @@
+//! `biologidex-api seed-demo`: the sample taxonomy and a small demo world (three players with
+//! passwords printed once, friendships, dex entries with generated photos), so a newcomer sees
+//! a populated server. Safe to run twice: an existing demo world is left alone.
+
+use std::path::PathBuf;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use rand::Rng;
+use shared::{
+    config::Settings,
+    db::models::{
+        accounts::{NewUser, User},
+        animals::Animal,
+        dex::{DexEntry, NewEntry},
+        friendships::{Action, Friendship},
+        images,
+    },
+    domain::password,
+    storage::{LocalStorage, Storage},
+    taxonomy::matching::{MatchOptions, MatchType, match_name, upsert_animal_from_taxon},
+};
+use uuid::Uuid;
+
+/// Arguments of `seed-demo`.
+#[derive(Debug, clap::Args)]
+pub struct SeedArgs {
+    /// The ColDP release to load first (skipped when the taxonomy is already loaded or the
+    /// path does not exist).
+    #[arg(long, default_value = "shared/testdata/coldp-sample")]
+    pub taxonomy: PathBuf,
+}
+
+const PLAYERS: &[&str] = &["ash", "misty", "brock"];
+/// (player, scientific name, visibility) of the demo catches.
+const CATCHES: &[(usize, &str, &str)] = &[
+    (0, "Vulpes vulpes", "friends"),
+    (0, "Passer domesticus", "public"),
+    (0, "Apis mellifera", "private"),
+    (0, "Canis familiaris", "friends"),
+    (1, "Anas platyrhynchos", "friends"),
+    (1, "Danaus plexippus", "public"),
+    (1, "Felis catus", "friends"),
+    (2, "Ursus arctos", "friends"),
+    (2, "Turdus migratorius", "public"),
+    (2, "Sciurus carolinensis", "friends"),
+];
+
+fn demo_photo(seed: u8) -> anyhow::Result<images::ImageBlob> {
+    let img = image::RgbImage::from_fn(320, 240, |x, y| {
+        image::Rgb([
+            seed.wrapping_mul(37),
+            ((x * 255) / 320) as u8,
+            ((y * 255) / 240) as u8,
+        ])
+    });
+    shared::images::encode_png(&img).map_err(|e| anyhow::anyhow!("demo photo: {e}"))
+}
+
+async fn animal(conn: &mut AsyncPgConnection, name: &str, user: Uuid) -> anyhow::Result<Uuid> {
+    let verdict = match_name(conn, name, &MatchOptions::default()).await?;
+    if matches!(verdict.match_type, MatchType::Exact | MatchType::Synonym)
+        && let Some(taxon) = verdict.taxon
+    {
+        return Ok(upsert_animal_from_taxon(conn, taxon.id, None, 1.0).await?.0);
+    }
+    Ok(Animal::for_detection(conn, name, "", user)
+        .await?
+        .0
+        .animal
+        .id)
+}
+
+/// Loads the sample taxonomy and the demo world; prints the demo logins.
+pub async fn seed_demo(settings: &Settings, args: SeedArgs) -> anyhow::Result<()> {
+    let pool = shared::db::build_pool(
+        &settings.database_url,
+        2,
+        std::time::Duration::from_secs(10),
+    );
+    if args.taxonomy.exists() {
+        let stats = shared::taxonomy::import::import_path(
+            &pool,
+            &settings.database_url,
+            &args.taxonomy,
+            &Default::default(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("loading {}: {e}", args.taxonomy.display()))?;
+        eprintln!(
+            "taxonomy: {} name usages from {}",
+            stats.counts.name_usages,
+            args.taxonomy.display()
+        );
+    } else {
+        eprintln!("taxonomy: {} not found, skipped", args.taxonomy.display());
+    }
+    let mut conn = pool.get().await?;
+    if User::find_by_username(&mut conn, PLAYERS[0])
+        .await?
+        .is_some()
+    {
+        eprintln!(
+            "demo world already there (user `{}` exists): nothing to do",
+            PLAYERS[0]
+        );
+        return Ok(());
+    }
+    let storage = LocalStorage::new(&settings.media_root);
+    let mut ids = Vec::new();
+    eprintln!("demo players (passwords are shown only now):");
+    for name in PLAYERS {
+        let pw: String = {
+            let mut rng = rand::rng();
+            (0..14)
+                .map(|_| char::from(b"abcdefghjkmnpqrstuvwxyz23456789"[rng.random_range(0..31)]))
+                .collect()
+        };
+        let hash = shared::cpu::run({
+            let pw = pw.clone();
+            move || password::hash(&pw)
+        })
+        .await??;
+        let user = User::create(
+            &mut conn,
+            &NewUser {
+                username: (*name).to_owned(),
+                email: format!("{name}@demo.biologidex.local"),
+                password_hash: hash,
+                is_staff: false,
+                is_superuser: false,
+            },
+        )
+        .await?;
+        eprintln!("  {name:<6} {pw}  (friend code {})", user.user.friend_code);
+        ids.push(user.user.id);
+    }
+    for friend in &ids[1..] {
+        let (row, _) = Friendship::send_request(&mut conn, ids[0], *friend).await?;
+        Friendship::respond(&mut conn, &row, *friend, Action::Accept).await?;
+    }
+    for (i, (player, name, visibility)) in CATCHES.iter().enumerate() {
+        let owner = ids[*player];
+        let animal_id = animal(&mut conn, name, owner).await?;
+        let photo = demo_photo(u8::try_from(i).unwrap_or(0))?;
+        conn.transaction::<_, anyhow::Error, _>(async |conn| {
+            let image = images::store(conn, &storage as &dyn Storage, &photo).await?;
+            DexEntry::insert(
+                conn,
+                &NewEntry {
+                    owner_id: owner,
+                    animal_id,
+                    source_vision_job_id: None,
+                    image_id: Some(image),
+                    image_checksum: Some(photo.checksum.clone()),
+                    location_lat: None,
+                    location_lon: None,
+                    location_name: String::new(),
+                    notes: format!("Demo catch of {name}"),
+                    catch_date: None,
+                    visibility: (*visibility).to_owned(),
+                },
+            )
+            .await?;
+            User::recompute_stats(conn, owner).await?;
+            Ok(())
+        })
+        .await?;
+    }
+    eprintln!(
+        "demo world: {} players, {} friendships, {} dex entries",
+        PLAYERS.len(),
+        ids.len() - 1,
+        CATCHES.len()
+    );
+    Ok(())
+}
