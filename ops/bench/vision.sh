@@ -56,12 +56,14 @@ report() {
       FROM analysis_jobs WHERE $1"
 }
 echo "== 2./3. burst: $N one-megapixel uploads, then $N jobs at once (throughput)"
-python3 ops/bench/vision_driver.py "$URL" "$TOKEN" "$PHOTO" "$N" 8 | head -2
+OUT="$(python3 ops/bench/vision_driver.py "$URL" "$TOKEN" "$PHOTO" "$N" 8)"
+head -2 <<<"$OUT"
 wait_jobs
 echo "jobs: $(report true)"
 MARK="$(psql -qtA "$DATABASE_URL" -c 'SELECT now()')"
 echo "== 4. steady: 60 jobs at 15/s (pickup latency without a backlog)"
-python3 ops/bench/vision_driver.py "$URL" "$TOKEN" "$PHOTO" 60 8 15 | sed -n 2p
+OUT="$(python3 ops/bench/vision_driver.py "$URL" "$TOKEN" "$PHOTO" 60 8 15)"
+sed -n 2p <<<"$OUT"
 wait_jobs
 echo "jobs: $(report "created_at > '$MARK'")"
 echo "api RSS $(rss_mb) MB, worker RSS $(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$WORKER/status") MB"
