@@ -129,8 +129,9 @@ impl Viewer {
     }
 }
 
+/// The visibility rule in SQL (the same as [`Viewer::may_see`]); the tree uses it too.
 #[diesel::dsl::auto_type]
-fn visible_to(viewer: Uuid, friends: Vec<Uuid>, blocked: Vec<Uuid>) -> _ {
+pub(crate) fn visible_to(viewer: Uuid, friends: Vec<Uuid>, blocked: Vec<Uuid>) -> _ {
     let public: &'static str = visibility::PUBLIC;
     let friends_only: &'static str = visibility::FRIENDS;
     dex_entries::owner_id
@@ -143,7 +144,7 @@ fn visible_to(viewer: Uuid, friends: Vec<Uuid>, blocked: Vec<Uuid>) -> _ {
             .and(dex_entries::owner_id.eq_any(friends)))
 }
 
-fn visible(viewer: &Viewer) -> visible_to {
+pub(crate) fn visible(viewer: &Viewer) -> visible_to {
     visible_to(viewer.id, viewer.friends.clone(), viewer.blocked.clone())
 }
 
@@ -353,24 +354,7 @@ impl DexEntry {
         owner: Uuid,
         since: Option<DateTime<Utc>>,
     ) -> QueryResult<Vec<DexEntryView>> {
-        let levels = viewer.visible_levels(owner);
-        let mut query = view_query!()
-            .filter(dex_entries::owner_id.eq(owner))
-            .filter(dex_entries::visibility.eq_any(levels))
-            .into_boxed();
-        if let Some(since) = since {
-            // `>=`: an entry stamped exactly at the last server_time is sent again rather than
-            // risk missing it (repeats are fine, the client upserts).
-            query = query.filter(dex_entries::updated_at.ge(since));
-        }
-        query
-            .order((
-                animals::creation_index.asc(),
-                dex_entries::catch_date.asc(),
-                dex_entries::id,
-            ))
-            .load(conn)
-            .await
+        Self::sync_many(conn, viewer, &[owner], since).await
     }
 
     /// Entries of several owners the viewer may see, changed at or after `since` (one query;
@@ -386,6 +370,8 @@ impl DexEntry {
             .filter(visible(viewer))
             .into_boxed();
         if let Some(since) = since {
+            // `>=`: an entry stamped exactly at the last server_time is sent again rather than
+            // risk missing it (repeats are fine, the client upserts).
             query = query.filter(dex_entries::updated_at.ge(since));
         }
         query

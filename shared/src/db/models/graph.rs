@@ -14,7 +14,7 @@ use diesel::{expression_methods::AggregateExpressionMethods, prelude::*};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::dex::{Viewer, visibility};
+use super::dex::{Viewer, visible};
 use crate::db::schema::{animals, dex_entries, users};
 
 /// Which users' entries a tree shows.
@@ -106,25 +106,6 @@ pub struct TreeData {
     pub animals: Vec<TreeAnimalRow>,
     /// By animal id, then newest catch first.
     pub captures: Vec<Capture>,
-}
-
-/// The entries `viewer` may see (same rule as [`Viewer::may_see`]).
-#[diesel::dsl::auto_type]
-fn may_see(viewer: Uuid, friends: Vec<Uuid>, blocked: Vec<Uuid>) -> _ {
-    let public: &'static str = visibility::PUBLIC;
-    let friends_only: &'static str = visibility::FRIENDS;
-    dex_entries::owner_id
-        .eq(viewer)
-        .or(dex_entries::visibility
-            .eq(public)
-            .and(dex_entries::owner_id.ne_all(blocked)))
-        .or(dex_entries::visibility
-            .eq(friends_only)
-            .and(dex_entries::owner_id.eq_any(friends)))
-}
-
-fn visible(viewer: &Viewer) -> may_see {
-    may_see(viewer.id, viewer.friends.clone(), viewer.blocked.clone())
 }
 
 /// Loads a scope's animals and captures: two queries.
