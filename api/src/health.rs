@@ -112,31 +112,28 @@ async fn check_redis(state: &AppState) -> Result<Value, String> {
 
 /// Live workers (heartbeat within the orphan window) and depth of the vision queue.
 async fn check_queue(state: &AppState) -> Result<Value, String> {
-    let config = jobs::queue_config(&state.settings.redis_key_prefix, jobs::VISION_QUEUE);
+    let prefix = &state.settings.redis_key_prefix;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let since = now.saturating_sub(config.orphaned_duration().as_secs());
-    let (active, scheduled) = (config.active_jobs_list(), config.scheduled_jobs_set());
-    let mut keys = vec![config.workers_set()];
-    keys.extend(
-        jobs::ALL_QUEUES
-            .iter()
-            .filter(|q| **q != jobs::VISION_QUEUE)
-            .map(|q| jobs::queue_config(&state.settings.redis_key_prefix, q).workers_set()),
-    );
-    let (workers, depth) = redis_util::run(&state.redis, async move |c| {
+    let orphaned = jobs::queue_config(prefix, jobs::VISION_QUEUE).orphaned_duration();
+    let since = now.saturating_sub(orphaned.as_secs());
+    let sets: Vec<String> = jobs::ALL_QUEUES
+        .iter()
+        .map(|q| jobs::queue_config(prefix, q).workers_set())
+        .collect();
+    let workers = redis_util::run(&state.redis, async move |c| {
         let mut pipe = redis::pipe();
-        for set in &keys {
+        for set in &sets {
             pipe.cmd("ZCOUNT").arg(set).arg(since).arg("+inf");
         }
-        // Pushed jobs wait in the scheduled set until a worker moves them to the active list.
-        pipe.cmd("LLEN").arg(&active).cmd("ZCARD").arg(&scheduled);
-        let mut counts: Vec<u64> = pipe.query_async(c).await?;
-        let depth = counts.pop().unwrap_or(0) + counts.pop().unwrap_or(0);
-        Ok((counts.into_iter().sum::<u64>(), depth))
+        let counts: Vec<u64> = pipe.query_async(c).await?;
+        Ok(counts.into_iter().sum::<u64>())
     })
     .await?;
+    let depth = jobs::queue_counts(&state.redis, prefix, jobs::VISION_QUEUE)
+        .await?
+        .waiting;
     if workers == 0 {
         return Err(format!("no live workers; vision queue depth {depth}"));
     }
@@ -193,29 +190,15 @@ async fn detailed(state: web::Data<AppState>) -> HttpResponse {
     no_cache(status, body)
 }
 
-/// Depth of the vision queue (active + scheduled), or `None` when Redis does not answer.
-async fn vision_depth(state: &AppState) -> Option<i64> {
-    let config = jobs::queue_config(&state.settings.redis_key_prefix, jobs::VISION_QUEUE);
-    let keys = (config.active_jobs_list(), config.scheduled_jobs_set());
-    redis_util::run(&state.redis, async move |c| {
-        let (a, s): (i64, i64) = redis::pipe()
-            .cmd("LLEN")
-            .arg(&keys.0)
-            .cmd("ZCARD")
-            .arg(&keys.1)
-            .query_async(c)
-            .await?;
-        Ok(a + s)
-    })
-    .await
-    .ok()
-}
-
 /// Prometheus text format; pool and queue gauges are refreshed on each scrape.
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    match vision_depth(&state).await {
-        Some(depth) => state.metrics.vision_queue_depth.set(depth),
-        None => state
+    let prefix = &state.settings.redis_key_prefix;
+    match jobs::queue_counts(&state.redis, prefix, jobs::VISION_QUEUE).await {
+        Ok(c) => {
+            let depth = i64::try_from(c.waiting).unwrap_or(i64::MAX);
+            state.metrics.vision_queue_depth.set(depth);
+        }
+        Err(_) => state
             .metrics
             .redis_failures
             .with_label_values(&["metrics"])

@@ -22,6 +22,45 @@ pub fn queue_config(prefix: &str, queue: &str) -> Config {
         .missed_heartbeats(MISSED_HEARTBEATS)
 }
 
+/// How many jobs wait in a queue, and how many apalis gave up on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCounts {
+    /// Active plus scheduled: pushed jobs wait in the scheduled set until a worker moves them
+    /// to the active list.
+    pub waiting: u64,
+    pub dead: u64,
+}
+
+/// Reads `queue`'s counts in one Redis round trip (within the Redis deadline).
+pub async fn queue_counts(
+    redis: &crate::redis_util::RedisPool,
+    prefix: &str,
+    queue: &str,
+) -> Result<QueueCounts, String> {
+    let config = queue_config(prefix, queue);
+    let keys = (
+        config.active_jobs_list(),
+        config.scheduled_jobs_set(),
+        config.dead_jobs_set(),
+    );
+    crate::redis_util::run(redis, async move |c| {
+        let (active, scheduled, dead): (u64, u64, u64) = redis::pipe()
+            .cmd("LLEN")
+            .arg(&keys.0)
+            .cmd("ZCARD")
+            .arg(&keys.1)
+            .cmd("ZCARD")
+            .arg(&keys.2)
+            .query_async(c)
+            .await?;
+        Ok(QueueCounts {
+            waiting: active + scheduled,
+            dead,
+        })
+    })
+    .await
+}
+
 /// A job type with its queue name.
 pub trait Job: Serialize + for<'de> Deserialize<'de> + Send + Sync + Unpin + 'static {
     /// `<domain>.<kebab-action>`, never derived from the Rust type name.

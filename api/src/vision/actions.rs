@@ -18,7 +18,7 @@ pub async fn update_job(
     pk: web::Path<String>,
     body: web::Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    let (j, _) = read::load(&state, &me, &pk).await?;
+    let j = read::load(&state, &me, &pk).await?;
     let mut body = Body::new(
         body.into_inner(),
         &[
@@ -57,7 +57,7 @@ pub async fn delete_job(
     me: AuthUser,
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let (j, _) = read::load(&state, &me, &pk).await?;
+    let j = read::load(&state, &me, &pk).await?;
     let mut conn = state.db.get().await?;
     AnalysisJob::delete(&mut conn, j.id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -71,7 +71,7 @@ pub async fn retry_job(
     me: AuthUser,
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let (j, _) = read::load(&state, &me, &pk).await?;
+    let j = read::load(&state, &me, &pk).await?;
     let mut conn = state.db.get().await?;
     let job = AnalysisJob::reset_for_retry(&mut conn, j.id).await?;
     drop(conn);
@@ -87,7 +87,7 @@ pub async fn select_animal(
     pk: web::Path<String>,
     body: web::Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    let (j, _) = read::load(&state, &me, &pk).await?;
+    let j = read::load(&state, &me, &pk).await?;
     let detections = j.detected_animals.as_array().cloned().unwrap_or_default();
     if detections.is_empty() {
         return Err(ApiError::rule("No animals detected in this job"));

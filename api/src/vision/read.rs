@@ -22,22 +22,13 @@ use crate::{
 /// Bare-array lists are bounded (the old ones were not).
 const MAX_ARRAY: i64 = 100;
 
-/// A job of the caller, with its identified animal.
-pub async fn load(
-    state: &AppState,
-    me: &AuthUser,
-    raw: &str,
-) -> ApiResult<(AnalysisJob, Option<Animal>)> {
+/// A job of the caller.
+pub async fn load(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<AnalysisJob> {
     let id = path_uuid(raw)?;
     let mut conn = state.db.get().await?;
-    let j = AnalysisJob::find_owned(&mut conn, id, me.id)
+    AnalysisJob::find_owned(&mut conn, id, me.id)
         .await?
-        .ok_or(ApiError::not_found("AnalysisJob"))?;
-    let animal = match j.identified_animal_id {
-        Some(a) => Animal::find(&mut conn, a).await?.map(|v| v.animal),
-        None => None,
-    };
-    Ok((j, animal))
+        .ok_or(ApiError::not_found("AnalysisJob"))
 }
 
 /// The full JSON of a job for its owner.
@@ -63,12 +54,8 @@ pub async fn get_job(
     me: AuthUser,
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let (j, animal) = load(&state, &me, &pk).await?;
-    Ok(HttpResponse::Ok().json(job(
-        &j,
-        animal.as_ref(),
-        &MediaUrls::new(&req, &state.settings),
-    )))
+    let j = load(&state, &me, &pk).await?;
+    Ok(HttpResponse::Ok().json(render(&state, &req, &j).await?))
 }
 
 async fn page(
@@ -196,7 +183,7 @@ pub async fn dex_image(
     me: AuthUser,
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let (j, _) = load(&state, &me, &pk).await?;
+    let j = load(&state, &me, &pk).await?;
     let mut conn = state.db.get().await?;
     let (key, content_type) = vision::image_file(&mut conn, j.id)
         .await?

@@ -33,28 +33,10 @@ pub async fn reap_vision_jobs(state: &WorkerState) -> shared::Result<usize> {
 /// Sets the queue depth and dead-job gauges from Redis (best effort).
 pub async fn observe_queues(state: &WorkerState) {
     for queue in shared::jobs::ALL_QUEUES {
-        let config = shared::jobs::queue_config(&state.settings.redis_key_prefix, queue);
-        let keys = (
-            config.active_jobs_list(),
-            config.scheduled_jobs_set(),
-            config.dead_jobs_set(),
-        );
-        let counts = shared::redis_util::run(&state.redis, async move |c| {
-            let (active, scheduled, dead): (u64, u64, u64) = redis::pipe()
-                .cmd("LLEN")
-                .arg(&keys.0)
-                .cmd("ZCARD")
-                .arg(&keys.1)
-                .cmd("ZCARD")
-                .arg(&keys.2)
-                .query_async(c)
-                .await?;
-            Ok((active + scheduled, dead))
-        })
-        .await;
-        if let Ok((depth, dead)) = counts {
-            let depth = i64::try_from(depth).unwrap_or(i64::MAX);
-            let dead = i64::try_from(dead).unwrap_or(i64::MAX);
+        let prefix = &state.settings.redis_key_prefix;
+        if let Ok(c) = shared::jobs::queue_counts(&state.redis, prefix, queue).await {
+            let depth = i64::try_from(c.waiting).unwrap_or(i64::MAX);
+            let dead = i64::try_from(c.dead).unwrap_or(i64::MAX);
             state
                 .metrics
                 .queue_depth
