@@ -18,6 +18,11 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
             .insert_header((header::LOCATION, location))
             .finish();
     }
+    not_found_json()
+}
+
+/// DRF's 404 body.
+pub fn not_found_json() -> HttpResponse {
     HttpResponse::NotFound().json(json!({ "detail": "Not found." }))
 }
 
@@ -30,5 +35,30 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
 /// A resource whose unmatched methods answer 405 (the app's default service would otherwise
 /// answer 404, since resources inherit it). Every route is mounted through this.
 pub fn resource(path: &str) -> actix_web::Resource {
+    mounted::record(path);
     actix_web::web::resource(path).default_service(actix_web::web::to(method_not_allowed))
+}
+
+/// Every path mounted through [`resource`], as written (relative to its scope): the docs test
+/// compares it with the OpenAPI document, so no route goes undocumented.
+pub mod mounted {
+    use std::{
+        collections::BTreeSet,
+        sync::{Mutex, PoisonError},
+    };
+
+    static PATHS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+    pub(super) fn record(path: &str) {
+        let mut paths = PATHS.lock().unwrap_or_else(PoisonError::into_inner);
+        if !paths.contains(path) {
+            paths.insert(path.to_owned());
+        }
+    }
+
+    /// The paths mounted so far (an application must have been built).
+    pub fn paths() -> Vec<String> {
+        let paths = PATHS.lock().unwrap_or_else(PoisonError::into_inner);
+        paths.iter().cloned().collect()
+    }
 }

@@ -9,6 +9,11 @@ use shared::{jobs, redis_util};
 
 use crate::{fallback::resource, state::AppState};
 
+/// This domain's part of the OpenAPI document (see `crate::docs`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths())]
+pub struct Doc;
+
 /// Deadline of each dependency check: a dead dependency answers "down" fast, never hangs.
 const CHECK_DEADLINE: Duration = Duration::from_millis(800);
 const NO_CACHE: &str = "max-age=0, no-cache, no-store, must-revalidate, private";
@@ -22,8 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(detailed))
                 .route(web::head().to(detailed)),
         )
-        .service(resource("/metrics").to(metrics))
-        .service(resource("/metrics/").to(metrics));
+        .service(resource("/metrics").route(web::get().to(metrics)))
+        .service(resource("/metrics/").route(web::get().to(metrics)));
 }
 
 fn no_cache(status: actix_web::http::StatusCode, body: Value) -> HttpResponse {

@@ -9,6 +9,11 @@ use shared::{config::Settings, db::models::dex::DexEntry};
 
 use crate::{ApiError, ApiResult, fallback::resource, state::AppState, urls::base_url};
 
+/// This domain's part of the OpenAPI document (see `crate::docs`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths())]
+pub struct Doc;
+
 /// Builds absolute URLs for one request.
 #[derive(Debug, Clone)]
 pub struct MediaUrls {

@@ -11,7 +11,7 @@ use crate::{ApiError, ApiResult, urls::base_url};
 pub const PAGE_SIZE: i64 = 50;
 
 /// One page of results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub count: i64,
     pub next: Option<String>,

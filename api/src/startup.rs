@@ -13,7 +13,7 @@ use actix_web::{
 use shared::{config::Settings, storage::LocalStorage};
 
 use crate::{
-    ApiError, animals, auth, auth::jwt::Jwt, dex, fallback, graph, health, images, media,
+    ApiError, animals, auth, auth::jwt::Jwt, dex, docs, fallback, graph, health, images, media,
     metrics::ApiMetrics, observe::observe, queue::JobQueue, social, state::AppState, taxonomy,
     throttle::throttle, users, vision,
 };
@@ -117,6 +117,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // Health sits outside the throttled scope (and before it: the scope claims /api/v1).
     health::routes(cfg);
     media::routes(cfg);
+    docs::routes(cfg);
     cfg.service(
         web::scope("/api/v1")
             .wrap(middleware::from_fn(throttle))

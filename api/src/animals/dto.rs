@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::json::ser_datetime;
 
 /// An animal in lists (and inside dex entries).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AnimalListResponse {
     pub id: Uuid,
     pub scientific_name: String,
@@ -50,7 +50,7 @@ pub fn taxonomic_tree(a: &Animal) -> Value {
 }
 
 /// One animal in full.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AnimalResponse {
     pub id: Uuid,
     pub scientific_name: String,

@@ -1,7 +1,8 @@
 //! `POST /api/v1/auth/login/`: username and password for a token pair and the user.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use shared::{
     Error,
     db::models::accounts::User,
@@ -27,7 +28,26 @@ async fn check_password(pw: String, stored: Option<String>) -> ApiResult<Verifie
     Ok(verified)
 }
 
+/// A successful login: the token pair and the user, as the client stores them.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    /// Refresh token (30 days).
+    refresh: String,
+    /// Access token (24 h): `Authorization: Bearer <access>`.
+    access: String,
+    user: UserResponse,
+}
+
 /// Logs in; legacy Django hashes are upgraded to argon2id on success.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login/", tag = "auth",
+    request_body = super::schema::LoginRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "Wrong username or password, or an inactive account.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -61,9 +81,9 @@ pub async fn login(
         .ok_or(ApiError::not_found("User"))?;
     tracing::info!(user.id = %user.id, "login");
     let urls = MediaUrls::new(&req, &state.settings);
-    Ok(HttpResponse::Ok().json(json!({
-        "refresh": pair.refresh,
-        "access": pair.access,
-        "user": UserResponse::new(view, &urls, true),
-    })))
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        refresh: pair.refresh,
+        access: pair.access,
+        user: UserResponse::new(view, &urls, true),
+    }))
 }

@@ -4,6 +4,7 @@ mod extract;
 pub mod jwt;
 mod login;
 mod refresh;
+pub mod schema;
 pub mod tokens;
 
 pub use extract::{AuthUser, MaybeAuthUser, bearer};
@@ -11,6 +12,11 @@ pub use extract::{AuthUser, MaybeAuthUser, bearer};
 use actix_web::web;
 
 use crate::fallback::resource;
+
+/// This domain's part of the OpenAPI document (see `crate::docs`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(login::login, refresh::refresh, refresh::logout))]
+pub struct Doc;
 
 /// Mounts `/auth/...`.
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -3,7 +3,8 @@
 //! login token, M1). Logout revokes the whole family.
 
 use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use shared::{
     Error,
     db::models::{accounts::User, tokens},
@@ -13,7 +14,14 @@ use super::{
     jwt::{Claims, Rejection, TokenType},
     tokens::issue_pair,
 };
-use crate::{ApiError, ApiResult, input::Body, state::AppState};
+use crate::{ApiError, ApiResult, docs::schemas::Message, input::Body, state::AppState};
+
+/// A fresh token pair.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RefreshResponse {
+    access: String,
+    refresh: String,
+}
 
 fn invalid(detail: &'static str) -> ApiError {
     ApiError(Error::InvalidRefreshToken(detail))
@@ -49,6 +57,15 @@ async fn presented(
 }
 
 /// Exchanges a refresh token for a new access token and refresh token.
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh/", tag = "auth",
+    request_body = super::schema::RefreshRequest,
+    responses(
+        (status = 200, body = RefreshResponse),
+        (status = 401, description = "Expired, invalid or revoked refresh token.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn refresh(
     state: web::Data<AppState>,
     body: web::Json<Value>,
@@ -66,14 +83,26 @@ pub async fn refresh(
         _ => return Err(invalid("No active account found for the given token.")),
     }
     let pair = issue_pair(&state, &mut conn, record.user_id, record.family_id).await?;
-    Ok(HttpResponse::Ok().json(json!({ "access": pair.access, "refresh": pair.refresh })))
+    Ok(HttpResponse::Ok().json(RefreshResponse {
+        access: pair.access,
+        refresh: pair.refresh,
+    }))
 }
 
 /// Revokes every refresh token issued from the same login.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout/", tag = "auth",
+    request_body = super::schema::RefreshRequest,
+    responses(
+        (status = 200, body = Message),
+        (status = 401, description = "Expired or invalid refresh token.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn logout(state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let (_, record) = presented(&state, &mut conn, body.into_inner()).await?;
     tokens::revoke_family(&mut conn, record.family_id).await?;
     tracing::info!(user.id = %record.user_id, "logout");
-    Ok(HttpResponse::Ok().json(json!({ "detail": "Successfully logged out." })))
+    Ok(HttpResponse::Ok().json(Message::new("Successfully logged out.")))
 }

@@ -37,7 +37,7 @@ fn decimal(v: Option<f64>) -> Option<String> {
 }
 
 /// An entry in lists.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryListItem {
     pub id: Uuid,
     pub owner_username: String,
@@ -66,7 +66,7 @@ impl EntryListItem {
 }
 
 /// One entry in full.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryDetail {
     pub id: Uuid,
     pub owner: Uuid,
@@ -130,7 +130,7 @@ impl EntryDetail {
 }
 
 /// The 201 body of a new entry (`source_vision_job` is the job's id, not its description).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryCreated {
     pub id: Uuid,
     pub animal: Uuid,
@@ -168,7 +168,7 @@ impl EntryCreated {
 }
 
 /// The 200 body of an edit: the update serializer's fields plus the fresh animal (M6).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryUpdated {
     pub id: Uuid,
     pub animal: Uuid,
@@ -196,7 +196,7 @@ impl EntryUpdated {
 }
 
 /// An entry as sync sends it (the client keys its local dex by `creation_index`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SyncItem {
     pub id: Uuid,
     pub animal_id: Uuid,

@@ -17,6 +17,11 @@ pub use cache::LocalTrees;
 
 use crate::fallback::resource;
 
+/// This domain's part of the OpenAPI document (see `crate::docs`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths())]
+pub struct Doc;
+
 /// Mounts `/graph/...`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/graph/tree/").route(web::get().to(tree::get_tree)))

@@ -36,7 +36,7 @@ pub struct Context<'a> {
     pub cache_key: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Discoverer {
     user_id: String,
     username: String,
@@ -55,14 +55,14 @@ impl Discoverer {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct FriendCapture<'a> {
     user_id: Uuid,
     username: &'a str,
     captured_at: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Taxonomy<'a> {
     kingdom: &'a str,
     phylum: &'a str,
@@ -87,7 +87,7 @@ impl<'a> Taxonomy<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct NodeOut<'a> {
     id: &'a str,
     #[serde(rename = "type")]
@@ -110,7 +110,7 @@ struct NodeOut<'a> {
     discoverer: Discoverer,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct EdgeOut<'a> {
     source: &'a str,
     target: &'a str,
@@ -130,7 +130,7 @@ impl Serialize for Positions<'_> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ChunkBounds {
     min_x: i64,
     min_y: i64,
@@ -138,7 +138,7 @@ struct ChunkBounds {
     max_y: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ChunkOut {
     chunk_x: i64,
     chunk_y: i64,
@@ -147,7 +147,7 @@ struct ChunkOut {
     world_bounds: ChunkBounds,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ChunkMetadata {
     chunks: Vec<ChunkOut>,
     world_bounds: [f64; 4],
@@ -155,34 +155,36 @@ struct ChunkMetadata {
     total_chunks: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ChunkSize {
     width: i64,
     height: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Layout<'a> {
+    /// Node id → `[x, y]`.
+    #[schema(value_type = std::collections::HashMap<String, [f64; 2]>)]
     positions: Positions<'a>,
     world_bounds: [f64; 4],
     chunk_metadata: ChunkMetadata,
     chunk_size: ChunkSize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 enum UsersIncluded {
     Count(usize),
     All(&'static str),
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Scope {
     users_included: UsersIncluded,
     is_admin_view: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Stats {
     total_animals: usize,
     total_nodes: usize,
@@ -205,7 +207,7 @@ struct Stats {
     unique_genus: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Metadata<'a> {
     mode: &'static str,
     user_id: Uuid,
@@ -216,7 +218,7 @@ struct Metadata<'a> {
     cache_key: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TreeOut<'a> {
     nodes: Vec<NodeOut<'a>>,
     edges: Vec<EdgeOut<'a>>,

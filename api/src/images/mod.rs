@@ -11,6 +11,11 @@ use actix_web::web;
 
 use crate::fallback::resource;
 
+/// This domain's part of the OpenAPI document (see `crate::docs`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths())]
+pub struct Doc;
+
 /// Mounts `/images/convert/...`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/images/convert/").route(web::post().to(convert::create_conversion)))

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::{ApiResult, json::ser_datetime, media::MediaUrls};
 
 /// A user in friend lists.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FriendUserResponse {
     pub id: Uuid,
     pub username: String,
@@ -36,7 +36,7 @@ impl FriendUserResponse {
 }
 
 /// A friendship with both parties' cards.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FriendshipResponse {
     pub id: Uuid,
     pub from_user: Uuid,

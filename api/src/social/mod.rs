@@ -8,6 +8,11 @@ use actix_web::web;
 
 use crate::fallback::resource;
 
+/// This domain's part of the OpenAPI document (see `crate::docs`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths())]
+pub struct Doc;
+
 /// Mounts `/social/friendships/...` (fixed paths before `{pk}`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     const BASE: &str = "/social/friendships";

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::{ApiResult, json::ser_datetime};
 
 /// A vernacular name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CommonNameResponse {
     pub name: String,
     pub language: String,
@@ -36,7 +36,7 @@ impl From<CommonName> for CommonNameResponse {
 
 /// A taxon in lists and search results. `rank_name` is omitted when the taxon has no rank, as
 /// DRF did; `specific_epithet` is an addition the client reads in search results (M7).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaxonMinimalResponse {
     pub id: Uuid,
     pub scientific_name: String,
@@ -96,7 +96,7 @@ pub async fn minimal(
 }
 
 /// A data source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SourceResponse {
     pub id: Uuid,
     pub name: String,
@@ -126,7 +126,7 @@ impl From<TaxonomySource> for SourceResponse {
 }
 
 /// A rank.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RankResponse {
     pub name: String,
     pub level: i32,
@@ -134,7 +134,7 @@ pub struct RankResponse {
 }
 
 /// Where a taxon occurs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DistributionResponse {
     pub area_code: String,
     pub gazetteer: String,
@@ -158,7 +158,7 @@ impl From<Distribution> for DistributionResponse {
 }
 
 /// The main ranks of a taxon (note `class`, not `class_name`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HierarchyResponse {
     pub kingdom: String,
     pub phylum: String,
@@ -171,7 +171,7 @@ pub struct HierarchyResponse {
 }
 
 /// One taxon with everything known about it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaxonDetailResponse {
     pub id: Uuid,
     pub source: Option<SourceResponse>,
@@ -265,7 +265,7 @@ pub async fn detail(
 }
 
 /// A name usage in match results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UsageResponse {
     pub id: Uuid,
     pub scientific_name: String,

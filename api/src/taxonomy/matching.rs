@@ -20,7 +20,7 @@ use crate::{ApiError, ApiResult, auth::MaybeAuthUser, input::Body, state::AppSta
 const MAX_NAME: usize = 300;
 
 /// One alternative answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct AlternativeResponse {
     #[serde(flatten)]
     usage: UsageResponse,
@@ -31,7 +31,7 @@ struct AlternativeResponse {
 }
 
 /// The matcher's verdict.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct MatchResponse {
     name: String,
     normalized_name: String,

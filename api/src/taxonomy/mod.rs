@@ -11,6 +11,11 @@ use actix_web::web;
 
 use crate::fallback::resource;
 
+/// This domain's part of the OpenAPI document (see `crate::docs`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths())]
+pub struct Doc;
+
 /// Mounts `/taxonomy/...` (fixed paths before `{pk}`) and `/sources/...`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/taxonomy/").route(web::get().to(browse::list_taxa)))

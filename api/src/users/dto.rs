@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// The `profile` object.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProfileResponse {
     pub total_catches: i32,
     pub unique_species: i32,
@@ -23,7 +23,7 @@ pub struct ProfileResponse {
 }
 
 /// A user as the API shows it. `email` is present only for the user themself and staff.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserResponse {
     pub id: Uuid,
     pub username: String,

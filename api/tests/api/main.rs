@@ -7,6 +7,7 @@ mod accounts;
 mod animals;
 mod demo;
 mod dex;
+mod docs;
 mod foundation;
 mod graph;
 mod helpers;

@@ -1,0 +1,41 @@
+//! Schemas many routes share: the error bodies (DRF's shapes) and the pagination envelope.
+
+use std::collections::BTreeMap;
+
+use utoipa::ToSchema;
+
+/// `{"detail": "..."}`: every error that is not about a particular field.
+#[derive(ToSchema)]
+#[schema(example = json!({"detail": "Not found."}))]
+pub struct Detail {
+    pub detail: String,
+}
+
+/// A broken rule (self friend request, duplicate request...): both keys carry the message.
+#[derive(ToSchema)]
+#[schema(example = json!({"detail": "You cannot send a friend request to yourself.",
+    "error": "You cannot send a friend request to yourself."}))]
+pub struct RuleError {
+    pub detail: String,
+    pub error: String,
+}
+
+/// Field validation errors: each bad field with its messages; `non_field_errors` for the
+/// body as a whole.
+#[derive(ToSchema)]
+#[schema(example = json!({"username": ["A user with that username already exists."]}))]
+pub struct FieldErrors(pub BTreeMap<String, Vec<String>>);
+
+/// `{"detail": "Successfully logged out."}` and other plain confirmations.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Message {
+    pub detail: String,
+}
+
+impl Message {
+    pub fn new(detail: impl Into<String>) -> Self {
+        Message {
+            detail: detail.into(),
+        }
+    }
+}

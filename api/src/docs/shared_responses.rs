@@ -1,0 +1,101 @@
+//! Responses every route of a kind shares, added once instead of on each handler:
+//! 401 for authenticated routes, 404 for routes with an id, 400 for routes taking a body,
+//! 429 for everything under the throttled `/api/v1`.
+
+use utoipa::openapi::{
+    ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder,
+    path::{HttpMethod, Operation},
+};
+
+use super::JWT;
+
+fn detail_response(text: &str, schema: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(text)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(schema)))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+fn needs_token(op: &Operation) -> bool {
+    op.security.iter().flatten().any(|req| {
+        serde_json::to_value(req)
+            .ok()
+            .and_then(|v| v.as_object().map(|o| o.contains_key(JWT)))
+            .unwrap_or(false)
+    })
+}
+
+fn add_missing(op: &mut Operation, status: &str, text: &str, schema: &str) {
+    op.responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| detail_response(text, schema));
+}
+
+/// Adds the shared responses to every operation of `doc`.
+pub fn add(doc: &mut OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let throttled = path.starts_with("/api/v1/") && path != "/api/v1/health/";
+        for method in [
+            HttpMethod::Get,
+            HttpMethod::Post,
+            HttpMethod::Put,
+            HttpMethod::Patch,
+            HttpMethod::Delete,
+        ] {
+            let Some(op) = operation(item, method) else {
+                continue;
+            };
+            if op.request_body.is_some() {
+                add_missing(
+                    op,
+                    "400",
+                    "Invalid input: the fields at fault and why.",
+                    "FieldErrors",
+                );
+            }
+            if needs_token(op) {
+                add_missing(
+                    op,
+                    "401",
+                    "Missing, invalid or expired access token.",
+                    "Detail",
+                );
+            }
+            if path.contains('{') {
+                add_missing(
+                    op,
+                    "404",
+                    "No such object, or not visible to the caller.",
+                    "Detail",
+                );
+            }
+            if throttled {
+                add_missing(
+                    op,
+                    "429",
+                    "Rate limited; `Retry-After` gives the seconds to wait.",
+                    "Detail",
+                );
+            }
+        }
+    }
+}
+
+fn operation(item: &mut utoipa::openapi::PathItem, method: HttpMethod) -> Option<&mut Operation> {
+    match method {
+        HttpMethod::Get => item.get.as_mut(),
+        HttpMethod::Post => item.post.as_mut(),
+        HttpMethod::Put => item.put.as_mut(),
+        HttpMethod::Patch => item.patch.as_mut(),
+        HttpMethod::Delete => item.delete.as_mut(),
+        _ => None,
+    }
+}
