@@ -17,12 +17,7 @@ use actix_web::{
 };
 use shared::{config::Rate, redis_util};
 
-use crate::{
-    ApiError,
-    auth::{bearer, jwt::TokenType},
-    state::AppState,
-    urls::client_ip,
-};
+use crate::{ApiError, auth::bearer, state::AppState, urls::client_ip};
 
 /// One counter to check: its key (without window) and its rate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +43,7 @@ pub fn scopes(req: &ServiceRequest, state: &AppState) -> Vec<Scope> {
     let settings = &state.settings;
     let ip = client_ip(req.request(), settings)
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let user = bearer(req.request()).and_then(|t| state.jwt.verify(t, TokenType::Access).ok());
+    let user = bearer(req.request()).and_then(|t| state.jwt.verify_access(req.request(), t).ok());
     let ident = user
         .as_ref()
         .map_or_else(|| ip.clone(), |c| c.user_id.to_string());

@@ -11,7 +11,7 @@ use shared::{
 };
 use uuid::Uuid;
 
-use super::jwt::{Rejection, TokenType};
+use super::jwt::Rejection;
 use crate::{ApiError, state::AppState};
 
 /// A caller with a valid access token for an active account.
@@ -39,8 +39,12 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
     (scheme == "Bearer" && !token.trim().is_empty()).then(|| token.trim())
 }
 
-async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
-    let claims = state.jwt.verify(token, TokenType::Access).map_err(|r| {
+async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    token: &str,
+) -> Result<AuthUser, ApiError> {
+    let claims = state.jwt.verify_access(req, token).map_err(|r| {
         ApiError(Error::InvalidAccessToken(match r {
             Rejection::Expired => "Token is expired",
             Rejection::Invalid => "Token is invalid",
@@ -77,7 +81,7 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state = app_state(&req)?;
             let token = bearer(&req).ok_or(ApiError(Error::Unauthorized))?;
-            authenticate(&state, token).await
+            authenticate(&state, &req, token).await
         })
     }
 }
@@ -96,7 +100,7 @@ impl FromRequest for MaybeAuthUser {
             let state = app_state(&req)?;
             match bearer(&req) {
                 None => Ok(MaybeAuthUser(None)),
-                Some(token) => authenticate(&state, token)
+                Some(token) => authenticate(&state, &req, token)
                     .await
                     .map(|u| MaybeAuthUser(Some(u))),
             }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use actix_web::HttpMessage;
+
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
@@ -110,7 +112,26 @@ impl Jwt {
         }
         Ok(data.claims)
     }
+
+    /// `verify` of a request's access token, once per request: the throttle middleware and the
+    /// auth extractor both need it, so the first caller leaves the result in the extensions.
+    pub fn verify_access(
+        &self,
+        req: &actix_web::HttpRequest,
+        token: &str,
+    ) -> Result<Claims, Rejection> {
+        if let Some(VerifiedAccess(done)) = req.extensions().get::<VerifiedAccess>() {
+            return done.clone();
+        }
+        let result = self.verify(token, TokenType::Access);
+        req.extensions_mut().insert(VerifiedAccess(result.clone()));
+        result
+    }
 }
+
+/// The outcome of verifying a request's access token (see [`Jwt::verify_access`]).
+#[derive(Clone)]
+struct VerifiedAccess(Result<Claims, Rejection>);
 
 #[cfg(test)]
 mod tests {
