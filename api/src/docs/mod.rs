@@ -34,7 +34,13 @@ pub const JWT: &str = "jwt";
             friends. Authenticate with `Authorization: Bearer <access>` from `/api/v1/auth/login/`."
     ),
     paths(pages::schema, pages::swagger, pages::redoc),
-    components(schemas(schemas::Detail, schemas::RuleError, schemas::FieldErrors, schemas::Message)),
+    components(schemas(
+        schemas::Detail,
+        schemas::RuleError,
+        schemas::FieldErrors,
+        schemas::Message,
+        schemas::BadRequest
+    )),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use utoipa::ToSchema;
+use utoipa::{
+    ToSchema,
+    openapi::{AnyOfBuilder, Ref, RefOr, Schema},
+};
 
 /// `{"detail": "..."}`: every error that is not about a particular field.
 #[derive(ToSchema)]
@@ -37,5 +40,32 @@ impl Message {
         Message {
             detail: detail.into(),
         }
+    }
+}
+
+/// A 400 answer: field errors, a broken rule, or a malformed body (`{"detail": ...}`).
+pub struct BadRequest;
+
+impl utoipa::PartialSchema for BadRequest {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("FieldErrors"))
+            .item(Ref::from_schema_name("RuleError"))
+            .item(Ref::from_schema_name("Detail"))
+            .description(Some(
+                "Field errors, a broken rule (detail and error), or a malformed body (detail).",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for BadRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.extend([
+            (FieldErrors::name().into_owned(), FieldErrors::schema()),
+            (RuleError::name().into_owned(), RuleError::schema()),
+            (Detail::name().into_owned(), Detail::schema()),
+        ]);
     }
 }

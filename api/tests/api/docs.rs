@@ -200,7 +200,7 @@ async fn every_operation_declares_its_auth_and_response_schemas() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
     // The shared error shapes are components that responses refer to.
-    for name in ["Detail", "FieldErrors", "RuleError"] {
+    for name in ["Detail", "FieldErrors", "RuleError", "BadRequest"] {
         assert!(doc["components"]["schemas"].get(name).is_some(), "{name}");
     }
 }

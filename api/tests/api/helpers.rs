@@ -138,7 +138,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let res = self.send(method, path, token, body.as_ref()).await;
+        let res = self.send(method.clone(), path, token, body.as_ref()).await;
         let status = res.status().as_u16();
         let text = res.text().await.expect("body");
         let json = if text.is_empty() {
@@ -146,6 +146,7 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).expect("json body")
         };
+        crate::conformance::check(method.as_str(), path, status, &json);
         (status, json)
     }
 

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod animals;
+mod conformance;
 mod demo;
 mod dex;
 mod docs;
