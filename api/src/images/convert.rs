@@ -2,8 +2,9 @@
 //! `GET .../{pk}/` and `GET .../{pk}/download/` (410 once expired).
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
+use serde::Serialize;
 use serde_json::{Value, json};
 use shared::{
     Error,
@@ -16,30 +17,82 @@ use shared::{
 
 use super::{capture, edits::parse_edits};
 use crate::{
-    ApiError, ApiResult, auth::AuthUser, ids::path_uuid, json::datetime, state::AppState, upload,
-    urls::base_url,
+    ApiError, ApiResult, auth::AuthUser, ids::path_uuid, json::ser_datetime, state::AppState,
+    upload, urls::base_url,
 };
 
-fn response(c: &Conversion, req: &HttpRequest, state: &AppState) -> Value {
-    let applied = c.transformations.clone();
-    json!({
-        "id": c.id,
-        "download_url": format!("{}/api/v1/images/convert/{}/download/", base_url(req, &state.settings), c.id),
-        "metadata": {
-            "original_format": c.original_format,
-            "original_size": c.original_size,
-            "converted_size": c.converted_size,
-            "transformations_applied": applied,
-            "checksum": c.checksum,
-            "capture": c.capture_metadata,
-        },
-        "created_at": datetime(&c.created_at),
-        "expires_at": datetime(&c.expires_at),
-    })
+// Fields in alphabetical order: the order the keys have always had on the wire.
+/// What the conversion did.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConversionMetadata {
+    /// When and where the photo was taken (owner only).
+    #[schema(value_type = super::schema::Capture)]
+    capture: Value,
+    /// SHA-256 of the converted PNG (hex).
+    checksum: String,
+    /// `[width, height]` of the converted PNG (at most 2560 a side).
+    #[schema(value_type = Option<Vec<u32>>, required = true, example = json!([2560, 1920]))]
+    converted_size: Option<Value>,
+    /// The upload's real format: `JPEG`, `PNG` or `WEBP`.
+    #[schema(example = "JPEG")]
+    original_format: String,
+    /// `[width, height]` of the upload, before any rotation.
+    #[schema(value_type = Option<Vec<u32>>, required = true, example = json!([4032, 3024]))]
+    original_size: Option<Value>,
+    /// The edits applied: those sent, plus `exif_rotation`.
+    #[schema(value_type = super::schema::Transformations)]
+    transformations_applied: Value,
 }
 
-/// Converts an upload: detect the real format, orient, rotate/crop, flatten, shrink to 2560,
-/// PNG. Refused files are 400 field errors on `image`.
+// Fields in alphabetical order: the order the keys have always had on the wire.
+/// A converted photo, ready for a vision job for 30 minutes.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConversionResponse {
+    #[serde(serialize_with = "ser_datetime")]
+    created_at: DateTime<Utc>,
+    /// Absolute URL of the converted PNG (`.../images/convert/{id}/download/`, owner only).
+    download_url: String,
+    /// 30 minutes after creation; the PNG cannot be downloaded or used after that.
+    #[serde(serialize_with = "ser_datetime")]
+    expires_at: DateTime<Utc>,
+    /// The conversion id a vision job takes.
+    id: uuid::Uuid,
+    metadata: ConversionMetadata,
+}
+
+fn response(c: &Conversion, req: &HttpRequest, state: &AppState) -> ConversionResponse {
+    ConversionResponse {
+        created_at: c.created_at,
+        download_url: format!(
+            "{}/api/v1/images/convert/{}/download/",
+            base_url(req, &state.settings),
+            c.id
+        ),
+        expires_at: c.expires_at,
+        id: c.id,
+        metadata: ConversionMetadata {
+            capture: c.capture_metadata.clone(),
+            checksum: c.checksum.clone(),
+            converted_size: c.converted_size.clone(),
+            original_format: c.original_format.clone(),
+            original_size: c.original_size.clone(),
+            transformations_applied: c.transformations.clone(),
+        },
+    }
+}
+
+/// Converts an upload: detect the real format, orient, rotate/crop, flatten, shrink, PNG.
+///
+/// The PNG fits inside 2560×2560. Refused files are 400 field errors on `image`. Step one of
+/// the two-step upload: the returned id goes to `POST /api/v1/vision/jobs/`.
+#[utoipa::path(
+    post, path = "/api/v1/images/convert/", tag = "images",
+    security(("jwt" = [])),
+    request_body(content = super::schema::ConvertRequest, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = ConversionResponse),
+    )
+)]
 pub async fn create_conversion(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -110,6 +163,14 @@ async fn owned(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<Conversi
 }
 
 /// `GET /images/convert/{pk}/`: the owner's conversion.
+///
+/// Still shown after it expired, until the cleanup removes it.
+#[utoipa::path(
+    get, path = "/api/v1/images/convert/{pk}/", tag = "images",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The conversion's id.")),
+    responses((status = 200, body = ConversionResponse))
+)]
 pub async fn get_conversion(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -121,6 +182,17 @@ pub async fn get_conversion(
 }
 
 /// `GET /images/convert/{pk}/download/`: the converted PNG; 410 after expiry.
+#[utoipa::path(
+    get, path = "/api/v1/images/convert/{pk}/download/", tag = "images",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The conversion's id.")),
+    responses(
+        (status = 200, description = "The converted PNG (`Content-Disposition: inline`).",
+            content_type = "image/png", body = super::schema::Png),
+        (status = 410, description = "The conversion has expired.",
+            body = crate::docs::schemas::RuleError),
+    )
+)]
 pub async fn download_conversion(
     state: web::Data<AppState>,
     me: AuthUser,

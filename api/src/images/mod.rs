@@ -4,6 +4,7 @@
 mod capture;
 mod convert;
 mod edits;
+pub mod schema;
 
 pub use edits::parse_edits;
 
@@ -13,7 +14,11 @@ use crate::fallback::resource;
 
 /// This domain's part of the OpenAPI document (see `crate::docs`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    convert::create_conversion,
+    convert::get_conversion,
+    convert::download_conversion,
+))]
 pub struct Doc;
 
 /// Mounts `/images/convert/...`.

@@ -15,9 +15,13 @@ use crate::{ApiResult, json::ser_datetime, media::MediaUrls};
 pub struct FriendUserResponse {
     pub id: Uuid,
     pub username: String,
+    /// Absolute URL of the avatar, or null.
+    #[schema(required = true)]
     pub avatar: Option<String>,
     pub friend_code: String,
+    /// Number of the user's dex entries (their profile counter).
     pub total_catches: i32,
+    /// Number of distinct animals among them.
     pub unique_species: i32,
 }
 
@@ -36,13 +40,21 @@ impl FriendUserResponse {
 }
 
 /// A friendship with both parties' cards.
+///
+/// One row per pair of users: `from_user` asked `to_user` (for a block, `to_user` is the
+/// blocker).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FriendshipResponse {
     pub id: Uuid,
+    /// The user who sent the request.
     pub from_user: Uuid,
+    #[schema(required = true)]
     pub from_user_details: Option<FriendUserResponse>,
+    /// The user who received it (the only one who may answer).
     pub to_user: Uuid,
+    #[schema(required = true)]
     pub to_user_details: Option<FriendUserResponse>,
+    #[schema(value_type = super::schema::Status)]
     pub status: String,
     #[serde(serialize_with = "ser_datetime")]
     pub created_at: DateTime<Utc>,

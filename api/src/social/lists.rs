@@ -1,10 +1,10 @@
 //! Reading friendships: every row (paginated), one row, friends, pending and sent requests.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
 use shared::db::models::friendships::Friendship;
 
-use super::dto::{self, FriendUserResponse};
+use super::dto::{self, FriendUserResponse, FriendshipResponse};
 use crate::{
     ApiError, ApiResult,
     auth::AuthUser,
@@ -14,7 +14,37 @@ use crate::{
     state::AppState,
 };
 
+/// The caller's friends.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FriendsResponse {
+    /// Number of friends.
+    count: usize,
+    friends: Vec<FriendUserResponse>,
+}
+
+/// Unanswered friend requests.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RequestsResponse {
+    /// Number of requests.
+    count: usize,
+    requests: Vec<FriendshipResponse>,
+}
+
 /// `GET /social/friendships/`: every row the caller is a party to, newest first.
+///
+/// Rows of any status. 50 per page.
+#[utoipa::path(
+    get, path = "/api/v1/social/friendships/", tag = "friendships",
+    security(("jwt" = [])),
+    params(
+        ("page" = Option<String>, Query,
+            description = "Page number (1-based) or `last`; out of range is a 404 `Invalid page.`"),
+    ),
+    responses(
+        (status = 200, body = Page<FriendshipResponse>),
+        (status = 404, description = "Invalid page.", body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn list_friendships(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -30,6 +60,12 @@ pub async fn list_friendships(
 }
 
 /// `GET /social/friendships/{pk}/`: one row, for its parties only.
+#[utoipa::path(
+    get, path = "/api/v1/social/friendships/{pk}/", tag = "friendships",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The friendship's id.")),
+    responses((status = 200, body = FriendshipResponse))
+)]
 pub async fn get_friendship(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -46,6 +82,13 @@ pub async fn get_friendship(
 }
 
 /// `GET /social/friendships/friends/`: accepted friends with their counters (one query).
+///
+/// Newest account first. Not paginated.
+#[utoipa::path(
+    get, path = "/api/v1/social/friendships/friends/", tag = "friendships",
+    security(("jwt" = [])),
+    responses((status = 200, body = FriendsResponse))
+)]
 pub async fn list_friends(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -58,7 +101,10 @@ pub async fn list_friends(
         .into_iter()
         .map(|f| FriendUserResponse::new(f, &urls))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "count": friends.len(), "friends": friends })))
+    Ok(HttpResponse::Ok().json(FriendsResponse {
+        count: friends.len(),
+        friends,
+    }))
 }
 
 async fn pending(
@@ -71,10 +117,20 @@ async fn pending(
     let rows = Friendship::pending(&mut conn, me.id, received).await?;
     let urls = MediaUrls::new(req, &state.settings);
     let requests = dto::friendships(&mut conn, rows, &urls).await?;
-    Ok(HttpResponse::Ok().json(json!({ "count": requests.len(), "requests": requests })))
+    Ok(HttpResponse::Ok().json(RequestsResponse {
+        count: requests.len(),
+        requests,
+    }))
 }
 
 /// `GET /social/friendships/pending/`: requests the caller received and has not answered.
+///
+/// Newest first. Not paginated.
+#[utoipa::path(
+    get, path = "/api/v1/social/friendships/pending/", tag = "friendships",
+    security(("jwt" = [])),
+    responses((status = 200, body = RequestsResponse))
+)]
 pub async fn list_pending(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -84,6 +140,13 @@ pub async fn list_pending(
 }
 
 /// `GET /social/friendships/sent/`: the caller's unanswered requests.
+///
+/// Newest first. Not paginated.
+#[utoipa::path(
+    get, path = "/api/v1/social/friendships/sent/", tag = "friendships",
+    security(("jwt" = [])),
+    responses((status = 200, body = RequestsResponse))
+)]
 pub async fn list_sent(
     state: web::Data<AppState>,
     req: HttpRequest,

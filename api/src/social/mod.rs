@@ -3,6 +3,7 @@
 mod dto;
 mod lists;
 mod requests;
+pub mod schema;
 
 use actix_web::web;
 
@@ -10,7 +11,17 @@ use crate::fallback::resource;
 
 /// This domain's part of the OpenAPI document (see `crate::docs`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    lists::list_friendships,
+    lists::list_friends,
+    lists::list_pending,
+    lists::list_sent,
+    requests::check_friendship,
+    requests::send_friend_request,
+    lists::get_friendship,
+    requests::respond_to_request,
+    requests::unfriend,
+))]
 pub struct Doc;
 
 /// Mounts `/social/friendships/...` (fixed paths before `{pk}`).

@@ -2,7 +2,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use shared::{
     Error,
     db::models::{
@@ -19,8 +20,23 @@ use crate::{
     state::AppState, users::code_field,
 };
 
-/// `POST /send_request/ {friend_code | user_id | to_user_id}` (the code wins when both are
-/// sent). Asking someone who already asked you makes you friends (200); otherwise 201.
+/// `POST /send_request/ {friend_code | user_id | to_user_id}`: ask someone to be friends.
+///
+/// The code wins when both are sent. Asking someone who already asked you makes you friends
+/// (200); otherwise 201. Asking again after a rejection starts a new request.
+#[utoipa::path(
+    post, path = "/api/v1/social/friendships/send_request/", tag = "friendships",
+    security(("jwt" = [])),
+    request_body = super::schema::FriendRequest,
+    responses(
+        (status = 201, description = "A new pending request.", body = dto::FriendshipResponse),
+        (status = 200, description = "The other user had already asked the caller: their \
+            request is now accepted.", body = dto::FriendshipResponse),
+        (status = 400, description = "Unknown user or code (field errors), or a rule: asking \
+            yourself, already friends, a request already pending, or blocked.",
+            body = crate::docs::schemas::RuleError),
+    )
+)]
 pub async fn send_friend_request(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -68,6 +84,22 @@ pub async fn send_friend_request(
 }
 
 /// `POST /{pk}/respond/ {action}`: the recipient accepts, rejects or blocks.
+///
+/// Blocking ends a friendship: friends-only dex entries leave each other's view.
+#[utoipa::path(
+    post, path = "/api/v1/social/friendships/{pk}/respond/", tag = "friendships",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The friendship's id.")),
+    request_body = super::schema::RespondRequest,
+    responses(
+        (status = 200, description = "The row with its new status.", body = dto::FriendshipResponse),
+        (status = 400, description = "An invalid `action` (field error), or accepting or \
+            rejecting a request that is no longer pending.",
+            body = crate::docs::schemas::RuleError),
+        (status = 403, description = "The caller sent the request: only the recipient may answer.",
+            body = crate::docs::schemas::RuleError),
+    )
+)]
 pub async fn respond_to_request(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -111,6 +143,15 @@ pub async fn respond_to_request(
 }
 
 /// `DELETE /{pk}/unfriend/`: `pk` is the friendship id or the other user's id (M2).
+///
+/// Either party may delete the row, whatever its status, except a blocked user (the block
+/// stays). Ending a friendship hides friends-only dex entries from each other again.
+#[utoipa::path(
+    delete, path = "/api/v1/social/friendships/{pk}/unfriend/", tag = "friendships",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The friendship's id, or the other user's id.")),
+    responses((status = 204, description = "The row is deleted."))
+)]
 pub async fn unfriend(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -138,7 +179,32 @@ pub struct CheckQuery {
     user_id: Option<String>,
 }
 
+// Fields in alphabetical order: the order the keys have always had on the wire.
+/// The caller's relation with another user.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CheckResponse {
+    /// Whether they are friends (an accepted row either way).
+    is_friends: bool,
+    /// A pending request between them, in either direction, or null.
+    #[schema(required = true)]
+    pending_request: Option<dto::FriendshipResponse>,
+    user_id: Uuid,
+    username: String,
+}
+
 /// `GET /check/?user_id=`: are we friends, and is a request pending either way?
+#[utoipa::path(
+    get, path = "/api/v1/social/friendships/check/", tag = "friendships",
+    security(("jwt" = [])),
+    params(("user_id" = Uuid, Query, description = "The other user's id (required).")),
+    responses(
+        (status = 200, body = CheckResponse),
+        (status = 400, description = "`user_id` missing (a rule error) or not a UUID (a field \
+            error).", body = crate::docs::schemas::RuleError),
+        (status = 404, description = "No such user, or a block between the two.",
+            body = crate::docs::schemas::RuleError),
+    )
+)]
 pub async fn check_friendship(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -165,10 +231,10 @@ pub async fn check_friendship(
         Some(r) => Some(dto::friendship(&mut conn, r, &urls).await?),
         None => None,
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "user_id": other,
-        "username": user.user.username,
-        "is_friends": is_friends,
-        "pending_request": pending_request,
-    })))
+    Ok(HttpResponse::Ok().json(CheckResponse {
+        is_friends,
+        pending_request,
+        user_id: other,
+        username: user.user.username,
+    }))
 }

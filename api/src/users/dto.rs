@@ -14,10 +14,16 @@ use crate::{
 /// The `profile` object.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProfileResponse {
+    /// Number of the user's dex entries (as of the last stats update).
     pub total_catches: i32,
+    /// Number of distinct animals among them.
     pub unique_species: i32,
+    /// The client's card style settings (any JSON, `{}` by default).
     pub preferred_card_style: Value,
+    /// Day the account was created (`YYYY-MM-DD`).
     pub join_date: NaiveDate,
+    /// Catch date of the newest dex entry; null before the first catch.
+    #[schema(required = true)]
     #[serde(serialize_with = "ser_opt_datetime")]
     pub last_catch_date: Option<DateTime<Utc>>,
 }
@@ -27,11 +33,18 @@ pub struct ProfileResponse {
 pub struct UserResponse {
     pub id: Uuid,
     pub username: String,
+    /// Only for the user themself and staff; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// 8 characters (`A–Z`, `0–9`), never changes; friends use it to find each other.
     pub friend_code: String,
+    /// At most 500 characters; may be empty.
     pub bio: String,
+    /// Absolute URL of the avatar, or null.
+    #[schema(required = true)]
     pub avatar: Option<String>,
+    /// Badges earned (a JSON list, `[]` by default).
+    #[schema(value_type = Vec<Value>)]
     pub badges: Value,
     #[serde(serialize_with = "ser_datetime")]
     pub created_at: DateTime<Utc>,

@@ -1,7 +1,8 @@
 //! Friend codes: show mine, look someone up by theirs (case-insensitive).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use shared::{
     Error,
     db::models::{accounts::User, friendships::Friendship},
@@ -10,14 +11,41 @@ use shared::{
 
 use crate::{ApiError, ApiResult, auth::AuthUser, input::Body, media::MediaUrls, state::AppState};
 
-/// `GET /users/friend_code/`.
+// Fields in alphabetical order: the order the keys have always had on the wire.
+/// The caller's friend code.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FriendCodeResponse {
+    /// 8 characters (`A–Z`, `0–9`).
+    friend_code: String,
+    username: String,
+}
+
+// Fields in alphabetical order: the order the keys have always had on the wire.
+/// The user a friend code belongs to.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FriendCodeMatch {
+    /// Absolute URL of the avatar, or null.
+    #[schema(required = true)]
+    avatar: Option<String>,
+    id: uuid::Uuid,
+    username: String,
+}
+
+/// `GET /users/friend_code/`: the caller's friend code, to share with friends.
+#[utoipa::path(
+    get, path = "/api/v1/users/friend_code/", tag = "users",
+    security(("jwt" = [])),
+    responses((status = 200, body = FriendCodeResponse))
+)]
 pub async fn get_friend_code(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let view = User::find(&mut conn, me.id)
         .await?
         .ok_or(ApiError::not_found("User"))?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "friend_code": view.user.friend_code, "username": view.user.username })))
+    Ok(HttpResponse::Ok().json(FriendCodeResponse {
+        friend_code: view.user.friend_code,
+        username: view.user.username,
+    }))
 }
 
 /// Validates an 8-character code field with DRF's length messages.
@@ -36,7 +64,19 @@ pub fn code_field(body: &mut Body, field: &str) -> Option<String> {
     Some(friend_code::normalize(&raw).unwrap_or_default())
 }
 
-/// `POST /users/lookup_friend_code/ {friend_code}`.
+/// `POST /users/lookup_friend_code/ {friend_code}`: who owns a friend code.
+///
+/// The code is matched ignoring case. Users who blocked each other do not find each other.
+#[utoipa::path(
+    post, path = "/api/v1/users/lookup_friend_code/", tag = "users",
+    security(("jwt" = [])),
+    request_body = super::schema::FriendCodeRequest,
+    responses(
+        (status = 200, body = FriendCodeMatch),
+        (status = 404, description = "No user found with this friend code.",
+            body = crate::docs::schemas::RuleError),
+    )
+)]
 pub async fn lookup_friend_code(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -62,9 +102,9 @@ pub async fn lookup_friend_code(
         return Err(not_found());
     }
     let urls = MediaUrls::new(&req, &state.settings);
-    Ok(HttpResponse::Ok().json(json!({
-        "id": view.user.id,
-        "username": view.user.username,
-        "avatar": urls.public_opt(view.user.avatar.as_deref()),
-    })))
+    Ok(HttpResponse::Ok().json(FriendCodeMatch {
+        avatar: urls.public_opt(view.user.avatar.as_deref()),
+        id: view.user.id,
+        username: view.user.username,
+    }))
 }

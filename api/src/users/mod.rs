@@ -5,6 +5,7 @@ mod friend_code;
 mod password;
 mod profile;
 mod register;
+pub mod schema;
 
 pub use dto::UserResponse;
 pub use friend_code::code_field;
@@ -15,7 +16,18 @@ use crate::fallback::resource;
 
 /// This domain's part of the OpenAPI document (see `crate::docs`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    profile::list_users,
+    register::register_user,
+    profile::get_me,
+    password::change_password,
+    friend_code::get_friend_code,
+    friend_code::lookup_friend_code,
+    profile::get_user,
+    profile::update_user,
+    profile::delete_user,
+    profile::update_stats,
+))]
 pub struct Doc;
 
 /// Mounts `/users/...` (fixed paths before `{pk}`).

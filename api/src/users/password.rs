@@ -2,7 +2,8 @@
 //! token issued before the change stop working; the response carries a fresh pair.
 
 use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use shared::{
     db::models::{accounts::User, tokens},
     domain::password::{self, Verified},
@@ -16,7 +17,29 @@ use crate::{
     state::AppState,
 };
 
+// Fields in alphabetical order: the order the keys have always had on the wire.
+/// A changed password: the confirmation and a fresh token pair.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PasswordChangedResponse {
+    /// Access token (24 h) issued after the change.
+    access: String,
+    /// `Password changed.`
+    detail: &'static str,
+    /// Refresh token (30 days) issued after the change.
+    refresh: String,
+}
+
 /// Changes the caller's password after checking the old one.
+///
+/// Every token issued before the change stops working; the response carries a fresh pair.
+#[utoipa::path(
+    post, path = "/api/v1/users/me/password/", tag = "users",
+    security(("jwt" = [])),
+    request_body = super::schema::PasswordChangeRequest,
+    responses(
+        (status = 200, body = PasswordChangedResponse),
+    )
+)]
 pub async fn change_password(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -60,9 +83,9 @@ pub async fn change_password(
     tokens::revoke_all_for_user(&mut conn, me.id).await?;
     let pair = issue_pair(&state, &mut conn, me.id, Uuid::new_v4()).await?;
     tracing::info!(user.id = %me.id, "password changed; all tokens revoked");
-    Ok(HttpResponse::Ok().json(json!({
-        "detail": "Password changed.",
-        "access": pair.access,
-        "refresh": pair.refresh,
-    })))
+    Ok(HttpResponse::Ok().json(PasswordChangedResponse {
+        access: pair.access,
+        detail: "Password changed.",
+        refresh: pair.refresh,
+    }))
 }

@@ -3,7 +3,8 @@
 //! other do not see each other.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use shared::{
     Error,
     db::models::{
@@ -27,6 +28,20 @@ use crate::{
 const BIO_MAX: usize = 500;
 
 /// `GET /users/`: every active user the caller may see, newest first, without emails.
+///
+/// The caller's own entry carries its email (staff see every email). 50 per page.
+#[utoipa::path(
+    get, path = "/api/v1/users/", tag = "users",
+    security(("jwt" = [])),
+    params(
+        ("page" = Option<String>, Query,
+            description = "Page number (1-based) or `last`; out of range is a 404 `Invalid page.`"),
+    ),
+    responses(
+        (status = 200, body = Page<UserResponse>),
+        (status = 404, description = "Invalid page.", body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn list_users(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -49,6 +64,11 @@ pub async fn list_users(
 }
 
 /// `GET /users/me/`: the caller's own account, email included.
+#[utoipa::path(
+    get, path = "/api/v1/users/me/", tag = "users",
+    security(("jwt" = [])),
+    responses((status = 200, body = UserResponse))
+)]
 pub async fn get_me(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -76,6 +96,14 @@ async fn visible_user(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<U
 }
 
 /// `GET /users/{pk}/`: a profile; the email only for the user themself or staff.
+///
+/// Users who blocked each other are 404 to each other.
+#[utoipa::path(
+    get, path = "/api/v1/users/{pk}/", tag = "users",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The user's id.")),
+    responses((status = 200, body = UserResponse))
+)]
 pub async fn get_user(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -121,7 +149,32 @@ fn profile_changes(body: Value) -> ApiResult<ProfileChanges> {
     Ok(changes)
 }
 
+// Fields in alphabetical order: the order the keys have always had on the wire.
+/// The edited fields of a profile.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProfileUpdateResponse {
+    /// Absolute URL of the avatar, or null.
+    #[schema(required = true)]
+    avatar: Option<String>,
+    bio: String,
+    /// The card style settings as stored.
+    preferred_card_style: Value,
+}
+
 /// `PUT|PATCH /users/{pk}/`: edit bio, avatar (clear only) and card style; owner or staff.
+///
+/// Both methods are partial: only the fields sent change.
+#[utoipa::path(
+    method(put, patch), path = "/api/v1/users/{pk}/", tag = "users",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The user's id.")),
+    request_body = super::schema::ProfileUpdateRequest,
+    responses(
+        (status = 200, body = ProfileUpdateResponse),
+        (status = 403, description = "Not the user themself nor staff.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn update_user(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -139,14 +192,26 @@ pub async fn update_user(
         .await?
         .ok_or(ApiError::not_found("User"))?;
     let urls = MediaUrls::new(&req, &state.settings);
-    Ok(HttpResponse::Ok().json(json!({
-        "bio": view.user.bio,
-        "avatar": urls.public_opt(view.user.avatar.as_deref()),
-        "preferred_card_style": view.profile.preferred_card_style,
-    })))
+    Ok(HttpResponse::Ok().json(ProfileUpdateResponse {
+        avatar: urls.public_opt(view.user.avatar.as_deref()),
+        bio: view.user.bio,
+        preferred_card_style: view.profile.preferred_card_style,
+    }))
 }
 
 /// `DELETE /users/{pk}/`: delete the account; owner or staff.
+///
+/// Its profile, dex entries, friendships, jobs and conversions go with it.
+#[utoipa::path(
+    delete, path = "/api/v1/users/{pk}/", tag = "users",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Not the user themself nor staff.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn delete_user(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -166,6 +231,20 @@ pub async fn delete_user(
 }
 
 /// `POST /users/{pk}/update_stats/` (`pk` may be `me`): recompute the profile counters.
+///
+/// `total_catches`, `unique_species` and `last_catch_date` are recounted from the dex; owner
+/// or staff.
+#[utoipa::path(
+    post, path = "/api/v1/users/{pk}/update_stats/", tag = "users",
+    security(("jwt" = [])),
+    params(("pk" = String, Path, description = "The user's id, or `me`.")),
+    responses(
+        (status = 200, description = "The user with fresh counters, email included.",
+            body = UserResponse),
+        (status = 403, description = "Not the user themself nor staff.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn update_stats(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -11,6 +11,13 @@ use super::UserResponse;
 use crate::{ApiResult, input::Body, media::MediaUrls, state::AppState};
 
 /// Creates an account with a profile and a friend code. No tokens: the client logs in next.
+#[utoipa::path(
+    post, path = "/api/v1/users/", tag = "users",
+    request_body = super::schema::RegisterRequest,
+    responses(
+        (status = 201, description = "The new account, email included.", body = UserResponse),
+    )
+)]
 pub async fn register_user(
     state: web::Data<AppState>,
     req: HttpRequest,
