@@ -4,15 +4,42 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
 use shared::db::models::{friendships::Friendship, graph::visible_species_counts};
 use uuid::Uuid;
 
 use super::tree::load_viewer;
 use crate::{ApiResult, auth::AuthUser, state::AppState};
 
-/// `GET /graph/tree/friends/`: friends, newest account first, with visible species counts
-/// (three queries whatever the number of friends).
+/// A friend, for choosing whose animals a tree shows.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeFriend)]
+pub struct TreeFriend<'a> {
+    id: Uuid,
+    username: &'a str,
+    /// Distinct animals among the friend's dex entries the caller may see (friends-only and
+    /// public ones).
+    unique_species: i64,
+    friend_code: &'a str,
+}
+
+/// The caller's friends.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeFriendsResponse)]
+pub struct TreeFriends<'a> {
+    friends: Vec<TreeFriend<'a>>,
+    total_friends: usize,
+}
+
+/// The caller's friends with how many species of theirs the caller may see.
+///
+/// Friends, newest account first, with the number of distinct animals among their dex entries
+/// the caller may see (friends-only and public ones; private entries are never counted).
+#[utoipa::path(
+    get, path = "/api/v1/graph/tree/friends/", tag = "graph",
+    security(("jwt" = [])),
+    responses((status = 200, body = TreeFriends))
+)]
 pub async fn list_tree_friends(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -25,16 +52,17 @@ pub async fn list_tree_friends(
         .await?
         .into_iter()
         .collect();
-    let list: Vec<_> = friends
+    let list: Vec<TreeFriend<'_>> = friends
         .iter()
-        .map(|f| {
-            json!({
-                "id": f.id,
-                "username": f.username,
-                "unique_species": counts.get(&f.id).copied().unwrap_or(0),
-                "friend_code": f.friend_code,
-            })
+        .map(|f| TreeFriend {
+            id: f.id,
+            username: &f.username,
+            unique_species: counts.get(&f.id).copied().unwrap_or(0),
+            friend_code: &f.friend_code,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "total_friends": list.len(), "friends": list })))
+    Ok(HttpResponse::Ok().json(TreeFriends {
+        total_friends: list.len(),
+        friends: list,
+    }))
 }

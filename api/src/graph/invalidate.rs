@@ -5,11 +5,31 @@
 
 use actix_web::{HttpResponse, web};
 use diesel_async::AsyncPgConnection;
+use serde::Serialize;
 use serde_json::{Value, json};
 use shared::{Error, db::models::friendships::Friendship, graph_cache};
 use uuid::Uuid;
 
-use crate::{ApiError, ApiResult, auth::AuthUser, input::Body, state::AppState};
+use super::schema::InvalidateError;
+use crate::{
+    ApiError, ApiResult, auth::AuthUser, docs::schemas::RuleError, input::Body, state::AppState,
+};
+
+/// What was invalidated.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeCacheInvalidated)]
+pub struct Invalidated {
+    /// E.g. `Tree caches invalidated for user ash`.
+    message: String,
+}
+
+impl Invalidated {
+    fn new(message: impl Into<String>) -> Self {
+        Invalidated {
+            message: message.into(),
+        }
+    }
+}
 
 fn report(state: &AppState, result: Result<(), String>) {
     if let Err(e) = result {
@@ -73,8 +93,24 @@ fn body_of(raw: &web::Bytes) -> ApiResult<Value> {
         .map_err(|e| ApiError::detail_error(format!("JSON parse error - {e}")))
 }
 
-/// `POST /graph/tree/invalidate/ {"scope": "user"|"global"}`: drops the caller's cached
-/// trees, or (staff) every tree.
+/// Drops the caller's cached trees, or (staff, `scope: global`) every tree.
+///
+/// The next tree request rebuilds them. The body is optional (empty means `user`).
+#[utoipa::path(
+    post, path = "/api/v1/graph/tree/invalidate/", tag = "graph",
+    security(("jwt" = [])),
+    // Optional (an empty body means `user`): a reference, since `Option<T>` would allow null.
+    request_body(
+        content = ref("#/components/schemas/TreeInvalidateRequest"),
+        content_type = "application/json"
+    ),
+    responses(
+        (status = 200, body = Invalidated),
+        (status = 400, description = "Not JSON, or an unknown `scope` or field.",
+            body = InvalidateError),
+        (status = 403, description = "`scope: global` for a non-staff caller.", body = RuleError),
+    )
+)]
 pub async fn invalidate_tree(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -94,18 +130,24 @@ pub async fn invalidate_tree(
             )));
         }
         animals_changed(&state).await;
-        return Ok(HttpResponse::Ok().json(json!({ "message": "Global tree cache invalidated" })));
+        return Ok(HttpResponse::Ok().json(Invalidated::new("Global tree cache invalidated")));
     }
     report(
         &state,
         graph_cache::bump_users(&state.redis, &state.settings, &[me.id]).await,
     );
-    Ok(HttpResponse::Ok().json(json!({
-        "message": format!("Tree caches invalidated for user {}", me.username)
-    })))
+    Ok(HttpResponse::Ok().json(Invalidated::new(format!(
+        "Tree caches invalidated for user {}",
+        me.username
+    ))))
 }
 
-/// `POST /graph/invalidate-cache/`: drops the caller's cached trees (legacy route).
+/// Drops the caller's cached trees (legacy route).
+#[utoipa::path(
+    post, path = "/api/v1/graph/invalidate-cache/", tag = "graph",
+    security(("jwt" = [])),
+    responses((status = 200, body = Invalidated))
+)]
 pub async fn invalidate_graph_cache(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -114,5 +156,5 @@ pub async fn invalidate_graph_cache(
         &state,
         graph_cache::bump_users(&state.redis, &state.settings, &[me.id]).await,
     );
-    Ok(HttpResponse::Ok().json(json!({ "message": "Graph cache invalidated successfully" })))
+    Ok(HttpResponse::Ok().json(Invalidated::new("Graph cache invalidated successfully")))
 }

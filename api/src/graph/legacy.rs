@@ -6,13 +6,100 @@
 use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use serde::Serialize;
 use shared::db::models::graph::{TreeData, TreeScope, load_tree_data};
+use uuid::Uuid;
 
-use super::{cache, tree::load_viewer};
+use super::{
+    cache,
+    render::{Discoverer, Taxonomy},
+    tree::load_viewer,
+};
 use crate::{ApiResult, auth::AuthUser, state::AppState};
 
-fn graph(data: &TreeData, me: &AuthUser, friend_count: usize) -> Value {
+/// An animal of the legacy graph.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LegacyGraphNode)]
+pub struct LegacyNode<'a> {
+    /// The animal's id.
+    id: &'a str,
+    scientific_name: &'a str,
+    common_name: &'a str,
+    /// The animal's Pokédex number.
+    creation_index: i32,
+    taxonomy: Taxonomy<'a>,
+    conservation_status: &'a str,
+    verified: bool,
+    /// True when the caller has a dex entry of this animal.
+    captured_by_user: bool,
+    /// Dex entries of this animal by the caller and their friends.
+    capture_count: usize,
+    discoverer: Discoverer,
+}
+
+/// Two animals of one family, consecutive in Pokédex order.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LegacyGraphEdge)]
+pub struct LegacyEdge<'a> {
+    source: &'a str,
+    target: &'a str,
+    /// Always `same_family`.
+    relationship: &'static str,
+    family: &'a str,
+}
+
+/// Distinct non-empty kingdoms, phyla and families among the animals.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LegacyGraphDiversity)]
+pub struct Diversity {
+    kingdoms: usize,
+    phylums: usize,
+    families: usize,
+}
+
+/// Counts over the legacy graph.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LegacyGraphStats)]
+pub struct LegacyStats {
+    total_animals: usize,
+    /// The caller's dex entries of the animals.
+    user_captures: usize,
+    /// Animals the caller has.
+    user_unique_species: usize,
+    /// Friends' dex entries of the animals.
+    friend_captures: usize,
+    friend_count: usize,
+    taxonomic_diversity: Diversity,
+}
+
+/// Who asked.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LegacyGraphMetadata)]
+pub struct LegacyMetadata<'a> {
+    user_id: Uuid,
+    username: &'a str,
+    total_nodes: usize,
+    total_edges: usize,
+}
+
+/// The legacy graph: the animals of the caller and their friends, linked by family.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LegacyGraph)]
+pub struct LegacyGraph<'a> {
+    nodes: Vec<LegacyNode<'a>>,
+    edges: Vec<LegacyEdge<'a>>,
+    stats: LegacyStats,
+    metadata: LegacyMetadata<'a>,
+}
+
+/// The graph of `data` (animals with their ids as strings in `ids`) for `me`, whose friends
+/// are `friends` (sorted).
+fn graph<'a>(
+    data: &'a TreeData,
+    ids: &'a [String],
+    me: &'a AuthUser,
+    friends: &[Uuid],
+) -> LegacyGraph<'a> {
     let mut nodes = Vec::with_capacity(data.animals.len());
     let mut edges = Vec::new();
     let mut last_of_family: HashMap<&str, &str> = HashMap::new();
@@ -27,8 +114,7 @@ fn graph(data: &TreeData, me: &AuthUser, friend_count: usize) -> Value {
             e.1 += 1;
         }
     }
-    let ids: Vec<String> = data.animals.iter().map(|a| a.id.to_string()).collect();
-    for (a, id) in data.animals.iter().zip(&ids) {
+    for (a, id) in data.animals.iter().zip(ids) {
         let (mine, theirs) = counts.get(&a.id).copied().unwrap_or_default();
         user_captures += mine;
         friend_captures += theirs;
@@ -42,58 +128,72 @@ fn graph(data: &TreeData, me: &AuthUser, friend_count: usize) -> Value {
         if !family.is_empty()
             && let Some(prev) = last_of_family.insert(family, id)
         {
-            edges.push(json!({
-                "source": prev, "target": id, "relationship": "same_family", "family": family,
-            }));
+            edges.push(LegacyEdge {
+                source: prev,
+                target: id,
+                relationship: "same_family",
+                family,
+            });
         }
         let discoverer = match (a.created_by_id, &a.created_by_username) {
-            (Some(by), Some(name)) => json!({
-                "user_id": by, "username": name, "is_friend": false, "is_self": by == me.id,
-            }),
-            _ => json!({ "user_id": "", "username": "", "is_friend": false, "is_self": false }),
-        };
-        nodes.push(json!({
-            "id": id,
-            "scientific_name": a.scientific_name,
-            "common_name": a.common_name,
-            "creation_index": a.creation_index,
-            "taxonomy": {
-                "kingdom": a.kingdom, "phylum": a.phylum, "class": a.class_name,
-                "order": a.order_name, "family": a.family, "genus": a.genus, "species": a.species,
+            (Some(by), Some(name)) => Discoverer {
+                user_id: by.to_string(),
+                username: name.clone(),
+                is_self: by == me.id,
+                is_friend: friends.binary_search(&by).is_ok(),
             },
-            "conservation_status": a.conservation_status,
-            "verified": a.verified,
-            "captured_by_user": mine > 0,
-            "capture_count": mine + theirs,
-            "discoverer": discoverer,
-        }));
+            _ => Discoverer::none(),
+        };
+        nodes.push(LegacyNode {
+            id,
+            scientific_name: &a.scientific_name,
+            common_name: &a.common_name,
+            creation_index: a.creation_index,
+            taxonomy: Taxonomy::new(a.ranks()),
+            conservation_status: &a.conservation_status,
+            verified: a.verified,
+            captured_by_user: mine > 0,
+            capture_count: mine + theirs,
+            discoverer,
+        });
     }
     let (total_nodes, total_edges) = (nodes.len(), edges.len());
-    json!({
-        "nodes": nodes,
-        "edges": edges,
-        "stats": {
-            "total_animals": total_nodes,
-            "user_captures": user_captures,
-            "user_unique_species": user_species,
-            "friend_captures": friend_captures,
-            "friend_count": friend_count,
-            "taxonomic_diversity": {
-                "kingdoms": diversity[0].len(),
-                "phylums": diversity[1].len(),
-                "families": diversity[2].len(),
+    LegacyGraph {
+        nodes,
+        edges,
+        stats: LegacyStats {
+            total_animals: total_nodes,
+            user_captures,
+            user_unique_species: user_species,
+            friend_captures,
+            friend_count: friends.len(),
+            taxonomic_diversity: Diversity {
+                kingdoms: diversity[0].len(),
+                phylums: diversity[1].len(),
+                families: diversity[2].len(),
             },
         },
-        "metadata": {
-            "user_id": me.id,
-            "username": me.username,
-            "total_nodes": total_nodes,
-            "total_edges": total_edges,
+        metadata: LegacyMetadata {
+            user_id: me.id,
+            username: &me.username,
+            total_nodes,
+            total_edges,
         },
-    })
+    }
 }
 
-/// `GET /graph/taxonomic-tree/?use_cache=`: the legacy graph of the caller and friends.
+/// The legacy graph of the caller and their friends (use `/graph/tree/` instead).
+///
+/// The animals of the caller and their friends, each family's animals linked as a chain in
+/// Pokédex order.
+#[utoipa::path(
+    get, path = "/api/v1/graph/taxonomic-tree/", tag = "graph",
+    security(("jwt" = [])),
+    params(("use_cache" = Option<bool>, Query,
+        description = "Read the cached graph (default `true`; anything but `true`, in any \
+            case, rebuilds it).")),
+    responses((status = 200, body = LegacyGraph))
+)]
 pub async fn get_taxonomic_tree(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -109,16 +209,8 @@ pub async fn get_taxonomic_tree(
         let data = load_tree_data(&mut conn, &viewer, &TreeScope::Friends).await?;
         drop(conn);
         viewer.friends.sort_unstable();
-        let mut value = graph(&data, &me, viewer.friends.len());
-        if let Some(nodes) = value["nodes"].as_array_mut() {
-            for n in nodes {
-                if let Some(by) = n["discoverer"]["user_id"].as_str() {
-                    let friend = uuid::Uuid::try_parse(by)
-                        .is_ok_and(|id| viewer.friends.binary_search(&id).is_ok());
-                    n["discoverer"]["is_friend"] = Value::Bool(friend);
-                }
-            }
-        }
+        let ids: Vec<String> = data.animals.iter().map(|a| a.id.to_string()).collect();
+        let value = graph(&data, &ids, &me, &viewer.friends);
         Ok(serde_json::to_vec(&value).map_err(anyhow::Error::from)?)
     })
     .await?;

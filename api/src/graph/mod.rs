@@ -9,6 +9,7 @@ pub mod invalidate;
 mod legacy;
 mod params;
 mod render;
+pub mod schema;
 mod tree;
 
 use actix_web::web;
@@ -19,7 +20,18 @@ use crate::fallback::resource;
 
 /// This domain's part of the OpenAPI document (see `crate::docs`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(
+    paths(
+        tree::get_tree,
+        tree::get_tree_chunk,
+        tree::search_tree,
+        invalidate::invalidate_tree,
+        friends::list_tree_friends,
+        legacy::get_taxonomic_tree,
+        invalidate::invalidate_graph_cache,
+    ),
+    components(schemas(schema::InvalidateRequest))
+)]
 pub struct Doc;
 
 /// Mounts `/graph/...`.

@@ -36,16 +36,19 @@ pub struct Context<'a> {
     pub cache_key: &'a str,
 }
 
+/// Who first recorded an animal (empty strings and `false` when unknown, and for taxa).
 #[derive(Serialize, utoipa::ToSchema)]
-struct Discoverer {
-    user_id: String,
-    username: String,
-    is_self: bool,
-    is_friend: bool,
+#[schema(as = TreeDiscoverer)]
+pub(super) struct Discoverer {
+    /// A user id, or `""`.
+    pub(super) user_id: String,
+    pub(super) username: String,
+    pub(super) is_self: bool,
+    pub(super) is_friend: bool,
 }
 
 impl Discoverer {
-    fn none() -> Self {
+    pub(super) fn none() -> Self {
         Discoverer {
             user_id: String::new(),
             username: String::new(),
@@ -55,15 +58,20 @@ impl Discoverer {
     }
 }
 
+/// A friend's dex entry of an animal.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeFriendCapture)]
 struct FriendCapture<'a> {
     user_id: Uuid,
     username: &'a str,
+    /// When the entry was created: ISO 8601 with `+00:00`.
     captured_at: String,
 }
 
+/// The main ranks (empty strings for unknown ranks, and below a taxon's own rank).
 #[derive(Serialize, utoipa::ToSchema)]
-struct Taxonomy<'a> {
+#[schema(as = TreeTaxonomy)]
+pub(super) struct Taxonomy<'a> {
     kingdom: &'a str,
     phylum: &'a str,
     class: &'a str,
@@ -74,7 +82,8 @@ struct Taxonomy<'a> {
 }
 
 impl<'a> Taxonomy<'a> {
-    fn new(r: [&'a str; 7]) -> Self {
+    /// From kingdom … species, in rank order.
+    pub(super) fn new(r: [&'a str; 7]) -> Self {
         Taxonomy {
             kingdom: r[0],
             phylum: r[1],
@@ -87,22 +96,37 @@ impl<'a> Taxonomy<'a> {
     }
 }
 
+/// A node: the root, a taxon or an animal. Every node has every key; taxa get neutral values
+/// for the animal-only ones.
 #[derive(Serialize, utoipa::ToSchema)]
-struct NodeOut<'a> {
+#[schema(as = TreeNode)]
+pub(super) struct NodeOut<'a> {
+    /// Unique: `root`, `<rank>_<path>` for taxa (e.g.
+    /// `family_Animalia/Chordata/Mammalia/Carnivora/Canidae`), the animal's id for animals.
     id: &'a str,
+    /// `taxonomic` or `animal`.
     #[serde(rename = "type")]
     kind: &'static str,
+    /// Same as `type`.
     node_type: &'static str,
+    /// `root`, `kingdom` … `species`, or `animal`.
     rank: &'static str,
     name: &'a str,
     scientific_name: &'a str,
     common_name: &'a str,
+    /// The animal's Pokédex number; -1 for taxa.
     creation_index: i32,
+    /// `[x, y]` in world coordinates.
     position: [f64; 2],
+    /// True when the caller has a dex entry of this animal.
     captured_by_user: bool,
+    /// Friends' dex entries of this animal (always empty in global mode).
     captured_by_friends: Vec<FriendCapture<'a>>,
+    /// Dex entries of this animal in scope.
     capture_count: usize,
+    /// Child taxa and animals (0 for an animal).
     children_count: usize,
+    /// Animals below (1 for an animal).
     animal_count: usize,
     conservation_status: &'a str,
     verified: bool,
@@ -110,11 +134,18 @@ struct NodeOut<'a> {
     discoverer: Discoverer,
 }
 
+/// A parent → child link.
 #[derive(Serialize, utoipa::ToSchema)]
-struct EdgeOut<'a> {
+#[schema(as = TreeEdge)]
+pub(super) struct EdgeOut<'a> {
+    /// The parent's node id.
     source: &'a str,
+    /// The child's node id.
     target: &'a str,
+    /// Always `parent_child`.
     relationship: &'static str,
+    /// `<parent rank>_to_<child rank>`, an animal counting as `species` (e.g.
+    /// `genus_to_species`, `root_to_kingdom`).
     rank_transition: String,
 }
 
@@ -130,7 +161,9 @@ impl Serialize for Positions<'_> {
     }
 }
 
+/// A chunk's square in world coordinates.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeChunkBounds)]
 struct ChunkBounds {
     min_x: i64,
     min_y: i64,
@@ -138,7 +171,9 @@ struct ChunkBounds {
     max_y: i64,
 }
 
+/// A non-empty chunk: `(floor(x / 2048), floor(y / 2048))`.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeChunkSummary)]
 struct ChunkOut {
     chunk_x: i64,
     chunk_y: i64,
@@ -147,57 +182,81 @@ struct ChunkOut {
     world_bounds: ChunkBounds,
 }
 
+/// The chunks that hold nodes or edges, sorted by `(chunk_x, chunk_y)`.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeChunkMetadata)]
 struct ChunkMetadata {
     chunks: Vec<ChunkOut>,
+    /// Same as `layout.world_bounds`.
     world_bounds: [f64; 4],
+    /// 2048.
     chunk_size: i64,
     total_chunks: usize,
 }
 
+/// A chunk's size (2048 × 2048).
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeChunkSize)]
 struct ChunkSize {
     width: i64,
     height: i64,
 }
 
+/// Where the nodes are.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeLayout)]
 struct Layout<'a> {
-    /// Node id → `[x, y]`.
+    /// Node id → `[x, y]`, for every node (the root included).
     #[schema(value_type = std::collections::HashMap<String, [f64; 2]>)]
     positions: Positions<'a>,
+    /// `[min_x, min_y, max_x, max_y]` of the positions, with a margin; zeros when empty.
     world_bounds: [f64; 4],
     chunk_metadata: ChunkMetadata,
     chunk_size: ChunkSize,
 }
 
+/// A number of users, or `"all"` in global mode.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
+#[schema(as = TreeUsersIncluded)]
 enum UsersIncluded {
     Count(usize),
     All(&'static str),
 }
 
+/// Whose animals are in the tree.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeScope)]
 struct Scope {
     users_included: UsersIncluded,
     is_admin_view: bool,
 }
 
+/// Counts over the tree. The capture counts are omitted in global mode.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeStats)]
 struct Stats {
     total_animals: usize,
     total_nodes: usize,
     total_edges: usize,
+    /// The tree's mode.
     mode: &'static str,
     scope: Scope,
+    /// The caller's dex entries of the animals.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     user_captures: Option<usize>,
+    /// Other users' dex entries of the animals.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     friend_captures: Option<usize>,
+    /// Animals only the caller has.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     unique_to_user: Option<usize>,
+    /// Animals the caller and someone else both have.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     shared_with_friends: Option<usize>,
     unique_kingdom: usize,
     unique_phylum: usize,
@@ -207,19 +266,26 @@ struct Stats {
     unique_genus: usize,
 }
 
+/// Who asked, and how.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeMetadata)]
 struct Metadata<'a> {
     mode: &'static str,
+    /// The caller.
     user_id: Uuid,
     username: &'a str,
     scoped_users: UsersIncluded,
     total_nodes: usize,
     total_edges: usize,
+    /// The tree's cache key, e.g. `taxonomic_tree_friends_<user id>`.
     cache_key: &'a str,
 }
 
+/// A taxonomic tree: taxa from a root down to the animals, laid out in world coordinates and
+/// cut into 2048-unit chunks for incremental loading.
 #[derive(Serialize, utoipa::ToSchema)]
-struct TreeOut<'a> {
+#[schema(as = TaxonomicTree)]
+pub(super) struct TreeOut<'a> {
     nodes: Vec<NodeOut<'a>>,
     edges: Vec<EdgeOut<'a>>,
     layout: Layout<'a>,

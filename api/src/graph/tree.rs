@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web, web::Bytes};
 use diesel_async::AsyncPgConnection;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use shared::{
     db::models::{
         dex::Viewer,
@@ -20,9 +20,10 @@ use uuid::Uuid;
 use super::{
     cache,
     params::{Mode, TreeParams, limit, tree_params},
-    render::{Context, render},
+    render::{Context, EdgeOut, NodeOut, TreeOut, render},
+    schema::{TreeQuery, TreeQueryError},
 };
-use crate::{ApiError, ApiResult, auth::AuthUser, state::AppState};
+use crate::{ApiError, ApiResult, auth::AuthUser, docs::schemas::RuleError, state::AppState};
 
 /// Trees with more animals than this are rendered off the async executor.
 const RENDER_INLINE_MAX: usize = 2000;
@@ -86,7 +87,23 @@ pub async fn tree_body(state: &AppState, me: &AuthUser, p: &TreeParams) -> ApiRe
     .await
 }
 
-/// `GET /graph/tree/?mode=&friend_ids=&use_cache=`: the caller's tree (global: staff only).
+/// The caller's taxonomic tree, laid out and cut into chunks.
+///
+/// The animals of the caller (`personal`), of the caller and their friends (`friends`, the
+/// default), of the caller and some friends (`selected`) or of everyone (`global`, staff only),
+/// under their taxa from a root down. The same data always gives the same bytes; trees are
+/// cached until a change invalidates them.
+#[utoipa::path(
+    get, path = "/api/v1/graph/tree/", tag = "graph",
+    security(("jwt" = [])),
+    params(TreeQuery),
+    responses(
+        (status = 200, body = TreeOut),
+        (status = 400, description = "Unknown `mode`, or malformed `friend_ids`.",
+            body = TreeQueryError),
+        (status = 403, description = "Global mode for a non-staff caller.", body = RuleError),
+    )
+)]
 pub async fn get_tree(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -141,8 +158,28 @@ fn chunk_of_tree(tree: &mut Value, chunk: ChunkId) -> (Vec<Value>, Vec<Value>) {
     (nodes, edges)
 }
 
-/// `GET /graph/tree/chunk/{x}/{y}/`: the nodes and edges of one chunk (coordinates may be
-/// negative). A chunk outside the tree is an empty chunk (200), never a 404.
+/// One chunk of the caller's tree.
+///
+/// The nodes whose position lies in the chunk and the edges that cross it. Chunk `(x, y)`
+/// covers `[2048x, 2048(x+1)) × [2048y, 2048(y+1))`; coordinates may be negative. A chunk
+/// outside the tree is an empty chunk (200), never a 404.
+#[utoipa::path(
+    get, path = "/api/v1/graph/tree/chunk/{x}/{y}/", tag = "graph",
+    security(("jwt" = [])),
+    params(
+        ("x" = i64, Path, description = "Chunk column: `floor(x / 2048)`."),
+        ("y" = i64, Path, description = "Chunk row: `floor(y / 2048)`."),
+        TreeQuery,
+    ),
+    responses(
+        (status = 200, body = ChunkResponse),
+        (status = 400, description = "Unknown `mode`, or malformed `friend_ids`.",
+            body = TreeQueryError),
+        (status = 403, description = "Global mode for a non-staff caller.", body = RuleError),
+        (status = 404, description = "`x` or `y` is not an integer.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn get_tree_chunk(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -158,20 +195,63 @@ pub async fn get_tree_chunk(
     let body = cache::fetch_or_build(&state, me.id, &name, global, p.use_cache, async || {
         let mut tree = parse(&tree_body(&state, &me, &p).await?)?;
         let (nodes, edges) = chunk_of_tree(&mut tree, (x, y));
-        let chunk = json!({
-            "chunk_x": x,
-            "chunk_y": y,
-            "node_count": nodes.len(),
-            "edge_count": edges.len(),
-            "nodes": nodes,
-            "edges": edges,
-        });
+        let chunk = ChunkResponse {
+            chunk_x: x,
+            chunk_y: y,
+            node_count: nodes.len(),
+            edge_count: edges.len(),
+            nodes,
+            edges,
+        };
         Ok(serde_json::to_vec(&chunk).map_err(anyhow::Error::from)?)
     })
     .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
+}
+
+/// One chunk: the tree's nodes and edges cut out as they are.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeChunk)]
+pub struct ChunkResponse {
+    chunk_x: i64,
+    chunk_y: i64,
+    node_count: usize,
+    edge_count: usize,
+    /// The nodes whose position is in the chunk.
+    #[schema(value_type = Vec<NodeOut>)]
+    nodes: Vec<Value>,
+    /// The edges whose segment meets the chunk (edges from the root included).
+    #[schema(value_type = Vec<EdgeOut>)]
+    edges: Vec<Value>,
+}
+
+/// An animal found by a tree search.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeSearchHit)]
+pub struct SearchHit<'a> {
+    /// The animal's id (its node id).
+    id: &'a str,
+    scientific_name: &'a str,
+    common_name: &'a str,
+    /// `[x, y]` in world coordinates.
+    position: [f64; 2],
+    /// The non-empty ranks kingdom … species joined by `/`.
+    taxonomy_path: String,
+}
+
+/// The animals of a tree that match a search.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TreeSearchResponse)]
+pub struct SearchResponse<'a> {
+    /// `q` as given.
+    query: &'a str,
+    /// The tree's mode.
+    mode: &'static str,
+    /// The number of results returned.
+    count: usize,
+    results: Vec<SearchHit<'a>>,
 }
 
 /// The parts of a tree a search reads (the rest is skipped while parsing).
@@ -203,20 +283,36 @@ struct SearchTaxonomy {
     species: String,
 }
 
-/// `GET /graph/tree/search/?q=&mode=&friend_ids=&limit=50`: animals of the caller's tree
-/// whose scientific name, common name, genus or species contains `q` (any case), with their
-/// positions, in Pokédex order.
+/// Searches the animals of the caller's tree by name.
+///
+/// Animals whose scientific name, common name, genus or species contains `q` (any case), with
+/// their positions, in Pokédex order.
+#[utoipa::path(
+    get, path = "/api/v1/graph/tree/search/", tag = "graph",
+    security(("jwt" = [])),
+    params(
+        ("q" = String, Query, description = "Text to find (any case); required."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000,
+            description = "Most results to return (default 50)."),
+        TreeQuery,
+    ),
+    responses(
+        (status = 200, body = SearchResponse),
+        (status = 400, description = "`q` missing or blank, a bad `limit`, an unknown `mode`, \
+            or malformed `friend_ids`.", body = TreeQueryError),
+        (status = 403, description = "Global mode for a non-staff caller.", body = RuleError),
+    )
+)]
 pub async fn search_tree(
     state: web::Data<AppState>,
     me: AuthUser,
     q: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let text = q
+    let query = q
         .get("q")
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::rule("Query parameter required"))?
-        .to_owned();
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ApiError::rule("Query parameter required"))?;
+    let text = query.trim();
     let p = tree_params(&q)?;
     let limit = limit(&q, 50)?;
     p.check_access(&me, "Admin privileges required for global view")?;
@@ -238,7 +334,7 @@ pub async fn search_tree(
     hits.sort_by(|a, b| {
         (a.creation_index, &a.scientific_name).cmp(&(b.creation_index, &b.scientific_name))
     });
-    let results: Vec<Value> = hits
+    let results: Vec<SearchHit<'_>> = hits
         .into_iter()
         .take(limit as usize)
         .map(|n| {
@@ -250,19 +346,19 @@ pub async fn search_tree(
             .map(|v| v.trim())
             .filter(|v| !v.is_empty())
             .collect();
-            json!({
-                "id": n.id,
-                "scientific_name": n.scientific_name,
-                "common_name": n.common_name,
-                "position": n.position,
-                "taxonomy_path": path.join("/"),
-            })
+            SearchHit {
+                id: &n.id,
+                scientific_name: &n.scientific_name,
+                common_name: &n.common_name,
+                position: n.position,
+                taxonomy_path: path.join("/"),
+            }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "query": q.get("q"),
-        "mode": p.mode.as_str(),
-        "count": results.len(),
-        "results": results,
-    })))
+    Ok(HttpResponse::Ok().json(SearchResponse {
+        query,
+        mode: p.mode.as_str(),
+        count: results.len(),
+        results,
+    }))
 }

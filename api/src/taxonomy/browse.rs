@@ -2,7 +2,7 @@
 //! sources. Everyone may call these; a bad token is still a 401.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
 use shared::{
     db::models::{
         taxa::{MAX_DESCENDANTS, Taxa, TaxonomyStats},
@@ -12,18 +12,35 @@ use shared::{
 };
 
 use super::{
-    dto::{self, SourceResponse},
+    dto::{self, SourceResponse, StatsResponse, TaxonDetailResponse, TaxonMinimalResponse},
     params::QueryParams,
 };
 use crate::{
     ApiError, ApiResult,
     auth::MaybeAuthUser,
+    docs::schemas::{Detail, FieldErrors},
     ids::path_uuid,
     pagination::{Page, page_request},
     state::AppState,
 };
 
 const NOT_FOUND: &str = "Taxonomy";
+
+/// A taxon's children: the pagination envelope with what was asked and whether the
+/// descendants were cut at 10,000.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonChildrenPage)]
+pub struct ChildrenResponse {
+    /// Children (or descendants, at most 10,000) in all pages.
+    count: i64,
+    /// True for direct children, false for all descendants.
+    direct_only: bool,
+    /// True when there were more than 10,000 descendants (only the first are listed).
+    truncated: bool,
+    next: Option<String>,
+    previous: Option<String>,
+    results: Vec<TaxonMinimalResponse>,
+}
 
 /// The statistics, from the cache when Redis has them.
 async fn stats(state: &AppState) -> ApiResult<TaxonomyStats> {
@@ -36,7 +53,18 @@ async fn stats(state: &AppState) -> ApiResult<TaxonomyStats> {
     Ok(s)
 }
 
-/// `GET /taxonomy/`: accepted taxa by scientific name, paginated.
+/// Lists accepted taxa by scientific name, paginated.
+///
+/// 50 per page; `count` is the number of accepted taxa (from the cached statistics).
+#[utoipa::path(
+    get, path = "/api/v1/taxonomy/", tag = "taxonomy",
+    security((), ("jwt" = [])),
+    params(super::schema::PageQuery),
+    responses(
+        (status = 200, body = Page<TaxonMinimalResponse>),
+        (status = 404, description = "No such page (`Invalid page.`).", body = Detail),
+    )
+)]
 pub async fn list_taxa(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -51,7 +79,13 @@ pub async fn list_taxa(
     Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
 }
 
-/// `GET /taxonomy/{pk}/`: one accepted taxon with names, distributions and hierarchy.
+/// One accepted taxon with its names, distributions and hierarchy.
+#[utoipa::path(
+    get, path = "/api/v1/taxonomy/{pk}/", tag = "taxonomy",
+    security((), ("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The taxon's id.")),
+    responses((status = 200, body = TaxonDetailResponse))
+)]
 pub async fn get_taxon(
     state: web::Data<AppState>,
     _caller: MaybeAuthUser,
@@ -65,7 +99,13 @@ pub async fn get_taxon(
     Ok(HttpResponse::Ok().json(dto::detail(&mut conn, taxon).await?))
 }
 
-/// `GET /taxonomy/{pk}/lineage/`: the taxon and its ancestors, root first (a bare array).
+/// The taxon and its ancestors, root first (a bare array).
+#[utoipa::path(
+    get, path = "/api/v1/taxonomy/{pk}/lineage/", tag = "taxonomy",
+    security((), ("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The taxon's id.")),
+    responses((status = 200, body = Vec<TaxonMinimalResponse>))
+)]
 pub async fn get_lineage(
     state: web::Data<AppState>,
     _caller: MaybeAuthUser,
@@ -81,8 +121,26 @@ pub async fn get_lineage(
     Ok(HttpResponse::Ok().json(dto::minimal(&mut conn, lineage).await?))
 }
 
-/// `GET /taxonomy/{pk}/children/?direct=true|false&page=n`: direct children by name, or every
-/// descendant breadth first (at most 10,000), 50 per page.
+/// A taxon's direct children, or all its descendants, paginated.
+///
+/// Direct children by scientific name, or (`direct=false`) every descendant breadth first (at
+/// most 10,000: `truncated` says when there were more), 50 per page.
+#[utoipa::path(
+    get, path = "/api/v1/taxonomy/{pk}/children/", tag = "taxonomy",
+    security((), ("jwt" = [])),
+    params(
+        ("pk" = Uuid, Path, description = "The taxon's id."),
+        ("direct" = Option<bool>, Query,
+            description = "`true` (default): direct children only; `false`: all descendants. \
+                Also accepts `1/0`, `yes/no`, `on/off`."),
+        super::schema::PageQuery,
+    ),
+    responses(
+        (status = 200, body = ChildrenResponse),
+        (status = 400, description = "`direct` is not a boolean.", body = FieldErrors),
+        (status = 404, description = "No such accepted taxon, or no such page.", body = Detail),
+    )
+)]
 pub async fn list_children(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -110,26 +168,41 @@ pub async fn list_children(
     };
     let results = dto::minimal(&mut conn, rows).await?;
     let page = Page::new(&req, &state.settings, at, count, results);
-    Ok(HttpResponse::Ok().json(json!({
-        "count": page.count,
-        "direct_only": direct,
-        "truncated": truncated,
-        "next": page.next,
-        "previous": page.previous,
-        "results": page.results,
-    })))
+    Ok(HttpResponse::Ok().json(ChildrenResponse {
+        count: page.count,
+        direct_only: direct,
+        truncated,
+        next: page.next,
+        previous: page.previous,
+        results: page.results,
+    }))
 }
 
-/// `GET /taxonomy/stats/`: counts of taxa, kingdoms, species, genera, families and sources
-/// (cached for an hour; an import clears the cache).
+/// Counts of taxa, kingdoms, species, genera, families and sources.
+///
+/// Cached for an hour; an import clears the cache.
+#[utoipa::path(
+    get, path = "/api/v1/taxonomy/stats/", tag = "taxonomy",
+    security((), ("jwt" = [])),
+    responses((status = 200, body = StatsResponse))
+)]
 pub async fn get_stats(
     state: web::Data<AppState>,
     _caller: MaybeAuthUser,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(stats(&state).await?))
+    Ok(HttpResponse::Ok().json(StatsResponse::from(stats(&state).await?)))
 }
 
-/// `GET /sources/`: active data sources by priority, paginated.
+/// Lists the active data sources by priority, then name, paginated.
+#[utoipa::path(
+    get, path = "/api/v1/sources/", tag = "taxonomy",
+    security((), ("jwt" = [])),
+    params(super::schema::PageQuery),
+    responses(
+        (status = 200, body = Page<SourceResponse>),
+        (status = 404, description = "No such page (`Invalid page.`).", body = Detail),
+    )
+)]
 pub async fn list_sources(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -143,7 +216,13 @@ pub async fn list_sources(
     Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
 }
 
-/// `GET /sources/{pk}/`: one active data source.
+/// One active data source.
+#[utoipa::path(
+    get, path = "/api/v1/sources/{pk}/", tag = "taxonomy",
+    security((), ("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The data source's id.")),
+    responses((status = 200, body = SourceResponse))
+)]
 pub async fn get_source(
     state: web::Data<AppState>,
     _caller: MaybeAuthUser,

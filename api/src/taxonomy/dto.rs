@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 use shared::db::models::{
-    taxa::{CommonName, Distribution, Taxa, TaxonDetail, TaxonSummary},
+    taxa::{CommonName, Distribution, Taxa, TaxonDetail, TaxonSummary, TaxonomyStats},
     taxonomy::TaxonomySource,
 };
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use crate::{ApiResult, json::ser_datetime};
 
 /// A vernacular name.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonCommonName)]
 pub struct CommonNameResponse {
     pub name: String,
     pub language: String,
@@ -40,8 +41,11 @@ impl From<CommonName> for CommonNameResponse {
 pub struct TaxonMinimalResponse {
     pub id: Uuid,
     pub scientific_name: String,
+    /// Omitted when the taxon has no rank.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub rank_name: Option<String>,
+    /// `accepted` or `provisional`.
     pub status: String,
     pub kingdom: String,
     pub phylum: String,
@@ -50,7 +54,9 @@ pub struct TaxonMinimalResponse {
     pub family: String,
     pub genus: String,
     pub specific_epithet: String,
+    /// The data source's short code.
     pub source_name: String,
+    /// A decimal string such as `"1.00"`.
     pub completeness_score: String,
     pub common_names: Vec<CommonNameResponse>,
 }
@@ -97,6 +103,7 @@ pub async fn minimal(
 
 /// A data source.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonomySource)]
 pub struct SourceResponse {
     pub id: Uuid,
     pub name: String,
@@ -127,6 +134,7 @@ impl From<TaxonomySource> for SourceResponse {
 
 /// A rank.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonRank)]
 pub struct RankResponse {
     pub name: String,
     pub level: i32,
@@ -135,6 +143,7 @@ pub struct RankResponse {
 
 /// Where a taxon occurs.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonDistribution)]
 pub struct DistributionResponse {
     pub area_code: String,
     pub gazetteer: String,
@@ -159,6 +168,7 @@ impl From<Distribution> for DistributionResponse {
 
 /// The main ranks of a taxon (note `class`, not `class_name`).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonHierarchy)]
 pub struct HierarchyResponse {
     pub kingdom: String,
     pub phylum: String,
@@ -195,7 +205,9 @@ pub struct TaxonDetailResponse {
     pub environment: Vec<String>,
     pub nomenclatural_code: String,
     pub source_url: String,
+    /// A decimal string such as `"1.00"`.
     pub completeness_score: String,
+    /// A decimal string such as `"1.00"`.
     pub confidence_score: String,
     pub common_names: Vec<CommonNameResponse>,
     pub distributions: Vec<DistributionResponse>,
@@ -264,8 +276,40 @@ pub async fn detail(
     })
 }
 
+/// The taxonomy's statistics (accepted and provisional taxa only).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonomyStatsResponse)]
+pub struct StatsResponse {
+    /// Accepted and provisional taxa.
+    pub total_taxa: i64,
+    /// Distinct kingdoms among them.
+    pub kingdoms: i64,
+    /// Taxa of rank species.
+    pub species: i64,
+    /// Taxa of rank genus.
+    pub genera: i64,
+    /// Taxa of rank family.
+    pub families: i64,
+    /// Active data sources.
+    pub sources: i64,
+}
+
+impl From<TaxonomyStats> for StatsResponse {
+    fn from(s: TaxonomyStats) -> Self {
+        StatsResponse {
+            total_taxa: s.total_taxa,
+            kingdoms: s.kingdoms,
+            species: s.species,
+            genera: s.genera,
+            families: s.families,
+            sources: s.sources,
+        }
+    }
+}
+
 /// A name usage in match results.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonNameUsage)]
 pub struct UsageResponse {
     pub id: Uuid,
     pub scientific_name: String,

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::{
     db::models::taxa::Taxa,
     taxonomy::matching::{self, MatchOptions, MatchType, NameMatch},
@@ -12,19 +12,26 @@ use shared::{
 use uuid::Uuid;
 
 use super::{
-    dto::{self, TaxonMinimalResponse, UsageResponse},
+    dto::{self, TaxonDetailResponse, TaxonMinimalResponse, UsageResponse},
     params::QueryParams,
+    schema::ValidateRequest,
 };
-use crate::{ApiError, ApiResult, auth::MaybeAuthUser, input::Body, state::AppState};
+use crate::{
+    ApiError, ApiResult, auth::MaybeAuthUser, docs::schemas::FieldErrors, input::Body,
+    state::AppState,
+};
 
 const MAX_NAME: usize = 300;
 
-/// One alternative answer.
+/// One alternative answer: a name usage with how it matched.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonMatchAlternative)]
 struct AlternativeResponse {
     #[serde(flatten)]
     usage: UsageResponse,
+    /// `exact`, `synonym`, `vernacular`, `fuzzy`, `higher_rank` or `none`.
     match_type: &'static str,
+    /// The accepted taxon this usage stands for.
     accepted_id: Option<Uuid>,
     accepted_name: Option<String>,
     vernacular_name: Option<String>,
@@ -32,19 +39,74 @@ struct AlternativeResponse {
 
 /// The matcher's verdict.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonMatch)]
 struct MatchResponse {
+    /// The name as given.
     name: String,
+    /// The canonical name looked up (or the cleaned input when it is not a Latin name).
     normalized_name: String,
+    /// `exact`, `synonym`, `vernacular`, `fuzzy`, `higher_rank` (only a genus or higher
+    /// matched) or `none`.
     match_type: &'static str,
+    /// 0 to 1, two decimals.
     confidence: f64,
+    /// True when several candidates were equally good and none was picked (see
+    /// `alternatives`).
     ambiguous: bool,
+    /// How the match was made, for people.
     note: String,
+    /// The name usage that matched (a synonym, say); null for common-ancestor answers.
     usage: Option<UsageResponse>,
+    /// The accepted species-level name; null for `higher_rank` and `none`.
     accepted_name: Option<String>,
+    /// The vernacular name that matched.
     vernacular_name: Option<String>,
+    /// The accepted taxon answered (or the higher-rank taxon).
     taxon: Option<TaxonMinimalResponse>,
+    /// The taxon and its ancestors, root first.
     lineage: Vec<UsageResponse>,
     alternatives: Vec<AlternativeResponse>,
+}
+
+/// A known taxon (species level or below).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonValidated)]
+struct Validated {
+    /// Always true.
+    valid: bool,
+    /// True when this call created the animal (never for anonymous callers).
+    created: bool,
+    message: String,
+    taxonomy: TaxonDetailResponse,
+    /// `exact`, `synonym`, `vernacular` or `fuzzy`.
+    match_type: &'static str,
+    /// The match's confidence, 0 to 1, two decimals.
+    confidence: f64,
+    /// The animal created or updated; null for anonymous callers, who never write.
+    animal_id: Option<Uuid>,
+}
+
+/// A name the taxonomy does not know at species level.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonNotValidated)]
+struct NotValidated {
+    /// Always false.
+    valid: bool,
+    /// Always false.
+    created: bool,
+    /// `Not found in taxonomy database: <name>`.
+    message: String,
+    /// `higher_rank` or `none`.
+    match_type: &'static str,
+}
+
+/// The answer of `POST /taxonomy/validate/`: `valid` tells which.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[schema(as = TaxonValidateResponse)]
+enum ValidateResponse {
+    Valid(Box<Validated>),
+    Invalid(NotValidated),
 }
 
 async fn match_response(
@@ -88,8 +150,27 @@ async fn match_response(
     })
 }
 
-/// `GET /taxonomy/match/?name=...[&kingdom=...][&common_name=...]`: how a name matches the
-/// taxonomy (match type, confidence, accepted name, lineage, alternatives). Anyone may call it.
+/// How a name matches the taxonomy.
+///
+/// The match type, confidence, accepted name, lineage and alternatives. Nothing is written.
+/// Anyone may call it.
+#[utoipa::path(
+    get, path = "/api/v1/taxonomy/match/", tag = "taxonomy",
+    security((), ("jwt" = [])),
+    params(
+        ("name" = String, Query, max_length = 300,
+            description = "The name to match: scientific (`Canis lupus`) or vernacular."),
+        ("kingdom" = Option<String>, Query, max_length = 100,
+            description = "Only taxa of this kingdom (any case)."),
+        ("common_name" = Option<String>, Query, max_length = 200,
+            description = "A vernacular name that helps choose between homonyms."),
+    ),
+    responses(
+        (status = 200, body = MatchResponse),
+        (status = 400, description = "`name` missing, or a parameter too long.",
+            body = FieldErrors),
+    )
+)]
 pub async fn match_name(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -108,9 +189,17 @@ pub async fn match_name(
     Ok(HttpResponse::Ok().json(match_response(&mut conn, m).await?))
 }
 
-/// `POST /taxonomy/validate/ {scientific_name, common_name?, confidence?}`: is this a known
-/// taxon? For a signed-in caller a species-level match also creates or updates the animal
-/// (verified by the taxonomy); anonymous callers never write anything (defect 10).
+/// Is this a known taxon? Creates or updates the animal for signed-in callers.
+///
+/// For a signed-in caller a species-level match also creates or updates the animal (verified
+/// by the taxonomy); anonymous callers never write anything (defect 10). An unknown name is
+/// still a 200, with `valid: false`.
+#[utoipa::path(
+    post, path = "/api/v1/taxonomy/validate/", tag = "taxonomy",
+    security((), ("jwt" = [])),
+    request_body = ValidateRequest,
+    responses((status = 200, body = ValidateResponse))
+)]
 pub async fn validate_name(
     state: web::Data<AppState>,
     caller: MaybeAuthUser,
@@ -139,12 +228,14 @@ pub async fn validate_name(
     let m = matching::match_name(&mut conn, &name, &opts).await?;
     let species_level = !matches!(m.match_type, MatchType::HigherRank | MatchType::None);
     let Some(taxon) = m.taxon.as_ref().filter(|_| species_level) else {
-        return Ok(HttpResponse::Ok().json(json!({
-            "valid": false,
-            "created": false,
-            "message": format!("Not found in taxonomy database: {name}"),
-            "match_type": m.match_type.as_str(),
-        })));
+        return Ok(
+            HttpResponse::Ok().json(ValidateResponse::Invalid(NotValidated {
+                valid: false,
+                created: false,
+                message: format!("Not found in taxonomy database: {name}"),
+                match_type: m.match_type.as_str(),
+            })),
+        );
     };
     let (animal_id, created) = match &caller.0 {
         Some(_) => {
@@ -173,13 +264,15 @@ pub async fn validate_name(
             t.as_str()
         ),
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "valid": true,
-        "created": created,
-        "message": message,
-        "taxonomy": dto::detail(&mut conn, detail).await?,
-        "match_type": m.match_type.as_str(),
-        "confidence": (m.confidence * 100.0).round() / 100.0,
-        "animal_id": animal_id,
-    })))
+    Ok(
+        HttpResponse::Ok().json(ValidateResponse::Valid(Box::new(Validated {
+            valid: true,
+            created,
+            message,
+            taxonomy: dto::detail(&mut conn, detail).await?,
+            match_type: m.match_type.as_str(),
+            confidence: (m.confidence * 100.0).round() / 100.0,
+            animal_id,
+        }))),
+    )
 }

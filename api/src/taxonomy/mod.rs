@@ -5,6 +5,7 @@ mod browse;
 mod dto;
 mod matching;
 mod params;
+pub mod schema;
 mod search;
 
 use actix_web::web;
@@ -13,7 +14,18 @@ use crate::fallback::resource;
 
 /// This domain's part of the OpenAPI document (see `crate::docs`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    browse::list_taxa,
+    search::search_taxa,
+    matching::match_name,
+    matching::validate_name,
+    browse::get_stats,
+    browse::get_taxon,
+    browse::get_lineage,
+    browse::list_children,
+    browse::list_sources,
+    browse::get_source,
+))]
 pub struct Doc;
 
 /// Mounts `/taxonomy/...` (fixed paths before `{pk}`) and `/sources/...`.

@@ -1,10 +1,14 @@
 //! `GET /taxonomy/search/`: the manual-entry search of the client (§16.2 row 16).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
 use shared::db::models::taxa::{SearchParams, Taxa};
 
-use super::{dto, params::QueryParams};
+use super::{
+    dto::{self, TaxonMinimalResponse},
+    params::QueryParams,
+    schema::TaxonomyQueryError,
+};
 use crate::{ApiError, ApiResult, auth::MaybeAuthUser, state::AppState};
 
 /// Longest search term accepted.
@@ -46,10 +50,46 @@ fn search_params(req: &HttpRequest) -> ApiResult<SearchParams> {
     Ok(params)
 }
 
-/// Searches accepted taxa: every given filter must hold (`q` looks in scientific and common
-/// names; `genus`, `species` and `common_name` in their own fields; `rank` and `kingdom`
-/// narrow). Best-classified first, then by name; `count` is the number returned. Anyone may
-/// call it.
+/// Search results: not paginated, at most `limit`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TaxonSearchResponse)]
+pub struct SearchResponse {
+    /// The number of results returned (not the number of matches).
+    count: usize,
+    results: Vec<TaxonMinimalResponse>,
+}
+
+/// Searches accepted taxa by name.
+///
+/// Every given filter must hold (`q` looks in scientific and common names; `genus`, `species`
+/// and `common_name` in their own fields; `rank` and `kingdom` narrow). At least one of `q`,
+/// `genus`, `species` and `common_name` is required. Best-classified first, then by name;
+/// `count` is the number returned. Anyone may call it.
+#[utoipa::path(
+    get, path = "/api/v1/taxonomy/search/", tag = "taxonomy",
+    security((), ("jwt" = [])),
+    params(
+        ("q" = Option<String>, Query, max_length = 100,
+            description = "Text in the scientific name or a common name (any case)."),
+        ("genus" = Option<String>, Query, max_length = 100, description = "Text in the genus."),
+        ("species" = Option<String>, Query, max_length = 100,
+            description = "Text in the specific epithet."),
+        ("common_name" = Option<String>, Query, max_length = 100,
+            description = "Text in a common name."),
+        ("rank" = Option<String>, Query, max_length = 50,
+            description = "Only taxa of this rank (`species`, `genus`...; any case)."),
+        ("kingdom" = Option<String>, Query, max_length = 100,
+            description = "Only taxa of this kingdom (exact name, any case)."),
+        ("limit" = Option<i64>, Query, minimum = 1,
+            description = "Results to return: default 20, values above 100 count as 100."),
+    ),
+    responses(
+        (status = 200, body = SearchResponse),
+        (status = 400, description = "No search term (`q`, `genus`, `species` or `common_name`), \
+            or a parameter too long or `limit` not a positive integer.",
+            body = TaxonomyQueryError),
+    )
+)]
 pub async fn search_taxa(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -59,5 +99,8 @@ pub async fn search_taxa(
     let mut conn = state.db.get().await?;
     let rows = Taxa::search(&mut conn, &params).await?;
     let results = dto::minimal(&mut conn, rows).await?;
-    Ok(HttpResponse::Ok().json(json!({ "count": results.len(), "results": results })))
+    Ok(HttpResponse::Ok().json(SearchResponse {
+        count: results.len(),
+        results,
+    }))
 }
