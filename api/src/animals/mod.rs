@@ -4,6 +4,7 @@
 mod dto;
 pub mod fields;
 pub mod read;
+pub mod schema;
 mod write;
 
 pub use dto::{AnimalListResponse, AnimalResponse};
@@ -14,7 +15,17 @@ use crate::fallback::resource;
 
 /// This domain's part of the OpenAPI document (see `crate::docs`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    read::list_animals,
+    write::create_animal,
+    read::recent_animals,
+    read::popular_animals,
+    write::lookup_or_create_animal,
+    read::get_animal,
+    write::update_animal,
+    write::delete_animal,
+    read::animal_taxonomy,
+))]
 pub struct Doc;
 
 /// Mounts `/animals/...` (fixed paths before `{pk}`).

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::db::models::animals::{Animal, AnimalQuery, CONSERVATION_STATUSES};
 
-use super::dto::{AnimalListResponse, AnimalResponse, taxonomic_tree};
+use super::dto::{
+    AnimalListResponse, AnimalResponse, PopularAnimal, TaxonomicTree, taxonomic_tree,
+};
 use crate::{
     ApiError, ApiResult,
     auth::{AuthUser, MaybeAuthUser},
@@ -52,6 +54,37 @@ pub fn boolean(raw: Option<&String>) -> Option<bool> {
 
 /// `GET /animals/`: filters `conservation_status`, `verified`, `kingdom`, `phylum`, `family`;
 /// `search`; `ordering` (creation_index, created_at, scientific_name). Anyone may call it.
+#[utoipa::path(
+    get, path = "/api/v1/animals/", tag = "animals",
+    security((), ("jwt" = [])),
+    params(
+        ("conservation_status" = Option<super::schema::ConservationStatus>, Query,
+            description = "Only animals with this IUCN category."),
+        ("verified" = Option<bool>, Query,
+            description = "Only verified (`true`) or unverified (`false`) animals; \
+                `1`/`0`, `yes`/`no`, `on`/`off` also work, other values are ignored."),
+        ("kingdom" = Option<String>, Query, description = "Exact kingdom."),
+        ("phylum" = Option<String>, Query, description = "Exact phylum."),
+        ("family" = Option<String>, Query, description = "Exact family."),
+        ("search" = Option<String>, Query,
+            description = "Terms separated by spaces or commas; each must appear (any case) in \
+                the scientific name, common name, genus or species."),
+        ("ordering" = Option<String>, Query,
+            description = "Comma-separated keys among `creation_index`, `created_at` and \
+                `scientific_name`, `-` in front for descending; unknown keys are ignored. \
+                Default `creation_index`."),
+        ("page" = Option<String>, Query,
+            description = "1-based page number, or `last` (50 per page)."),
+    ),
+    responses(
+        (status = 200, description = "One page of animals.",
+            body = crate::pagination::Page<AnimalListResponse>),
+        (status = 400, description = "Unknown `conservation_status`.",
+            body = crate::docs::schemas::FieldErrors),
+        (status = 404, description = "No such page (`Invalid page.`).",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn list_animals(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -92,6 +125,12 @@ pub async fn list_animals(
 }
 
 /// `GET /animals/{pk}/`: one animal with its discovery count. Anyone may call it.
+#[utoipa::path(
+    get, path = "/api/v1/animals/{pk}/", tag = "animals",
+    security((), ("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The animal's id.")),
+    responses((status = 200, description = "The animal.", body = AnimalResponse))
+)]
 pub async fn get_animal(
     state: web::Data<AppState>,
     _caller: MaybeAuthUser,
@@ -107,6 +146,12 @@ pub async fn get_animal(
 }
 
 /// `GET /animals/recent/`: the 20 newest animals (a bare array), for any signed-in user.
+#[utoipa::path(
+    get, path = "/api/v1/animals/recent/", tag = "animals",
+    security(("jwt" = [])),
+    responses((status = 200, description = "The 20 most recently created animals, newest first.",
+        body = Vec<AnimalListResponse>))
+)]
 pub async fn recent_animals(state: web::Data<AppState>, _me: AuthUser) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let rows: Vec<AnimalListResponse> = Animal::recent(&mut conn, RECENT)
@@ -118,21 +163,29 @@ pub async fn recent_animals(state: web::Data<AppState>, _me: AuthUser) -> ApiRes
 }
 
 /// `GET /animals/popular/`: the 20 most caught animals with `capture_count` (a bare array).
+#[utoipa::path(
+    get, path = "/api/v1/animals/popular/", tag = "animals",
+    security(("jwt" = [])),
+    responses((status = 200, description = "The 20 animals with the most dex entries, most \
+        caught first.", body = Vec<PopularAnimal>))
+)]
 pub async fn popular_animals(state: web::Data<AppState>, _me: AuthUser) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
-    let rows: Vec<serde_json::Value> = Animal::popular(&mut conn, RECENT)
+    let rows: Vec<PopularAnimal> = Animal::popular(&mut conn, RECENT)
         .await?
         .into_iter()
-        .map(|(view, n)| {
-            let mut v = serde_json::to_value(AnimalListResponse::from(view)).unwrap_or_default();
-            v["capture_count"] = n.into();
-            v
-        })
+        .map(|(view, n)| PopularAnimal::new(view, n))
         .collect();
     Ok(HttpResponse::Ok().json(rows))
 }
 
 /// `GET /animals/{pk}/taxonomy/`: the classification of one animal.
+#[utoipa::path(
+    get, path = "/api/v1/animals/{pk}/taxonomy/", tag = "animals",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The animal's id.")),
+    responses((status = 200, description = "The animal's classification.", body = TaxonomicTree))
+)]
 pub async fn animal_taxonomy(
     state: web::Data<AppState>,
     _me: AuthUser,

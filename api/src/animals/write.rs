@@ -1,13 +1,28 @@
 //! Changing the catalogue.
 
 use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::{Error, db::models::animals::Animal};
 
-use super::{dto::AnimalResponse, fields};
+use super::{
+    dto::{AnimalResponse, LookupOrCreateResponse},
+    fields,
+};
 use crate::{ApiError, ApiResult, auth::AuthUser, ids::path_uuid, input::Body, state::AppState};
 
 /// `POST /animals/`: any signed-in user adds an animal (unverified unless staff).
+#[utoipa::path(
+    post, path = "/api/v1/animals/", tag = "animals",
+    security(("jwt" = [])),
+    request_body = super::schema::AnimalCreateRequest,
+    responses(
+        (status = 201, description = "The new animal (`discovery_count` 0).",
+            body = AnimalResponse),
+        (status = 400, description = "Invalid fields, or the scientific name is taken \
+            (`animal with this scientific name already exists.`).",
+            body = crate::docs::schemas::FieldErrors),
+    )
+)]
 pub async fn create_animal(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -28,6 +43,19 @@ pub async fn create_animal(
 /// `POST /animals/lookup_or_create/`: any signed-in user (M5). An existing animal (any case)
 /// is returned with 200; otherwise it is created (common name defaulting to the scientific
 /// name) with 201.
+#[utoipa::path(
+    post, path = "/api/v1/animals/lookup_or_create/", tag = "animals",
+    security(("jwt" = [])),
+    request_body = super::schema::AnimalLookupRequest,
+    responses(
+        (status = 200, description = "An animal with this scientific name (any case) exists; \
+            the other fields are validated but not applied.", body = LookupOrCreateResponse),
+        (status = 201, description = "The animal was created.", body = LookupOrCreateResponse),
+        (status = 400, description = "`scientific_name` missing or blank (a rule error, \
+            `scientific_name is required`), or other invalid fields (field errors).",
+            body = super::schema::RuleOrFieldErrors),
+    )
+)]
 pub async fn lookup_or_create_animal(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -61,7 +89,10 @@ pub async fn lookup_or_create_animal(
     } else {
         Animal::discovery_count(&mut conn, view.animal.id).await?
     };
-    let body = json!({ "created": created, "animal": AnimalResponse::new(view, discovered) });
+    let body = LookupOrCreateResponse {
+        animal: AnimalResponse::new(view, discovered),
+        created,
+    };
     Ok(if created {
         HttpResponse::Created().json(body)
     } else {
@@ -69,7 +100,19 @@ pub async fn lookup_or_create_animal(
     })
 }
 
-/// `PUT|PATCH /animals/{pk}/`: staff only.
+/// `PUT|PATCH /animals/{pk}/`: staff only. PUT requires both names; PATCH changes only the
+/// fields sent.
+#[utoipa::path(
+    method(put, patch), path = "/api/v1/animals/{pk}/", tag = "animals",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The animal's id.")),
+    request_body = super::schema::AnimalUpdateRequest,
+    responses(
+        (status = 200, description = "The updated animal.", body = AnimalResponse),
+        (status = 403, description = "The caller is not staff.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn update_animal(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -98,6 +141,16 @@ pub async fn update_animal(
 }
 
 /// `DELETE /animals/{pk}/`: staff only. The Pokédex number is never reused.
+#[utoipa::path(
+    delete, path = "/api/v1/animals/{pk}/", tag = "animals",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The animal's id.")),
+    responses(
+        (status = 204, description = "Deleted, with the animal's dex entries."),
+        (status = 403, description = "The caller is not staff.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn delete_animal(
     state: web::Data<AppState>,
     me: AuthUser,

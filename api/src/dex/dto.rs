@@ -2,7 +2,7 @@
 //! `image_checksum` and `dex_compatible_url` are never null when the entry has an image (M9);
 //! a location is shown only to the entry's owner.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -41,11 +41,16 @@ fn decimal(v: Option<f64>) -> Option<String> {
 pub struct EntryListItem {
     pub id: Uuid,
     pub owner_username: String,
+    /// The animal's id.
     pub animal: Uuid,
+    /// The animal's common name.
     pub animal_name: String,
+    /// Absolute URL of the entry's image (a capability URL: anyone holding it may load the
+    /// image), or null without an image.
     pub original_image: Option<String>,
     #[serde(serialize_with = "ser_datetime")]
     pub catch_date: DateTime<Utc>,
+    #[schema(value_type = super::schema::Visibility)]
     pub visibility: String,
     pub is_favorite: bool,
 }
@@ -69,21 +74,34 @@ impl EntryListItem {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryDetail {
     pub id: Uuid,
+    /// The owner's user id.
     pub owner: Uuid,
     pub owner_username: String,
+    /// The animal's id.
     pub animal: Uuid,
     pub animal_details: AnimalListResponse,
+    /// Absolute capability URL of the entry's image, or null without an image.
     pub original_image: Option<String>,
+    /// Always null (kept for the client).
     pub processed_image: Option<String>,
+    /// SHA-256 (hex) of the image; never null when the entry has an image.
     pub image_checksum: Option<String>,
+    /// Latitude as a decimal string with 6 places; null when unset or the caller is not
+    /// the owner.
     pub location_lat: Option<String>,
+    /// Longitude, as `location_lat`.
     pub location_lon: Option<String>,
+    /// Empty unless the caller is the owner.
     pub location_name: String,
+    /// `[lat, lon]` when both are shown, else null.
     pub location_coords: Option<[f64; 2]>,
     pub notes: String,
+    /// Free-form JSON the client stores with the entry.
+    #[schema(value_type = Object)]
     pub customizations: Value,
     #[serde(serialize_with = "ser_datetime")]
     pub catch_date: DateTime<Utc>,
+    #[schema(value_type = super::schema::Visibility)]
     pub visibility: String,
     pub is_favorite: bool,
     #[serde(serialize_with = "ser_datetime")]
@@ -133,17 +151,25 @@ impl EntryDetail {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryCreated {
     pub id: Uuid,
+    /// The animal's id.
     pub animal: Uuid,
+    /// The vision job the image came from, if any.
     pub source_vision_job: Option<Uuid>,
+    /// Absolute capability URL of the entry's image, or null without an image.
     pub original_image: Option<String>,
+    /// SHA-256 (hex) of the image; never null when the entry has an image.
     pub image_checksum: Option<String>,
+    /// Latitude as a decimal string with 6 places, or null.
     pub location_lat: Option<String>,
+    /// Longitude, as `location_lat`.
     pub location_lon: Option<String>,
     pub location_name: String,
     pub notes: String,
     #[serde(serialize_with = "ser_datetime")]
     pub catch_date: DateTime<Utc>,
+    #[schema(value_type = super::schema::Visibility)]
     pub visibility: String,
+    /// The animal's Pokédex number.
     pub creation_index: i32,
 }
 
@@ -171,10 +197,14 @@ impl EntryCreated {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryUpdated {
     pub id: Uuid,
+    /// The animal's id.
     pub animal: Uuid,
     pub animal_details: AnimalListResponse,
     pub notes: String,
+    /// Free-form JSON the client stores with the entry.
+    #[schema(value_type = Object)]
     pub customizations: Value,
+    #[schema(value_type = super::schema::Visibility)]
     pub visibility: String,
     pub is_favorite: bool,
     pub location_name: String,
@@ -198,19 +228,28 @@ impl EntryUpdated {
 /// An entry as sync sends it (the client keys its local dex by `creation_index`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SyncItem {
+    /// The entry's id.
     pub id: Uuid,
     pub animal_id: Uuid,
+    /// The animal's Pokédex number.
     pub creation_index: i32,
+    /// The animal's scientific name.
     pub scientific_name: String,
+    /// The animal's common name.
     pub common_name: String,
     pub owner_username: String,
+    /// Absolute capability URL of the entry's image, or null without an image.
     pub dex_compatible_url: Option<String>,
+    /// SHA-256 (hex) of that image; never null when there is an image.
     pub image_checksum: Option<String>,
+    /// When the image last changed: the source vision job's completion (or creation), else
+    /// the entry's `updated_at`.
     #[serde(serialize_with = "ser_datetime")]
     pub image_updated_at: DateTime<Utc>,
     #[serde(serialize_with = "ser_datetime")]
     pub catch_date: DateTime<Utc>,
     pub is_favorite: bool,
+    #[schema(value_type = super::schema::Visibility)]
     pub visibility: String,
     #[serde(serialize_with = "ser_datetime")]
     pub updated_at: DateTime<Utc>,
@@ -235,6 +274,83 @@ impl SyncItem {
             updated_at: e.updated_at,
         }
     }
+}
+
+/// `GET sync_entries/`: the caller's own dex.
+// Fields in alphabetical order (here and below): these bodies have always been sent with
+// sorted keys.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SyncResponse {
+    /// Number of `entries`.
+    pub count: usize,
+    /// Ids of entries deleted since `last_sync` (empty on a full sync).
+    pub deleted: Vec<Uuid>,
+    /// Entries changed at or after `last_sync` (all on a full sync), in Pokédex order.
+    pub entries: Vec<SyncItem>,
+    /// The next `last_sync` (ISO 8601 ending in `+00:00`).
+    pub server_time: String,
+}
+
+/// `GET user/{user_id}/entries/`: one user's dex as the caller may see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserEntriesResponse {
+    /// Ids of entries deleted, or no longer visible to the caller, since `last_sync` (empty
+    /// on a full sync).
+    pub deleted: Vec<Uuid>,
+    /// Visible entries changed at or after `last_sync` (all on a full sync), in Pokédex order.
+    pub entries: Vec<SyncItem>,
+    /// The next `last_sync` (ISO 8601 ending in `+00:00`).
+    pub server_time: String,
+    /// Number of `entries`.
+    pub total_count: usize,
+    /// The user whose dex this is.
+    pub user_id: Uuid,
+}
+
+/// One friend in the friends overview.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FriendOverview {
+    pub friend_code: String,
+    /// When the latest of those entries changed (ISO 8601 ending in `+00:00`), or null.
+    pub latest_update: Option<String>,
+    /// The friend's entries the caller may see (visibility `friends` or `public`).
+    pub total_entries: i64,
+    pub user_id: Uuid,
+    pub username: String,
+}
+
+/// `GET friends_overview/`: the caller's accepted friends, newest account first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FriendsOverviewResponse {
+    pub friends: Vec<FriendOverview>,
+}
+
+/// One `batch_sync` result: the dex, or why it cannot be synced.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum BatchSyncResult {
+    Synced {
+        /// Number of `entries`.
+        count: usize,
+        /// Ids of entries deleted, or no longer visible to the caller, since `last_sync`.
+        deleted: Vec<Uuid>,
+        /// Visible entries changed at or after `last_sync` (all on a full sync).
+        entries: Vec<SyncItem>,
+    },
+    Failed {
+        /// `Invalid user_id`, `User not found` or `Not friends with this user`.
+        error: String,
+    },
+}
+
+/// `POST batch_sync/`: each requested dex's changes.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BatchSyncResponse {
+    /// One result per request, keyed by its `user_id` as sent (`self` when absent); a repeated
+    /// key keeps the last request's result.
+    pub results: BTreeMap<String, BatchSyncResult>,
+    /// The next `last_sync` of every synced dex (ISO 8601 ending in `+00:00`).
+    pub server_time: String,
 }
 
 /// `server_time` as the old server wrote it (Python `isoformat()`: `+00:00`, not `Z`).

@@ -3,6 +3,7 @@
 mod dto;
 mod fields;
 mod read;
+pub mod schema;
 mod sync;
 mod viewer;
 mod write;
@@ -13,7 +14,22 @@ use crate::fallback::resource;
 
 /// This domain's part of the OpenAPI document (see `crate::docs`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    read::list_entries,
+    write::create_entry,
+    read::my_entries,
+    read::favorites,
+    read::recent,
+    read::by_animal,
+    sync::sync_entries,
+    sync::friends_overview,
+    sync::batch_sync,
+    sync::user_entries,
+    read::get_entry,
+    write::update_entry,
+    write::delete_entry,
+    write::toggle_favorite,
+))]
 pub struct Doc;
 
 /// Mounts `/dex/entries/...` (fixed paths before `{pk}`).

@@ -26,6 +26,35 @@ const MAX_ARRAY: i64 = 500;
 
 /// `GET /dex/entries/`: everything the caller may see; filters `animal`, `visibility`,
 /// `is_favorite`; `search`; `ordering` (catch_date, created_at).
+#[utoipa::path(
+    get, path = "/api/v1/dex/entries/", tag = "dex",
+    security(("jwt" = [])),
+    params(
+        ("animal" = Option<Uuid>, Query, description = "Only entries of this animal."),
+        ("visibility" = Option<super::schema::Visibility>, Query,
+            description = "Only entries with this visibility."),
+        ("is_favorite" = Option<bool>, Query,
+            description = "Only favourites (`true`) or the others (`false`); `1`/`0`, \
+                `yes`/`no`, `on`/`off` also work, other values are ignored."),
+        ("search" = Option<String>, Query,
+            description = "Terms separated by spaces or commas; each must appear (any case) in \
+                the animal's scientific or common name or in the notes."),
+        ("ordering" = Option<String>, Query,
+            description = "Comma-separated keys among `catch_date` and `created_at`, `-` in \
+                front for descending; unknown keys are ignored. Default `-catch_date`."),
+        ("page" = Option<String>, Query,
+            description = "1-based page number, or `last` (50 per page)."),
+    ),
+    responses(
+        (status = 200, description = "The caller's entries, their friends' `friends` and \
+            `public` entries and everyone else's `public` entries (blocked users excluded).",
+            body = crate::pagination::Page<EntryListItem>),
+        (status = 400, description = "Malformed `animal` or unknown `visibility`.",
+            body = crate::docs::schemas::FieldErrors),
+        (status = 404, description = "No such page (`Invalid page.`).",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn list_entries(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -68,6 +97,13 @@ pub async fn list_entries(
 }
 
 /// `GET /dex/entries/{pk}/`: one entry the caller may see.
+#[utoipa::path(
+    get, path = "/api/v1/dex/entries/{pk}/", tag = "dex",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The entry's id.")),
+    responses((status = 200, description = "The entry; its location only for its owner.",
+        body = EntryDetail))
+)]
 pub async fn get_entry(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -86,6 +122,18 @@ pub async fn get_entry(
 }
 
 /// `GET /dex/entries/my_entries/`: the caller's entries, paginated, newest catch first.
+#[utoipa::path(
+    get, path = "/api/v1/dex/entries/my_entries/", tag = "dex",
+    security(("jwt" = [])),
+    params(("page" = Option<String>, Query,
+        description = "1-based page number, or `last` (50 per page).")),
+    responses(
+        (status = 200, description = "One page of the caller's entries.",
+            body = crate::pagination::Page<EntryListItem>),
+        (status = 404, description = "No such page (`Invalid page.`).",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn my_entries(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -101,6 +149,12 @@ pub async fn my_entries(
 }
 
 /// `GET /dex/entries/favorites/`: the caller's favourites (a bare array).
+#[utoipa::path(
+    get, path = "/api/v1/dex/entries/favorites/", tag = "dex",
+    security(("jwt" = [])),
+    responses((status = 200, description = "The caller's favourite entries, newest catch \
+        first (at most 500).", body = Vec<EntryListItem>))
+)]
 pub async fn favorites(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -114,6 +168,13 @@ pub async fn favorites(
 }
 
 /// `GET /dex/entries/recent/`: the 20 newest catches of the caller and their friends.
+#[utoipa::path(
+    get, path = "/api/v1/dex/entries/recent/", tag = "dex",
+    security(("jwt" = [])),
+    responses((status = 200, description = "The caller's entries and their friends' \
+        `friends` and `public` entries, newest catch first (at most 20).",
+        body = Vec<EntryListItem>))
+)]
 pub async fn recent(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -133,6 +194,18 @@ pub struct ByAnimal {
 }
 
 /// `GET /dex/entries/by_animal/?animal_id=`: visible entries of one animal (a bare array).
+#[utoipa::path(
+    get, path = "/api/v1/dex/entries/by_animal/", tag = "dex",
+    security(("jwt" = [])),
+    params(("animal_id" = Uuid, Query, description = "The animal.")),
+    responses(
+        (status = 200, description = "The entries of the animal the caller may see (as in the \
+            list), newest catch first (at most 500).", body = Vec<EntryListItem>),
+        (status = 400, description = "`animal_id` missing (a rule error, `animal_id parameter \
+            required`) or malformed (a field error).",
+            body = crate::animals::schema::RuleOrFieldErrors),
+    )
+)]
 pub async fn by_animal(
     state: web::Data<AppState>,
     req: HttpRequest,

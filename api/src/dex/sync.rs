@@ -3,12 +3,12 @@
 //! `server_time` is a watermark no later-committed change can fall before (DECISIONS 8), and
 //! `deleted` lists entries that left the caller's view since `last_sync`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use shared::{
     Error,
     db::models::{
@@ -20,7 +20,10 @@ use shared::{
 use uuid::Uuid;
 
 use super::{
-    dto::{SyncItem, server_time},
+    dto::{
+        BatchSyncResponse, BatchSyncResult, FriendOverview, FriendsOverviewResponse, SyncItem,
+        SyncResponse, UserEntriesResponse, server_time,
+    },
     fields::parse_datetime,
     viewer,
 };
@@ -68,6 +71,17 @@ async fn sync_one(
 }
 
 /// `GET /dex/entries/sync_entries/[?last_sync=]`: the caller's entries changed since then.
+#[utoipa::path(
+    get, path = "/api/v1/dex/entries/sync_entries/", tag = "dex",
+    security(("jwt" = [])),
+    params(super::schema::LastSync),
+    responses(
+        (status = 200, description = "The caller's changes since `last_sync`.",
+            body = SyncResponse),
+        (status = 400, description = "Unreadable `last_sync` (`Invalid last_sync format. Use \
+            ISO 8601 datetime.`).", body = crate::docs::schemas::RuleError),
+    )
+)]
 pub async fn sync_entries(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -79,16 +93,33 @@ pub async fn sync_entries(
     let now = dex::sync_watermark(&mut conn).await?;
     let urls = MediaUrls::new(&req, &state.settings);
     let s = sync_one(&mut conn, &viewer::owner(me.id), me.id, since, &urls).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "entries": s.entries,
-        "server_time": server_time(&now),
-        "count": s.entries.len(),
-        "deleted": s.deleted,
-    })))
+    Ok(HttpResponse::Ok().json(SyncResponse {
+        count: s.entries.len(),
+        deleted: s.deleted,
+        entries: s.entries,
+        server_time: server_time(&now),
+    }))
 }
 
 /// `GET /dex/entries/user/{user_id}/entries/[?last_sync=]`: what the caller may see of one
 /// user's dex.
+#[utoipa::path(
+    get, path = "/api/v1/dex/entries/user/{user_id}/entries/", tag = "dex",
+    security(("jwt" = [])),
+    params(
+        ("user_id" = Uuid, Path, description = "The dex's owner: the caller, a friend (friends \
+            and public entries) or anyone else (public entries)."),
+        super::schema::LastSync,
+    ),
+    responses(
+        (status = 200, description = "The user's visible changes since `last_sync`.",
+            body = UserEntriesResponse),
+        (status = 400, description = "Unreadable `last_sync` (`Invalid last_sync format. Use \
+            ISO 8601 datetime.`).", body = crate::docs::schemas::RuleError),
+        (status = 404, description = "No such user, a malformed id, or a blocked user \
+            (`User not found`).", body = crate::docs::schemas::RuleError),
+    )
+)]
 pub async fn user_entries(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -107,17 +138,23 @@ pub async fn user_entries(
     }
     let urls = MediaUrls::new(&req, &state.settings);
     let s = sync_one(&mut conn, &viewer, owner, since, &urls).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "entries": s.entries,
-        "server_time": server_time(&now),
-        "user_id": owner,
-        "total_count": s.entries.len(),
-        "deleted": s.deleted,
-    })))
+    Ok(HttpResponse::Ok().json(UserEntriesResponse {
+        deleted: s.deleted,
+        total_count: s.entries.len(),
+        entries: s.entries,
+        server_time: server_time(&now),
+        user_id: owner,
+    }))
 }
 
 /// `GET /dex/entries/friends_overview/`: per friend, how many entries the caller may see and
 /// when the latest changed (two queries however many friends).
+#[utoipa::path(
+    get, path = "/api/v1/dex/entries/friends_overview/", tag = "dex",
+    security(("jwt" = [])),
+    responses((status = 200, description = "One summary per accepted friend.",
+        body = FriendsOverviewResponse))
+)]
 pub async fn friends_overview(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let friends = Friendship::friends_of(&mut conn, me.id).await?;
@@ -127,24 +164,33 @@ pub async fn friends_overview(state: web::Data<AppState>, me: AuthUser) -> ApiRe
         .into_iter()
         .map(|a| (a.owner_id, a))
         .collect();
-    let rows: Vec<Value> = friends
+    let rows: Vec<FriendOverview> = friends
         .into_iter()
         .map(|f| {
             let a = activity.get(&f.id);
-            json!({
-                "user_id": f.id,
-                "username": f.username,
-                "friend_code": f.friend_code,
-                "total_entries": a.map_or(0, |a| a.total_entries),
-                "latest_update": a.and_then(|a| a.latest_update).map(|t| server_time(&t)),
-            })
+            FriendOverview {
+                friend_code: f.friend_code,
+                latest_update: a.and_then(|a| a.latest_update).map(|t| server_time(&t)),
+                total_entries: a.map_or(0, |a| a.total_entries),
+                user_id: f.id,
+                username: f.username,
+            }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "friends": rows })))
+    Ok(HttpResponse::Ok().json(FriendsOverviewResponse { friends: rows }))
 }
 
 /// `POST /dex/entries/batch_sync/ {"sync_requests": [{"user_id": "self"|uuid, "last_sync"}]}`:
 /// at most 50 requests; each result is keyed by the `user_id` as sent.
+#[utoipa::path(
+    post, path = "/api/v1/dex/entries/batch_sync/", tag = "dex",
+    security(("jwt" = [])),
+    request_body = super::schema::BatchSyncRequest,
+    responses(
+        (status = 200, description = "Each request's result; a user the caller cannot sync \
+            gets an `error` instead.", body = BatchSyncResponse),
+    )
+)]
 pub async fn batch_sync(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -210,10 +256,12 @@ pub async fn batch_sync(
     } else {
         DexEntry::sync_many(&mut conn, &viewer, &owners, oldest).await?
     };
-    let mut results = Map::new();
+    let mut results = BTreeMap::new();
     for (key, owner, since) in items {
         let value = match owner {
-            Err(error) => json!({ "error": error }),
+            Err(error) => BatchSyncResult::Failed {
+                error: error.to_owned(),
+            },
             Ok(owner) => {
                 let entries: Vec<SyncItem> = rows
                     .iter()
@@ -226,12 +274,19 @@ pub async fn batch_sync(
                     Some(t) => DexEntry::removed_since(&mut conn, &viewer, owner, t).await?,
                     None => Vec::new(),
                 };
-                json!({ "entries": entries, "count": entries.len(), "deleted": deleted })
+                BatchSyncResult::Synced {
+                    count: entries.len(),
+                    deleted,
+                    entries,
+                }
             }
         };
         results.insert(key, value);
     }
-    Ok(HttpResponse::Ok().json(json!({ "results": results, "server_time": server_time(&now) })))
+    Ok(HttpResponse::Ok().json(BatchSyncResponse {
+        results,
+        server_time: server_time(&now),
+    }))
 }
 
 /// The owner a batch item names, or the error text the item gets.

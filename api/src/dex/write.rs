@@ -70,6 +70,23 @@ fn visibility_field(body: &mut Body) -> Option<String> {
 
 /// `POST /dex/entries/` (JSON or multipart): a catch, with the image of the caller's own
 /// vision job (`source_vision_job`) or an uploaded `original_image`.
+#[utoipa::path(
+    post, path = "/api/v1/dex/entries/", tag = "dex",
+    security(("jwt" = [])),
+    request_body(content(
+        (super::schema::EntryCreateJson = "application/json"),
+        (super::schema::EntryCreateForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, description = "The new entry.", body = EntryCreated),
+        (status = 400, description = "Invalid fields: an unknown animal, or a vision job \
+            that is not the caller's (`Invalid pk \"…\" - object does not exist.`); neither a \
+            job nor an image (`non_field_errors`); an image that cannot be decoded or is too \
+            large; an animal and catch date the caller already has. A body that cannot be \
+            parsed gets `{\"detail\": \"…\"}` instead.",
+            body = crate::docs::schemas::FieldErrors),
+    )
+)]
 pub async fn create_entry(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -218,6 +235,20 @@ async fn owned(
 /// `PUT|PATCH /dex/entries/{pk}/`: edit animal, notes, customizations, visibility, favourite
 /// and place name (PUT requires `animal`). A collision with another entry of the same animal
 /// and catch date is a field error; the response is the fresh row.
+#[utoipa::path(
+    method(put, patch), path = "/api/v1/dex/entries/{pk}/", tag = "dex",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The entry's id.")),
+    request_body = super::schema::EntryUpdateRequest,
+    responses(
+        (status = 200, description = "The entry as saved.", body = EntryUpdated),
+        (status = 400, description = "Invalid fields: an unknown animal (`Invalid pk \"…\" - \
+            object does not exist.`), or an animal the owner already has an entry of with the \
+            same catch date.", body = crate::docs::schemas::FieldErrors),
+        (status = 403, description = "The entry is visible to the caller but not theirs.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn update_entry(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -270,6 +301,16 @@ pub async fn update_entry(
 }
 
 /// `DELETE /dex/entries/{pk}/`: owner only; recorded for friends' syncs.
+#[utoipa::path(
+    delete, path = "/api/v1/dex/entries/{pk}/", tag = "dex",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The entry's id.")),
+    responses(
+        (status = 204, description = "Deleted; later syncs list its id in `deleted`."),
+        (status = 403, description = "The entry is visible to the caller but not theirs.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn delete_entry(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -290,6 +331,16 @@ pub async fn delete_entry(
 }
 
 /// `POST /dex/entries/{pk}/toggle_favorite/`: owner only; the change reaches the next sync.
+#[utoipa::path(
+    post, path = "/api/v1/dex/entries/{pk}/toggle_favorite/", tag = "dex",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The entry's id.")),
+    responses(
+        (status = 200, description = "The entry with `is_favorite` flipped.", body = EntryDetail),
+        (status = 403, description = "The entry is visible to the caller but not theirs.",
+            body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn toggle_favorite(
     state: web::Data<AppState>,
     req: HttpRequest,

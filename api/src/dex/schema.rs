@@ -1,0 +1,132 @@
+//! Request bodies and value sets as the OpenAPI document shows them. Handlers read bodies
+//! strictly through `input::Body` or `upload::read` (unknown fields are refused with a field
+//! error), so these types only describe.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Who sees an entry: its owner only, also the owner's friends, or every signed-in user.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Private,
+    Friends,
+    Public,
+}
+
+/// A catch sent as JSON. JSON cannot carry a file, so the image comes from the caller's own
+/// vision job.
+#[derive(ToSchema)]
+pub struct EntryCreateJson {
+    /// The animal caught (must exist).
+    pub animal: Uuid,
+    /// One of the caller's own vision jobs; its image becomes the entry's image.
+    pub source_vision_job: Uuid,
+    /// Latitude: a number or numeric string with at most 3 digits before the point, 6 after
+    /// it and 9 in all; null or blank for none. Shown only to the owner.
+    #[schema(value_type = Option<f64>)]
+    pub location_lat: Option<Value>,
+    /// Longitude, as `location_lat`.
+    #[schema(value_type = Option<f64>)]
+    pub location_lon: Option<Value>,
+    /// Place name, at most 200 characters; shown only to the owner.
+    #[schema(max_length = 200, nullable = false)]
+    pub location_name: Option<String>,
+    #[schema(nullable = false)]
+    pub notes: Option<String>,
+    /// ISO 8601; values without an offset are UTC. Default: now. One entry per owner, animal
+    /// and catch date.
+    #[schema(nullable = false)]
+    pub catch_date: Option<DateTime<Utc>>,
+    /// Default `friends`.
+    #[schema(nullable = false)]
+    pub visibility: Option<Visibility>,
+}
+
+/// A catch sent as a form: every field is text; the image is either uploaded
+/// (`original_image`) or taken from the caller's own vision job (`source_vision_job`), and at
+/// least one of the two is required.
+#[derive(ToSchema)]
+pub struct EntryCreateForm {
+    /// The animal caught (must exist).
+    pub animal: Uuid,
+    /// One of the caller's own vision jobs; its image is used when no file is uploaded.
+    pub source_vision_job: Option<Uuid>,
+    /// The photo: JPEG, PNG or WebP, at most `MAX_UPLOAD_SIZE_MB` (10 MB by default); stored
+    /// as a PNG of at most 2560×2560 without EXIF.
+    #[schema(value_type = Option<String>, format = Binary, nullable = false)]
+    pub original_image: Option<String>,
+    /// Latitude with at most 3 digits before the point, 6 after it and 9 in all; blank for
+    /// none. Shown only to the owner.
+    #[schema(nullable = false)]
+    pub location_lat: Option<f64>,
+    /// Longitude, as `location_lat`.
+    #[schema(nullable = false)]
+    pub location_lon: Option<f64>,
+    /// Place name, at most 200 characters; shown only to the owner.
+    #[schema(max_length = 200, nullable = false)]
+    pub location_name: Option<String>,
+    #[schema(nullable = false)]
+    pub notes: Option<String>,
+    /// ISO 8601; values without an offset are UTC. Default: now. One entry per owner, animal
+    /// and catch date.
+    #[schema(nullable = false)]
+    pub catch_date: Option<DateTime<Utc>>,
+    /// Default `friends`.
+    #[schema(nullable = false)]
+    pub visibility: Option<Visibility>,
+}
+
+/// Changes to an entry: PUT requires `animal`, PATCH nothing. Location and catch date cannot
+/// be changed.
+#[derive(ToSchema)]
+pub struct EntryUpdateRequest {
+    /// Another animal (must exist); the owner may not already have an entry of it with the
+    /// same catch date.
+    #[schema(nullable = false)]
+    pub animal: Option<Uuid>,
+    #[schema(nullable = false)]
+    pub notes: Option<String>,
+    /// Free-form JSON the client stores with the entry.
+    #[schema(value_type = Option<Object>, nullable = false)]
+    pub customizations: Option<Value>,
+    /// Narrowing the visibility revokes the image URLs handed out before.
+    #[schema(nullable = false)]
+    pub visibility: Option<Visibility>,
+    /// `true`/`false` (also `1`/`0`, `"yes"`/`"no"`, `"on"`/`"off"`).
+    #[schema(nullable = false)]
+    pub is_favorite: Option<bool>,
+    /// At most 200 characters.
+    #[schema(max_length = 200, nullable = false)]
+    pub location_name: Option<String>,
+}
+
+/// The query of the single-dex sync routes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LastSync {
+    /// The `server_time` of the previous sync (ISO 8601; a `+` decoded to a space is
+    /// accepted). Absent or blank: a full sync (`deleted` is then empty).
+    pub last_sync: Option<String>,
+}
+
+/// One dex to sync.
+#[derive(ToSchema)]
+pub struct SyncRequest {
+    /// `self` (the default when absent or null) or a user id: the caller's own, a friend's.
+    /// The result is keyed by this value as sent.
+    pub user_id: Option<String>,
+    /// The `server_time` of the previous sync of this dex (ISO 8601); absent, null, blank or
+    /// unreadable means a full sync.
+    pub last_sync: Option<String>,
+}
+
+/// Several dexes synced at once.
+#[derive(ToSchema)]
+pub struct BatchSyncRequest {
+    /// At most 50 requests.
+    #[schema(max_items = 50)]
+    pub sync_requests: Vec<SyncRequest>,
+}
