@@ -4,14 +4,15 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::{HttpResponse, http::header, web};
-use serde_json::{Value, json};
+use serde::Serialize;
 use shared::{jobs, redis_util};
+use utoipa::ToSchema;
 
 use crate::{fallback::resource, state::AppState};
 
 /// This domain's part of the OpenAPI document (see `crate::docs`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(liveness, readiness, detailed, metrics, metrics_unslashed))]
 pub struct Doc;
 
 /// Deadline of each dependency check: a dead dependency answers "down" fast, never hangs.
@@ -27,36 +28,76 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(detailed))
                 .route(web::head().to(detailed)),
         )
-        .service(resource("/metrics").route(web::get().to(metrics)))
+        .service(resource("/metrics").route(web::get().to(metrics_unslashed)))
         .service(resource("/metrics/").route(web::get().to(metrics)));
 }
 
-fn no_cache(status: actix_web::http::StatusCode, body: Value) -> HttpResponse {
+fn no_cache(status: actix_web::http::StatusCode, body: impl Serialize) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, NO_CACHE))
         .json(body)
 }
 
+// Fields of the health bodies are in alphabetical order, the order they always had on the
+// wire (they were built as `serde_json` maps, which sort their keys).
+
+/// `{"status": "alive"}`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "alive"}))]
+pub struct Liveness {
+    status: &'static str,
+}
+
+/// `{"status": "ready"}`, or `not_ready` with the reason.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ready"}))]
+pub struct Readiness {
+    /// Why the server is not ready (`database unavailable`); absent when ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    error: Option<&'static str>,
+    /// `ready` or `not_ready`.
+    status: &'static str,
+}
+
 /// The process is up. No dependencies are touched.
+#[utoipa::path(
+    get, path = "/health/", tag = "health",
+    responses((status = 200, description = "Alive (never cached).", body = Liveness))
+)]
 async fn liveness() -> HttpResponse {
     no_cache(
         actix_web::http::StatusCode::OK,
-        json!({ "status": "alive" }),
+        Liveness { status: "alive" },
     )
 }
 
 /// Ready to serve: PostgreSQL answers. Redis is deliberately not required.
+#[utoipa::path(
+    get, path = "/ready/", tag = "health",
+    responses(
+        (status = 200, description = "Ready (never cached).", body = Readiness),
+        (status = 503, description = "PostgreSQL does not answer.", body = Readiness,
+            example = json!({"error": "database unavailable", "status": "not_ready"})),
+    )
+)]
 async fn readiness(state: web::Data<AppState>) -> HttpResponse {
     match shared::db::ping(&state.db, CHECK_DEADLINE).await {
         Ok(()) => no_cache(
             actix_web::http::StatusCode::OK,
-            json!({ "status": "ready" }),
+            Readiness {
+                error: None,
+                status: "ready",
+            },
         ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database unavailable");
             no_cache(
                 actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "status": "not_ready", "error": "database unavailable" }),
+                Readiness {
+                    error: Some("database unavailable"),
+                    status: "not_ready",
+                },
             )
         }
     }
@@ -66,24 +107,78 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 100_000.0).round() / 100.0
 }
 
-fn component(result: Result<Value, String>, took: Duration) -> (bool, Value) {
-    let mut body = match &result {
-        Ok(extra) => {
-            let mut v = json!({ "status": "healthy" });
-            if let (Some(obj), Some(more)) = (v.as_object_mut(), extra.as_object()) {
-                obj.extend(more.clone());
-            }
-            v
-        }
-        Err(e) => json!({ "status": "unhealthy", "error": e }),
-    };
-    body["response_time_ms"] = json!(ms(took));
-    (result.is_ok(), body)
+/// One dependency's check.
+#[derive(Serialize, ToSchema)]
+pub struct HealthComponent {
+    /// What failed; absent when healthy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    error: Option<String>,
+    /// How long the check took, in milliseconds (each check gives up after 800 ms).
+    response_time_ms: f64,
+    /// `healthy` or `unhealthy`; the queue reports `degraded` instead of `unhealthy`.
+    status: &'static str,
+    /// Queue only, when healthy: jobs waiting in the vision queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    vision_queue_depth: Option<u64>,
+    /// Queue only, when healthy: live workers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    workers: Option<u64>,
 }
 
-async fn timed<F: Future<Output = Result<Value, String>>>(
-    f: F,
-) -> (Result<Value, String>, Duration) {
+impl HealthComponent {
+    fn new<T>(result: &Result<T, String>, took: Duration) -> Self {
+        HealthComponent {
+            error: result.as_ref().err().cloned(),
+            response_time_ms: ms(took),
+            status: if result.is_ok() {
+                "healthy"
+            } else {
+                "unhealthy"
+            },
+            vision_queue_depth: None,
+            workers: None,
+        }
+    }
+}
+
+/// Every dependency's check.
+#[derive(Serialize, ToSchema)]
+pub struct HealthChecks {
+    /// PostgreSQL (`SELECT 1`).
+    database: HealthComponent,
+    /// Live workers and the vision queue's depth (reported, never fatal).
+    queue: HealthComponent,
+    /// Redis (a key written and read back).
+    redis: HealthComponent,
+    /// Media storage is writable (reported, never fatal).
+    storage: HealthComponent,
+}
+
+/// The deployment.
+#[derive(Serialize, ToSchema)]
+pub struct HealthMetadata {
+    debug: bool,
+    environment: String,
+    version: String,
+}
+
+/// The detailed health report.
+#[derive(Serialize, ToSchema)]
+pub struct HealthReport {
+    checks: HealthChecks,
+    metadata: HealthMetadata,
+    /// `healthy`, or `unhealthy` when PostgreSQL or Redis failed.
+    status: &'static str,
+    /// Unix time in seconds.
+    timestamp: f64,
+    /// Milliseconds for the whole report (the checks run concurrently).
+    total_response_time_ms: f64,
+}
+
+async fn timed<T, F: Future<Output = Result<T, String>>>(f: F) -> (Result<T, String>, Duration) {
     let started = Instant::now();
     let r = match tokio::time::timeout(CHECK_DEADLINE, f).await {
         Ok(r) => r,
@@ -92,7 +187,7 @@ async fn timed<F: Future<Output = Result<Value, String>>>(
     (r, started.elapsed())
 }
 
-async fn check_redis(state: &AppState) -> Result<Value, String> {
+async fn check_redis(state: &AppState) -> Result<(), String> {
     let key = state.settings.redis_key("health_check_test");
     redis_util::run(&state.redis, async move |c| {
         let (_, v): ((), Option<String>) = redis::pipe()
@@ -110,13 +205,19 @@ async fn check_redis(state: &AppState) -> Result<Value, String> {
     .await
     .and_then(|v| {
         (v.as_deref() == Some("ok"))
-            .then(|| json!({}))
+            .then_some(())
             .ok_or_else(|| "read back failed".to_owned())
     })
 }
 
+/// What the queue check found.
+struct QueueState {
+    workers: u64,
+    depth: u64,
+}
+
 /// Live workers (heartbeat within the orphan window) and depth of the vision queue.
-async fn check_queue(state: &AppState) -> Result<Value, String> {
+async fn check_queue(state: &AppState) -> Result<QueueState, String> {
     let prefix = &state.settings.redis_key_prefix;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -142,17 +243,21 @@ async fn check_queue(state: &AppState) -> Result<Value, String> {
     if workers == 0 {
         return Err(format!("no live workers; vision queue depth {depth}"));
     }
-    Ok(json!({ "workers": workers, "vision_queue_depth": depth }))
+    Ok(QueueState { workers, depth })
 }
 
 /// Per-component status. 503 when PostgreSQL or Redis fails; queue and storage only report.
+/// Never cached, never throttled. `HEAD` answers the same status without the body.
+#[utoipa::path(
+    get, path = "/api/v1/health/", tag = "health",
+    responses(
+        (status = 200, description = "PostgreSQL and Redis are healthy.", body = HealthReport),
+        (status = 503, description = "PostgreSQL or Redis failed.", body = HealthReport),
+    )
+)]
 async fn detailed(state: web::Data<AppState>) -> HttpResponse {
     let started = Instant::now();
-    let db = timed(async {
-        shared::db::ping(&state.db, CHECK_DEADLINE)
-            .await
-            .map(|()| json!({}))
-    });
+    let db = timed(shared::db::ping(&state.db, CHECK_DEADLINE));
     let redis = timed(check_redis(&state));
     let queue = timed(check_queue(&state));
     let storage = timed(async {
@@ -160,33 +265,38 @@ async fn detailed(state: web::Data<AppState>) -> HttpResponse {
             .storage
             .check_writable()
             .await
-            .map(|()| json!({}))
             .map_err(|e| e.to_string())
     });
     let ((db, db_t), (redis, redis_t), (queue, queue_t), (storage, storage_t)) =
         tokio::join!(db, redis, queue, storage);
-    let (db_ok, db) = component(db, db_t);
-    let (redis_ok, redis) = component(redis, redis_t);
-    let (_, mut queue) = component(queue, queue_t);
-    if queue["status"] == "unhealthy" {
-        queue["status"] = json!("degraded");
+    let healthy = db.is_ok() && redis.is_ok();
+    let mut queue_check = HealthComponent::new(&queue, queue_t);
+    match queue {
+        Ok(q) => {
+            queue_check.workers = Some(q.workers);
+            queue_check.vision_queue_depth = Some(q.depth);
+        }
+        Err(_) => queue_check.status = "degraded",
     }
-    let (_, storage) = component(storage, storage_t);
-    let healthy = db_ok && redis_ok;
     let timestamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
-    let body = json!({
-        "status": if healthy { "healthy" } else { "unhealthy" },
-        "timestamp": timestamp,
-        "checks": { "database": db, "redis": redis, "queue": queue, "storage": storage },
-        "metadata": {
-            "environment": state.settings.environment,
-            "version": state.settings.version,
-            "debug": state.settings.debug,
+    let body = HealthReport {
+        checks: HealthChecks {
+            database: HealthComponent::new(&db, db_t),
+            queue: queue_check,
+            redis: HealthComponent::new(&redis, redis_t),
+            storage: HealthComponent::new(&storage, storage_t),
         },
-        "total_response_time_ms": ms(started.elapsed()),
-    });
+        metadata: HealthMetadata {
+            debug: state.settings.debug,
+            environment: state.settings.environment.clone(),
+            version: state.settings.version.clone(),
+        },
+        status: if healthy { "healthy" } else { "unhealthy" },
+        timestamp,
+        total_response_time_ms: ms(started.elapsed()),
+    };
     let status = if healthy {
         actix_web::http::StatusCode::OK
     } else {
@@ -195,7 +305,13 @@ async fn detailed(state: web::Data<AppState>) -> HttpResponse {
     no_cache(status, body)
 }
 
-/// Prometheus text format; pool and queue gauges are refreshed on each scrape.
+/// Prometheus text format (`text/plain; version=0.0.4`); pool and queue gauges are refreshed
+/// on each scrape.
+#[utoipa::path(
+    get, path = "/metrics/", tag = "health",
+    responses((status = 200, description = "Prometheus exposition.", content_type = "text/plain",
+        body = String))
+)]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let prefix = &state.settings.redis_key_prefix;
     match jobs::queue_counts(&state.redis, prefix, jobs::VISION_QUEUE).await {
@@ -223,4 +339,14 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(shared::metrics::CONTENT_TYPE)
         .body(shared::metrics::render(&m.registry))
+}
+
+/// The Prometheus page at `/metrics` too (what scrapers ask for by default).
+#[utoipa::path(
+    get, path = "/metrics", tag = "health",
+    responses((status = 200, description = "Prometheus exposition.", content_type = "text/plain",
+        body = String))
+)]
+async fn metrics_unslashed(state: web::Data<AppState>) -> HttpResponse {
+    metrics(state).await
 }

@@ -11,7 +11,7 @@ use crate::{ApiError, ApiResult, fallback::resource, state::AppState, urls::base
 
 /// This domain's part of the OpenAPI document (see `crate::docs`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(serve_image))]
 pub struct Doc;
 
 /// Builds absolute URLs for one request.
@@ -19,6 +19,11 @@ pub struct Doc;
 pub struct MediaUrls {
     base: String,
 }
+
+/// An image's bytes, as the OpenAPI document shows binary responses.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Png(pub Vec<u8>);
 
 /// Which table a token belongs to.
 pub mod kind {
@@ -61,7 +66,18 @@ fn valid_token(t: &str) -> bool {
     t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Serves an image by capability token. Unknown, revoked or malformed tokens are 404.
+/// Serves an image by capability token: no access token is needed, the URL itself grants
+/// access (image URLs in responses are these). Unknown, revoked or malformed tokens are 404.
+/// With `MEDIA_X_ACCEL_REDIRECT`, the bytes come from nginx (`X-Accel-Redirect`).
+#[utoipa::path(
+    get, path = "/media/{kind}/{file}", tag = "media",
+    params(
+        ("kind" = String, Path, description = "`e` for a dex entry's image, `j` for a vision job's."),
+        ("file" = String, Path, description = "`<token>.png`, the token being 32 hex digits."),
+    ),
+    responses((status = 200, description = "The image.", content_type = "image/png", body = Png,
+        headers(("Cache-Control" = String, description = "`private, max-age=3600`"))))
+)]
 pub async fn serve_image(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,

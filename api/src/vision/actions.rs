@@ -5,12 +5,22 @@ use serde_json::Value;
 use shared::db::models::vision::AnalysisJob;
 use uuid::Uuid;
 
-use super::{create::enqueue, read};
-use crate::{ApiError, ApiResult, auth::AuthUser, input::Body, state::AppState};
+use super::{create::enqueue, dto::AnalysisJobResponse, read, schema};
+use crate::{
+    ApiError, ApiResult, auth::AuthUser, docs::schemas::RuleError, input::Body, state::AppState,
+};
 
-/// `PUT|PATCH /vision/jobs/{pk}/`: `post_conversion_transformations`, `detail_level`,
-/// `selected_animal_index`. The source conversion cannot be changed (the old server let it
-/// point at anyone's conversion). Nothing is reprocessed.
+/// Edits a job's `post_conversion_transformations`, `detail_level` and
+/// `selected_animal_index` (PUT and PATCH alike, every field optional). The source conversion
+/// cannot be changed (the old server let it point at anyone's conversion). Nothing is
+/// reprocessed.
+#[utoipa::path(
+    method(put, patch), path = "/api/v1/vision/jobs/{pk}/", tag = "vision",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The job's id.")),
+    request_body = schema::UpdateAnalysisJobRequest,
+    responses((status = 200, body = AnalysisJobResponse))
+)]
 pub async fn update_job(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -51,7 +61,13 @@ pub async fn update_job(
     Ok(HttpResponse::Ok().json(read::render(&state, &req, &updated).await?))
 }
 
-/// `DELETE /vision/jobs/{pk}/`: entries made from it keep their images.
+/// Deletes a job; dex entries made from it keep their images.
+#[utoipa::path(
+    delete, path = "/api/v1/vision/jobs/{pk}/", tag = "vision",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The job's id.")),
+    responses((status = 204, description = "Deleted."))
+)]
 pub async fn delete_job(
     state: web::Data<AppState>,
     me: AuthUser,
@@ -63,8 +79,17 @@ pub async fn delete_job(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /vision/jobs/{pk}/retry/`: a failed job goes back to pending with a fresh retry
-/// budget and is enqueued again.
+/// Retries a failed job: it goes back to pending with a fresh retry budget and is enqueued
+/// again. The request body is ignored.
+#[utoipa::path(
+    post, path = "/api/v1/vision/jobs/{pk}/retry/", tag = "vision",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The job's id.")),
+    responses(
+        (status = 200, body = AnalysisJobResponse),
+        (status = 400, description = "The job is not `failed`.", body = RuleError),
+    )
+)]
 pub async fn retry_job(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -79,7 +104,22 @@ pub async fn retry_job(
     Ok(HttpResponse::Ok().json(read::render(&state, &req, &job).await?))
 }
 
-/// `POST /vision/jobs/{pk}/select_animal/ {animal_index | animal_id}`; `0.0` counts as `0`.
+/// Chooses one of the job's detections, by `animal_index` or `animal_id` (`0.0` counts as
+/// `0`): sets `selected_animal_index` and `identified_animal`.
+#[utoipa::path(
+    post, path = "/api/v1/vision/jobs/{pk}/select_animal/", tag = "vision",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The job's id.")),
+    request_body = schema::SelectAnimalRequest,
+    responses(
+        (status = 200, body = AnalysisJobResponse),
+        (status = 400, description = "No animals were detected, neither field was given, or \
+            `animal_index` is out of range (a rule error); or a malformed body (field errors).",
+            body = schema::SelectAnimalError),
+        (status = 404, description = "No such job, or `animal_id` is not among the detections \
+            (then `error` repeats `detail`).", body = crate::docs::schemas::Detail),
+    )
+)]
 pub async fn select_animal(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -15,7 +15,7 @@ use shared::{
 };
 use uuid::Uuid;
 
-use super::dto::job;
+use super::{dto::AnalysisJobResponse, schema};
 use crate::{
     ApiError, ApiResult, auth::AuthUser, images::parse_edits, input::Body, media::MediaUrls,
     state::AppState, upload,
@@ -36,8 +36,18 @@ enum Source {
     Upload(images::ImageBlob),
 }
 
-/// Creates a job; it is committed `pending` and then enqueued (a failed push is recovered by
-/// the reaper). Past the daily budget the job fails at once with a clear message.
+/// Creates a job from a conversion (`conversion_id`) or a direct `image` upload; it is
+/// committed `pending` and then enqueued (a failed push is recovered by the reaper). Past the
+/// daily budget the job is created `failed` at once with a clear `error_message`.
+#[utoipa::path(
+    post, path = "/api/v1/vision/jobs/", tag = "vision",
+    security(("jwt" = [])),
+    request_body(content(
+        (schema::CreateAnalysisJobRequest = "application/json"),
+        (schema::CreateAnalysisJobForm = "multipart/form-data"),
+    )),
+    responses((status = 201, body = AnalysisJobResponse))
+)]
 pub async fn create_job(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -182,7 +192,11 @@ pub async fn create_job(
     if !over_budget {
         enqueue(&state, created.id).await;
     }
-    Ok(HttpResponse::Created().json(job(&created, None, &MediaUrls::new(&req, &state.settings))))
+    Ok(HttpResponse::Created().json(AnalysisJobResponse::new(
+        &created,
+        None,
+        &MediaUrls::new(&req, &state.settings),
+    )))
 }
 
 /// Pushes a committed job; a failure is left to the reaper.

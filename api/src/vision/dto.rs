@@ -1,110 +1,239 @@
 //! Job response shapes (DRF's `AnalysisJobSerializer` and list serializer). `cost_usd` is a
 //! six-decimal string; `conversion_id` is omitted when there is no conversion.
+//!
+//! Fields are declared in alphabetical order: that is the order the responses have always
+//! had on the wire (they were built as `serde_json` maps, which sort their keys).
 
-use serde_json::{Map, Value, json};
-use shared::db::models::{animals::Animal, vision::AnalysisJob};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use shared::db::models::{
+    animals::Animal,
+    vision::{AnalysisJob, JobStats},
+};
+use uuid::Uuid;
 
 use crate::{
-    json::datetime,
+    json::{ser_datetime, ser_opt_datetime},
     media::{MediaUrls, kind},
 };
 
-fn cost(v: Option<f64>) -> Value {
-    v.map_or(Value::Null, |c| json!(format!("{c:.6}")))
-}
-
-fn opt_time(t: Option<&chrono::DateTime<chrono::Utc>>) -> Value {
-    t.map_or(Value::Null, |t| json!(datetime(t)))
+fn cost(v: Option<f64>) -> Option<String> {
+    v.map(|c| format!("{c:.6}"))
 }
 
 /// The fields of an animal a job shows (what the camera reads: id, creation_index, names).
-pub fn animal_details(a: &Animal) -> Value {
-    json!({
-        "id": a.id,
-        "creation_index": a.creation_index,
-        "scientific_name": a.scientific_name,
-        "common_name": a.common_name,
-        "kingdom": a.kingdom,
-        "phylum": a.phylum,
-        "class": a.class_name,
-        "order": a.order_name,
-        "family": a.family,
-        "genus": a.genus,
-        "species": a.species,
-        "subspecies": a.subspecies,
-        "conservation_status": a.conservation_status,
-        "verified": a.verified,
-        "description": a.description,
-        "habitat": a.habitat,
-    })
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JobAnimalDetails {
+    /// Taxonomic class.
+    class: String,
+    common_name: String,
+    /// IUCN code (`LC`, `EN`...) or empty.
+    conservation_status: String,
+    /// The animal's number in the order animals were first recorded (the dex number).
+    creation_index: i32,
+    description: String,
+    family: String,
+    genus: String,
+    habitat: String,
+    id: Uuid,
+    kingdom: String,
+    /// Taxonomic order.
+    order: String,
+    phylum: String,
+    scientific_name: String,
+    species: String,
+    subspecies: String,
+    /// Checked against the Catalogue of Life.
+    verified: bool,
 }
 
-/// A job in full, for its owner.
-pub fn job(j: &AnalysisJob, animal: Option<&Animal>, urls: &MediaUrls) -> Value {
-    let url = urls.capability(kind::JOB, j.image_token.as_deref());
-    let mut o = Map::new();
-    o.insert("id".into(), json!(j.id));
-    o.insert("source_conversion".into(), json!(j.source_conversion_id));
-    if let Some(c) = j.source_conversion_id {
-        o.insert("conversion_id".into(), json!(c));
+impl JobAnimalDetails {
+    fn new(a: &Animal) -> Self {
+        JobAnimalDetails {
+            class: a.class_name.clone(),
+            common_name: a.common_name.clone(),
+            conservation_status: a.conservation_status.clone(),
+            creation_index: a.creation_index,
+            description: a.description.clone(),
+            family: a.family.clone(),
+            genus: a.genus.clone(),
+            habitat: a.habitat.clone(),
+            id: a.id,
+            kingdom: a.kingdom.clone(),
+            order: a.order_name.clone(),
+            phylum: a.phylum.clone(),
+            scientific_name: a.scientific_name.clone(),
+            species: a.species.clone(),
+            subspecies: a.subspecies.clone(),
+            verified: a.verified,
+        }
     }
-    let direct = j.source_conversion_id.is_none() && j.image_conversion_status != "completed";
-    o.insert(
-        "image".into(),
-        if direct { json!(url) } else { Value::Null },
-    );
-    o.insert("dex_compatible_url".into(), json!(url));
-    o.insert(
-        "image_conversion_status".into(),
-        json!(j.image_conversion_status),
-    );
-    o.insert(
-        "post_conversion_transformations".into(),
-        j.post_conversion_transformations.clone(),
-    );
-    o.insert("user".into(), json!(j.user_id));
-    o.insert("status".into(), json!(j.status));
-    o.insert("cv_method".into(), json!(j.cv_method));
-    o.insert("model_name".into(), json!(j.model_name));
-    o.insert("detail_level".into(), json!(j.detail_level));
-    o.insert("parsed_prediction".into(), json!(j.parsed_prediction));
-    o.insert("identified_animal".into(), json!(j.identified_animal_id));
-    o.insert(
-        "animal_details".into(),
-        animal.map_or(Value::Null, animal_details),
-    );
-    o.insert("confidence_score".into(), json!(j.confidence_score));
-    o.insert("detected_animals".into(), j.detected_animals.clone());
-    o.insert(
-        "selected_animal_index".into(),
-        json!(j.selected_animal_index),
-    );
-    o.insert("cost_usd".into(), cost(j.cost_usd));
-    o.insert("processing_time".into(), json!(j.processing_time));
-    o.insert("input_tokens".into(), json!(j.input_tokens));
-    o.insert("output_tokens".into(), json!(j.output_tokens));
-    o.insert("error_message".into(), json!(j.error_message));
-    o.insert("retry_count".into(), json!(j.retry_count));
-    o.insert("next_retry_at".into(), opt_time(j.next_retry_at.as_ref()));
-    o.insert("created_at".into(), json!(datetime(&j.created_at)));
-    o.insert("started_at".into(), opt_time(j.started_at.as_ref()));
-    o.insert("completed_at".into(), opt_time(j.completed_at.as_ref()));
-    let duration = j
-        .completed_at
-        .map(|c| (c - j.created_at).num_microseconds().unwrap_or(0) as f64 / 1e6);
-    o.insert("duration".into(), json!(duration));
-    Value::Object(o)
+}
+
+/// A vision job in full, for its owner (the client polls this until `status` is `completed`
+/// or `failed`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AnalysisJobResponse {
+    /// The identified animal (`identified_animal`), or null.
+    animal_details: Option<JobAnimalDetails>,
+    #[serde(serialize_with = "ser_opt_datetime")]
+    completed_at: Option<DateTime<Utc>>,
+    /// The first detection's confidence (0 to 1), or null.
+    confidence_score: Option<f64>,
+    /// The source conversion; the key is absent when the job has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    conversion_id: Option<Uuid>,
+    /// Total cost of the model call in US dollars, a string with six decimals, or null.
+    cost_usd: Option<String>,
+    #[serde(serialize_with = "ser_datetime")]
+    created_at: DateTime<Utc>,
+    /// `openai`.
+    cv_method: String,
+    /// Image detail sent to the model (default `auto`).
+    detail_level: String,
+    /// Every animal the model saw, most prominent first.
+    #[schema(value_type = Vec<super::schema::DetectedAnimal>)]
+    detected_animals: Value,
+    /// Capability URL of the job's PNG (no token needed), or null.
+    dex_compatible_url: Option<String>,
+    /// Seconds from creation to completion, or null while unfinished.
+    duration: Option<f64>,
+    /// Why the job failed; empty otherwise.
+    error_message: String,
+    id: Uuid,
+    /// The first detected animal, or the one chosen with `select_animal`.
+    identified_animal: Option<Uuid>,
+    /// The same URL as `dex_compatible_url` for a direct upload that needed no conversion;
+    /// null otherwise.
+    image: Option<String>,
+    /// `completed` (from a conversion) or `unnecessary` (a direct upload).
+    image_conversion_status: String,
+    input_tokens: Option<i32>,
+    model_name: String,
+    /// When a transient provider error is retried next, or null.
+    #[serde(serialize_with = "ser_opt_datetime")]
+    next_retry_at: Option<DateTime<Utc>>,
+    output_tokens: Option<i32>,
+    /// The model's raw answer.
+    parsed_prediction: String,
+    /// Stored as given by the client, never applied by the server.
+    #[schema(value_type = Object)]
+    post_conversion_transformations: Value,
+    /// Seconds the model call took, or null.
+    processing_time: Option<f64>,
+    /// Provider attempts that failed transiently.
+    retry_count: i32,
+    /// Index into `detected_animals` chosen by the owner, or null.
+    selected_animal_index: Option<i32>,
+    /// The source conversion's id, or null.
+    source_conversion: Option<Uuid>,
+    #[serde(serialize_with = "ser_opt_datetime")]
+    started_at: Option<DateTime<Utc>>,
+    /// `pending`, `processing`, `completed` or `failed`.
+    status: String,
+    /// The owner's id.
+    user: Uuid,
+}
+
+impl AnalysisJobResponse {
+    /// A job in full, with its identified animal when it has one.
+    pub fn new(j: &AnalysisJob, animal: Option<&Animal>, urls: &MediaUrls) -> Self {
+        let url = urls.capability(kind::JOB, j.image_token.as_deref());
+        let direct = j.source_conversion_id.is_none() && j.image_conversion_status != "completed";
+        let duration = j
+            .completed_at
+            .map(|c| (c - j.created_at).num_microseconds().unwrap_or(0) as f64 / 1e6);
+        AnalysisJobResponse {
+            animal_details: animal.map(JobAnimalDetails::new),
+            completed_at: j.completed_at,
+            confidence_score: j.confidence_score,
+            conversion_id: j.source_conversion_id,
+            cost_usd: cost(j.cost_usd),
+            created_at: j.created_at,
+            cv_method: j.cv_method.clone(),
+            detail_level: j.detail_level.clone(),
+            detected_animals: j.detected_animals.clone(),
+            dex_compatible_url: url.clone(),
+            duration,
+            error_message: j.error_message.clone(),
+            id: j.id,
+            identified_animal: j.identified_animal_id,
+            image: if direct { url } else { None },
+            image_conversion_status: j.image_conversion_status.clone(),
+            input_tokens: j.input_tokens,
+            model_name: j.model_name.clone(),
+            next_retry_at: j.next_retry_at,
+            output_tokens: j.output_tokens,
+            parsed_prediction: j.parsed_prediction.clone(),
+            post_conversion_transformations: j.post_conversion_transformations.clone(),
+            processing_time: j.processing_time,
+            retry_count: j.retry_count,
+            selected_animal_index: j.selected_animal_index,
+            source_conversion: j.source_conversion_id,
+            started_at: j.started_at,
+            status: j.status.clone(),
+            user: j.user_id,
+        }
+    }
 }
 
 /// A job in lists.
-pub fn job_item(j: &AnalysisJob) -> Value {
-    json!({
-        "id": j.id,
-        "status": j.status,
-        "parsed_prediction": j.parsed_prediction,
-        "identified_animal": j.identified_animal_id,
-        "cost_usd": cost(j.cost_usd),
-        "created_at": datetime(&j.created_at),
-        "completed_at": opt_time(j.completed_at.as_ref()),
-    })
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AnalysisJobListItem {
+    #[serde(serialize_with = "ser_opt_datetime")]
+    completed_at: Option<DateTime<Utc>>,
+    /// US dollars, a string with six decimals, or null.
+    cost_usd: Option<String>,
+    #[serde(serialize_with = "ser_datetime")]
+    created_at: DateTime<Utc>,
+    id: Uuid,
+    identified_animal: Option<Uuid>,
+    /// The model's raw answer.
+    parsed_prediction: String,
+    /// `pending`, `processing`, `completed` or `failed`.
+    status: String,
+}
+
+impl AnalysisJobListItem {
+    pub fn new(j: &AnalysisJob) -> Self {
+        AnalysisJobListItem {
+            completed_at: j.completed_at,
+            cost_usd: cost(j.cost_usd),
+            created_at: j.created_at,
+            id: j.id,
+            identified_animal: j.identified_animal_id,
+            parsed_prediction: j.parsed_prediction.clone(),
+            status: j.status.clone(),
+        }
+    }
+}
+
+/// The caller's job counts per status and totals.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AnalysisJobStats {
+    /// Mean `processing_time` in seconds, or null without any.
+    avg_processing_time: Option<f64>,
+    completed: i64,
+    failed: i64,
+    pending: i64,
+    processing: i64,
+    /// Sum of the jobs' costs in US dollars (a number).
+    total_cost_usd: f64,
+    total_jobs: i64,
+}
+
+impl From<JobStats> for AnalysisJobStats {
+    fn from(s: JobStats) -> Self {
+        AnalysisJobStats {
+            avg_processing_time: s.avg_processing_time,
+            completed: s.completed,
+            failed: s.failed,
+            pending: s.pending,
+            processing: s.processing,
+            total_cost_usd: s.total_cost_usd,
+            total_jobs: s.total_jobs,
+        }
+    }
 }

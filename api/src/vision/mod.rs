@@ -5,6 +5,7 @@ mod actions;
 mod create;
 mod dto;
 mod read;
+pub mod schema;
 
 use actix_web::web;
 
@@ -12,7 +13,21 @@ use crate::fallback::resource;
 
 /// This domain's part of the OpenAPI document (see `crate::docs`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    read::list_jobs,
+    create::create_job,
+    read::pending_jobs,
+    read::processing_jobs,
+    read::completed_jobs,
+    read::failed_jobs,
+    read::job_stats,
+    read::get_job,
+    actions::update_job,
+    actions::delete_job,
+    actions::retry_job,
+    actions::select_animal,
+    read::dex_image,
+))]
 pub struct Doc;
 
 /// Mounts `/vision/jobs/...` (fixed paths before `{pk}`).

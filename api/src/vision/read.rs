@@ -3,16 +3,16 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use serde_json::{Value, json};
 use shared::db::models::{
     animals::Animal,
     vision::{self, AnalysisJob, status},
 };
 
-use super::dto::{job, job_item};
+use super::dto::{AnalysisJobListItem, AnalysisJobResponse, AnalysisJobStats};
 use crate::{
     ApiError, ApiResult,
     auth::AuthUser,
+    docs::schemas::Detail,
     ids::path_uuid,
     media::MediaUrls,
     pagination::{Page, page_request},
@@ -32,7 +32,11 @@ pub async fn load(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<Analy
 }
 
 /// The full JSON of a job for its owner.
-pub async fn render(state: &AppState, req: &HttpRequest, j: &AnalysisJob) -> ApiResult<Value> {
+pub async fn render(
+    state: &AppState,
+    req: &HttpRequest,
+    j: &AnalysisJob,
+) -> ApiResult<AnalysisJobResponse> {
     let animal = match j.identified_animal_id {
         Some(a) => {
             let mut conn = state.db.get().await?;
@@ -40,14 +44,20 @@ pub async fn render(state: &AppState, req: &HttpRequest, j: &AnalysisJob) -> Api
         }
         None => None,
     };
-    Ok(job(
+    Ok(AnalysisJobResponse::new(
         j,
         animal.as_ref(),
         &MediaUrls::new(req, &state.settings),
     ))
 }
 
-/// `GET /vision/jobs/{pk}/`: the owner's job (the client polls this).
+/// The owner's job, with its detections once completed (the client polls this).
+#[utoipa::path(
+    get, path = "/api/v1/vision/jobs/{pk}/", tag = "vision",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The job's id.")),
+    responses((status = 200, body = AnalysisJobResponse))
+)]
 pub async fn get_job(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -79,11 +89,28 @@ async fn page(
         at.limit,
     )
     .await?;
-    let results: Vec<Value> = rows.iter().map(job_item).collect();
+    let results: Vec<AnalysisJobListItem> = rows.iter().map(AnalysisJobListItem::new).collect();
     Ok(HttpResponse::Ok().json(Page::new(req, &state.settings, at, count, results)))
 }
 
-/// `GET /vision/jobs/`: the caller's jobs; filters `status`, `cv_method`; `ordering`.
+/// The caller's jobs, newest first (paginated); filters `status`, `cv_method`; `ordering`.
+#[utoipa::path(
+    get, path = "/api/v1/vision/jobs/", tag = "vision",
+    security(("jwt" = [])),
+    params(
+        ("status" = Option<String>, Query,
+            description = "Only jobs in this state: `pending`, `processing`, `completed` or `failed`."),
+        ("cv_method" = Option<String>, Query, description = "Only jobs of this method (`openai`)."),
+        ("ordering" = Option<String>, Query,
+            description = "`created_at` or `completed_at`, `-` first for descending; default `-created_at`."),
+        ("page" = Option<String>, Query, description = "Page number (50 per page), or `last`."),
+    ),
+    responses(
+        (status = 200, body = Page<AnalysisJobListItem>),
+        (status = 400, description = "Unknown `status`.", body = crate::docs::schemas::FieldErrors),
+        (status = 404, description = "Invalid page.", body = Detail),
+    )
+)]
 pub async fn list_jobs(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -126,25 +153,53 @@ async fn bare(state: &AppState, me: &AuthUser, which: &str) -> ApiResult<HttpRes
         MAX_ARRAY,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(job_item).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        rows.iter()
+            .map(AnalysisJobListItem::new)
+            .collect::<Vec<_>>(),
+    ))
 }
 
-/// `GET /vision/jobs/pending/` (a bare array).
+/// The caller's pending jobs, newest first (a bare array of at most 100).
+#[utoipa::path(
+    get, path = "/api/v1/vision/jobs/pending/", tag = "vision",
+    security(("jwt" = [])),
+    responses((status = 200, body = Vec<AnalysisJobListItem>))
+)]
 pub async fn pending_jobs(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
     bare(&state, &me, status::PENDING).await
 }
 
-/// `GET /vision/jobs/processing/` (a bare array).
+/// The caller's jobs being processed, newest first (a bare array of at most 100).
+#[utoipa::path(
+    get, path = "/api/v1/vision/jobs/processing/", tag = "vision",
+    security(("jwt" = [])),
+    responses((status = 200, body = Vec<AnalysisJobListItem>))
+)]
 pub async fn processing_jobs(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
     bare(&state, &me, status::PROCESSING).await
 }
 
-/// `GET /vision/jobs/failed/` (a bare array).
+/// The caller's failed jobs, newest first (a bare array of at most 100).
+#[utoipa::path(
+    get, path = "/api/v1/vision/jobs/failed/", tag = "vision",
+    security(("jwt" = [])),
+    responses((status = 200, body = Vec<AnalysisJobListItem>))
+)]
 pub async fn failed_jobs(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
     bare(&state, &me, status::FAILED).await
 }
 
-/// `GET /vision/jobs/completed/` (paginated).
+/// The caller's completed jobs, newest first (paginated).
+#[utoipa::path(
+    get, path = "/api/v1/vision/jobs/completed/", tag = "vision",
+    security(("jwt" = [])),
+    params(("page" = Option<String>, Query, description = "Page number (50 per page), or `last`.")),
+    responses(
+        (status = 200, body = Page<AnalysisJobListItem>),
+        (status = 404, description = "Invalid page.", body = Detail),
+    )
+)]
 pub async fn completed_jobs(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -161,23 +216,27 @@ pub async fn completed_jobs(
     .await
 }
 
-/// `GET /vision/jobs/stats/`: counts and totals computed in SQL.
+/// The caller's job counts per status, total cost and mean processing time.
+#[utoipa::path(
+    get, path = "/api/v1/vision/jobs/stats/", tag = "vision",
+    security(("jwt" = [])),
+    responses((status = 200, body = AnalysisJobStats))
+)]
 pub async fn job_stats(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let s = AnalysisJob::stats(&mut conn, me.id).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "total_jobs": s.total_jobs,
-        "pending": s.pending,
-        "processing": s.processing,
-        "completed": s.completed,
-        "failed": s.failed,
-        "total_cost_usd": s.total_cost_usd,
-        "avg_processing_time": s.avg_processing_time,
-    })))
+    Ok(HttpResponse::Ok().json(AnalysisJobStats::from(s)))
 }
 
-/// `GET /vision/jobs/{pk}/dex-image/`: the job's PNG, for its owner only (the old view had
-/// no authentication at all).
+/// The job's PNG, for its owner only (the old view had no authentication at all).
+#[utoipa::path(
+    get, path = "/api/v1/vision/jobs/{pk}/dex-image/", tag = "vision",
+    security(("jwt" = [])),
+    params(("pk" = Uuid, Path, description = "The job's id.")),
+    responses((status = 200, description = "The image (`Content-Disposition: inline; filename=\"dex_<id>.png\"`).",
+        content_type = "image/png", body = crate::media::Png,
+        headers(("Cache-Control" = String, description = "`private, max-age=3600`"))))
+)]
 pub async fn dex_image(
     state: web::Data<AppState>,
     me: AuthUser,

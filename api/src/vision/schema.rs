@@ -1,0 +1,123 @@
+//! Request bodies (and the stored detections) as the OpenAPI document shows them. Handlers
+//! read bodies strictly through `input::Body` (unknown fields are refused with a field
+//! error), so these types only describe.
+
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::docs::schemas::{FieldErrors, RuleError};
+
+/// A new job from a conversion (`POST /api/v1/images/convert/`), as JSON. Either
+/// `conversion_id` or, in a multipart body, `image` is required.
+#[derive(ToSchema)]
+pub struct CreateAnalysisJobRequest {
+    /// One of the caller's unexpired conversions (a used one may be used again).
+    pub conversion_id: Option<Uuid>,
+    /// Stored with the job as given (e.g. `{"rotation": 90}`), never applied; an object or a
+    /// JSON string. Default `{}`.
+    #[schema(value_type = Option<Object>)]
+    pub post_conversion_transformations: Option<Value>,
+    /// Edits applied to a directly uploaded `image` before analysis (ignored with a
+    /// conversion): `{"rotation": 0|90|180|270, "crop": {"x", "y", "width", "height"}}`, an
+    /// object or a JSON string.
+    #[schema(value_type = Option<Object>)]
+    pub transformations: Option<Value>,
+    /// `openai` (the default and only method).
+    #[schema(example = "openai")]
+    pub cv_method: Option<String>,
+    /// One of the server's allowed models (`OPENAI_ALLOWED_MODELS`); default the server's
+    /// model (`OPENAI_MODEL`).
+    pub model_name: Option<String>,
+    /// Image detail sent to the model, at most 20 characters; default `auto`.
+    #[schema(max_length = 20, example = "auto")]
+    pub detail_level: Option<String>,
+}
+
+/// A new job from a direct image upload (the legacy path), as a multipart form. Text fields
+/// are strings; the JSON ones carry JSON text.
+#[derive(ToSchema)]
+pub struct CreateAnalysisJobForm {
+    /// The photo (JPEG, PNG...; at most `MAX_UPLOAD_SIZE_MB`). It is converted to PNG, with
+    /// EXIF orientation and `transformations` applied. Required unless `conversion_id` is given.
+    #[schema(value_type = Option<String>, format = Binary)]
+    pub image: Option<String>,
+    /// One of the caller's unexpired conversions, instead of `image`.
+    pub conversion_id: Option<Uuid>,
+    /// JSON text of an object stored with the job, never applied.
+    pub post_conversion_transformations: Option<String>,
+    /// JSON text: `{"rotation": 0|90|180|270, "crop": {"x", "y", "width", "height"}}`,
+    /// applied to `image`.
+    pub transformations: Option<String>,
+    /// `openai` (the default and only method).
+    pub cv_method: Option<String>,
+    /// One of the server's allowed models; default the server's model.
+    pub model_name: Option<String>,
+    /// At most 20 characters; default `auto`.
+    #[schema(max_length = 20)]
+    pub detail_level: Option<String>,
+}
+
+/// The settings an owner may change; every field is optional (PUT and PATCH alike). Nothing
+/// is reprocessed.
+#[derive(ToSchema)]
+pub struct UpdateAnalysisJobRequest {
+    /// Replaces the stored object (never applied).
+    #[schema(value_type = Option<Object>)]
+    pub post_conversion_transformations: Option<Value>,
+    pub detail_level: Option<String>,
+    /// Index into `detected_animals`, or null to clear it (not checked against them; use
+    /// `select_animal` to also change `identified_animal`).
+    pub selected_animal_index: Option<i32>,
+}
+
+/// The detection the owner chooses: by index or by animal id (the index wins when both are
+/// given).
+#[derive(ToSchema)]
+pub struct SelectAnimalRequest {
+    /// Index into `detected_animals` (`0.0` is accepted as `0`).
+    #[schema(minimum = 0)]
+    pub animal_index: Option<i64>,
+    /// The `animal_id` of one of the detections.
+    pub animal_id: Option<Uuid>,
+}
+
+/// A 400 of `select_animal`: a broken rule, or field errors for a malformed body.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum SelectAnimalError {
+    Rule(RuleError),
+    Fields(FieldErrors),
+}
+
+/// One animal the model saw, matched to an animal record (created if new).
+#[derive(ToSchema)]
+pub struct DetectedAnimal {
+    /// The matched animal's id (the same as `id`).
+    pub animal_id: Uuid,
+    pub id: Uuid,
+    /// Whether this detection created the animal record.
+    pub is_new: bool,
+    /// The model's confidence, 0 to 1.
+    pub confidence: f64,
+    /// The name as the model gave it.
+    pub scientific_name: String,
+    /// The common name as the model gave it.
+    pub common_name: String,
+    /// The animal's dex number.
+    pub creation_index: i32,
+    pub kingdom: String,
+    pub phylum: String,
+    pub class: String,
+    pub order: String,
+    pub family: String,
+    pub genus: String,
+    pub species: String,
+    pub subspecies: String,
+    /// Checked against the Catalogue of Life.
+    pub verified: bool,
+    pub description: String,
+    pub habitat: String,
+    /// IUCN code or empty.
+    pub conservation_status: String,
+}
