@@ -44,6 +44,7 @@ impl From<AnimalView> for AnimalListResponse {
 /// An animal's classification (note `class`, not `class_name`).
 // Fields in alphabetical order: the body has always been sent with sorted keys.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AnimalTaxonomy)]
 pub struct TaxonomicTree {
     pub class: String,
     pub family: String,

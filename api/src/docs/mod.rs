@@ -63,29 +63,46 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Each domain's part of the document.
+fn parts() -> [openapi::OpenApi; 11] {
+    [
+        health::Doc::openapi(),
+        media::Doc::openapi(),
+        auth::Doc::openapi(),
+        users::Doc::openapi(),
+        social::Doc::openapi(),
+        animals::Doc::openapi(),
+        dex::Doc::openapi(),
+        images::Doc::openapi(),
+        vision::Doc::openapi(),
+        taxonomy::Doc::openapi(),
+        graph::Doc::openapi(),
+    ]
+}
+
+/// Merges the parts; also returns the names of components two different types both claimed
+/// (a merge would silently keep one: such types need `#[schema(as = ...)]`).
+fn merged() -> (openapi::OpenApi, Vec<String>) {
+    let mut doc = ApiDoc::openapi();
+    let mut clashes = Vec::new();
+    for part in parts() {
+        if let (Some(have), Some(new)) = (&doc.components, &part.components) {
+            for (name, schema) in &new.schemas {
+                if have.schemas.get(name).is_some_and(|s| s != schema) {
+                    clashes.push(name.clone());
+                }
+            }
+        }
+        doc.merge(part);
+    }
+    shared_responses::add(&mut doc);
+    (doc, clashes)
+}
+
 /// The whole document, built once.
 pub fn document() -> &'static openapi::OpenApi {
     static DOC: OnceLock<openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let mut doc = ApiDoc::openapi();
-        for part in [
-            health::Doc::openapi(),
-            media::Doc::openapi(),
-            auth::Doc::openapi(),
-            users::Doc::openapi(),
-            social::Doc::openapi(),
-            animals::Doc::openapi(),
-            dex::Doc::openapi(),
-            images::Doc::openapi(),
-            vision::Doc::openapi(),
-            taxonomy::Doc::openapi(),
-            graph::Doc::openapi(),
-        ] {
-            doc.merge(part);
-        }
-        shared_responses::add(&mut doc);
-        doc
-    })
+    DOC.get_or_init(|| merged().0)
 }
 
 /// The document serialised once; it never changes while the process runs.
@@ -113,4 +130,16 @@ fn asset(content_type: &str, body: impl MessageBody + 'static) -> HttpResponse {
         .insert_header((header::CONTENT_SECURITY_POLICY, DOCS_CSP))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_two_types_share_a_component_name() {
+        let (_, clashes) = super::merged();
+        assert!(
+            clashes.is_empty(),
+            "component names claimed twice: {clashes:?}"
+        );
+    }
 }

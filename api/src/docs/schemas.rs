@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use utoipa::{
     ToSchema,
-    openapi::{AnyOfBuilder, Ref, RefOr, Schema},
+    openapi::{Ref, RefOr, Schema, schema::AnyOfBuilder},
 };
 
 /// `{"detail": "..."}`: every error that is not about a particular field.
@@ -68,4 +68,21 @@ impl ToSchema for BadRequest {
             (Detail::name().into_owned(), Detail::schema()),
         ]);
     }
+}
+
+fn constant(value: bool) -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Boolean)
+        .enum_values(Some([value]))
+        .build()
+}
+
+/// A boolean that is always `true` (tells the shapes of a one-of apart).
+pub fn always_true() -> utoipa::openapi::schema::Object {
+    constant(true)
+}
+
+/// A boolean that is always `false` (tells the shapes of a one-of apart).
+pub fn always_false() -> utoipa::openapi::schema::Object {
+    constant(false)
 }

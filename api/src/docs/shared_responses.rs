@@ -39,20 +39,45 @@ fn add_missing(op: &mut Operation, status: &str, text: &str, schema: &str) {
         .or_insert_with(|| detail_response(text, schema));
 }
 
-/// Adds the shared responses to every operation of `doc`.
+/// What a success says when the handler gave no description (OpenAPI requires one).
+fn default_description(status: &str) -> &'static str {
+    match status {
+        "201" => "Created.",
+        "204" => "Done; no body.",
+        _ => "OK.",
+    }
+}
+
+/// Adds the shared responses to every operation of `doc`, fills missing response descriptions,
+/// and makes operation ids unique (one handler serving PUT and PATCH gets one id per method).
 pub fn add(doc: &mut OpenApi) {
+    let mut seen = std::collections::HashSet::new();
     for (path, item) in doc.paths.paths.iter_mut() {
         let throttled = path.starts_with("/api/v1/") && path != "/api/v1/health/";
-        for method in [
-            HttpMethod::Get,
-            HttpMethod::Post,
-            HttpMethod::Put,
-            HttpMethod::Patch,
-            HttpMethod::Delete,
+        for (method, name) in [
+            (HttpMethod::Get, "get"),
+            (HttpMethod::Post, "post"),
+            (HttpMethod::Put, "put"),
+            (HttpMethod::Patch, "patch"),
+            (HttpMethod::Delete, "delete"),
         ] {
             let Some(op) = operation(item, method) else {
                 continue;
             };
+            if let Some(id) = op.operation_id.as_mut()
+                && !seen.insert(id.clone())
+            {
+                id.push('_');
+                id.push_str(name);
+                seen.insert(id.clone());
+            }
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = default_description(status).to_owned();
+                }
+            }
             if op.request_body.is_some() {
                 add_missing(
                     op,

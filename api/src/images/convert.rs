@@ -188,7 +188,7 @@ pub async fn get_conversion(
     params(("pk" = Uuid, Path, description = "The conversion's id.")),
     responses(
         (status = 200, description = "The converted PNG (`Content-Disposition: inline`).",
-            content_type = "image/png", body = super::schema::Png),
+            content_type = "image/png", body = crate::media::Png),
         (status = 410, description = "The conversion has expired.",
             body = crate::docs::schemas::RuleError),
     )

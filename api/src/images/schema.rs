@@ -64,8 +64,3 @@ pub struct Capture {
     #[schema(nullable = false)]
     pub longitude: Option<f64>,
 }
-
-/// A PNG file.
-#[derive(ToSchema)]
-#[schema(format = Binary)]
-pub struct Png(pub String);

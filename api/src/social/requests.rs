@@ -34,7 +34,7 @@ use crate::{
             request is now accepted.", body = dto::FriendshipResponse),
         (status = 400, description = "Unknown user or code (field errors), or a rule: asking \
             yourself, already friends, a request already pending, or blocked.",
-            body = crate::docs::schemas::RuleError),
+            body = crate::docs::schemas::BadRequest),
     )
 )]
 pub async fn send_friend_request(
@@ -95,7 +95,7 @@ pub async fn send_friend_request(
         (status = 200, description = "The row with its new status.", body = dto::FriendshipResponse),
         (status = 400, description = "An invalid `action` (field error), or accepting or \
             rejecting a request that is no longer pending.",
-            body = crate::docs::schemas::RuleError),
+            body = crate::docs::schemas::BadRequest),
         (status = 403, description = "The caller sent the request: only the recipient may answer.",
             body = crate::docs::schemas::RuleError),
     )
@@ -200,7 +200,7 @@ pub struct CheckResponse {
     responses(
         (status = 200, body = CheckResponse),
         (status = 400, description = "`user_id` missing (a rule error) or not a UUID (a field \
-            error).", body = crate::docs::schemas::RuleError),
+            error).", body = crate::docs::schemas::BadRequest),
         (status = 404, description = "No such user, or a block between the two.",
             body = crate::docs::schemas::RuleError),
     )

@@ -73,6 +73,7 @@ struct MatchResponse {
 #[schema(as = TaxonValidated)]
 struct Validated {
     /// Always true.
+    #[schema(schema_with = crate::docs::schemas::always_true)]
     valid: bool,
     /// True when this call created the animal (never for anonymous callers).
     created: bool,
@@ -91,6 +92,7 @@ struct Validated {
 #[schema(as = TaxonNotValidated)]
 struct NotValidated {
     /// Always false.
+    #[schema(schema_with = crate::docs::schemas::always_false)]
     valid: bool,
     /// Always false.
     created: bool,

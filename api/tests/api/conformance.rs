@@ -68,7 +68,10 @@ pub fn check(method: &str, path: &str, status: u16, body: &Value) {
     let path = path.split('?').next().unwrap_or(path);
     let method = method.to_ascii_lowercase();
     let Some(tpl) = template(path) else {
-        assert!(status == 404 || status == 301, "{method} {path}: not in the OpenAPI document");
+        assert!(
+            status == 404 || status == 301,
+            "{method} {path}: not in the OpenAPI document"
+        );
         return;
     };
     let documented = document()["paths"][&tpl][&method]["responses"]
