@@ -52,7 +52,7 @@ pub fn boolean(raw: Option<&String>) -> Option<bool> {
     }
 }
 
-/// `GET /animals/`: filters `conservation_status`, `verified`, `kingdom`, `phylum`, `family`;
+/// Lists animals. Filters `conservation_status`, `verified`, `kingdom`, `phylum`, `family`;
 /// `search`; `ordering` (creation_index, created_at, scientific_name). Anyone may call it.
 #[utoipa::path(
     get, path = "/api/v1/animals/", tag = "animals",
@@ -124,7 +124,7 @@ pub async fn list_animals(
     Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
 }
 
-/// `GET /animals/{pk}/`: one animal with its discovery count. Anyone may call it.
+/// One animal with its discovery count. Anyone may call it.
 #[utoipa::path(
     get, path = "/api/v1/animals/{pk}/", tag = "animals",
     security((), ("jwt" = [])),
@@ -145,7 +145,7 @@ pub async fn get_animal(
     Ok(HttpResponse::Ok().json(AnimalResponse::new(view, discovered)))
 }
 
-/// `GET /animals/recent/`: the 20 newest animals (a bare array), for any signed-in user.
+/// The 20 newest animals (a bare array), for any signed-in user.
 #[utoipa::path(
     get, path = "/api/v1/animals/recent/", tag = "animals",
     security(("jwt" = [])),
@@ -162,7 +162,7 @@ pub async fn recent_animals(state: web::Data<AppState>, _me: AuthUser) -> ApiRes
     Ok(HttpResponse::Ok().json(rows))
 }
 
-/// `GET /animals/popular/`: the 20 most caught animals with `capture_count` (a bare array).
+/// The 20 most caught animals with `capture_count` (a bare array).
 #[utoipa::path(
     get, path = "/api/v1/animals/popular/", tag = "animals",
     security(("jwt" = [])),
@@ -179,7 +179,7 @@ pub async fn popular_animals(state: web::Data<AppState>, _me: AuthUser) -> ApiRe
     Ok(HttpResponse::Ok().json(rows))
 }
 
-/// `GET /animals/{pk}/taxonomy/`: the classification of one animal.
+/// The classification of one animal.
 #[utoipa::path(
     get, path = "/api/v1/animals/{pk}/taxonomy/", tag = "animals",
     security(("jwt" = [])),

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{ApiError, ApiResult, auth::AuthUser, ids::path_uuid, input::Body, state::AppState};
 
-/// `POST /animals/`: any signed-in user adds an animal (unverified unless staff).
+/// Any signed-in user adds an animal (unverified unless staff).
 #[utoipa::path(
     post, path = "/api/v1/animals/", tag = "animals",
     security(("jwt" = [])),
@@ -40,7 +40,7 @@ pub async fn create_animal(
     Ok(HttpResponse::Created().json(AnimalResponse::new(view, 0)))
 }
 
-/// `POST /animals/lookup_or_create/`: any signed-in user (M5). An existing animal (any case)
+/// Finds an animal by name or creates it; any signed-in user (M5). An existing animal (any case)
 /// is returned with 200; otherwise it is created (common name defaulting to the scientific
 /// name) with 201.
 #[utoipa::path(
@@ -100,7 +100,7 @@ pub async fn lookup_or_create_animal(
     })
 }
 
-/// `PUT|PATCH /animals/{pk}/`: staff only. PUT requires both names; PATCH changes only the
+/// Edits an animal. Staff only. PUT requires both names; PATCH changes only the
 /// fields sent.
 #[utoipa::path(
     method(put, patch), path = "/api/v1/animals/{pk}/", tag = "animals",
@@ -140,7 +140,7 @@ pub async fn update_animal(
     Ok(HttpResponse::Ok().json(AnimalResponse::new(view, discovered)))
 }
 
-/// `DELETE /animals/{pk}/`: staff only. The Pokédex number is never reused.
+/// Deletes an animal. Staff only. The Pokédex number is never reused.
 #[utoipa::path(
     delete, path = "/api/v1/animals/{pk}/", tag = "animals",
     security(("jwt" = [])),

@@ -276,7 +276,7 @@ impl SyncItem {
     }
 }
 
-/// `GET sync_entries/`: the caller's own dex.
+/// The caller's own dex.
 // Fields in alphabetical order (here and below): these bodies have always been sent with
 // sorted keys.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -291,7 +291,7 @@ pub struct SyncResponse {
     pub server_time: String,
 }
 
-/// `GET user/{user_id}/entries/`: one user's dex as the caller may see it.
+/// One user's dex as the caller may see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserEntriesResponse {
     /// Ids of entries deleted, or no longer visible to the caller, since `last_sync` (empty
@@ -319,7 +319,7 @@ pub struct FriendOverview {
     pub username: String,
 }
 
-/// `GET friends_overview/`: the caller's accepted friends, newest account first.
+/// The caller's accepted friends, newest account first.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FriendsOverviewResponse {
     pub friends: Vec<FriendOverview>,
@@ -343,7 +343,7 @@ pub enum BatchSyncResult {
     },
 }
 
-/// `POST batch_sync/`: each requested dex's changes.
+/// Each requested dex's changes.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BatchSyncResponse {
     /// One result per request, keyed by its `user_id` as sent (`self` when absent); a repeated

@@ -24,7 +24,7 @@ const RECENT: i64 = 20;
 /// Bare-array lists are bounded (the old server's were not).
 const MAX_ARRAY: i64 = 500;
 
-/// `GET /dex/entries/`: everything the caller may see; filters `animal`, `visibility`,
+/// Lists every entry the caller may see; filters `animal`, `visibility`,
 /// `is_favorite`; `search`; `ordering` (catch_date, created_at).
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/", tag = "dex",
@@ -96,7 +96,7 @@ pub async fn list_entries(
     Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
 }
 
-/// `GET /dex/entries/{pk}/`: one entry the caller may see.
+/// One entry the caller may see.
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/{pk}/", tag = "dex",
     security(("jwt" = [])),
@@ -121,7 +121,7 @@ pub async fn get_entry(
     Ok(HttpResponse::Ok().json(EntryDetail::new(&row, me.id, &urls, &creators)))
 }
 
-/// `GET /dex/entries/my_entries/`: the caller's entries, paginated, newest catch first.
+/// The caller's entries, paginated, newest catch first.
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/my_entries/", tag = "dex",
     security(("jwt" = [])),
@@ -148,7 +148,7 @@ pub async fn my_entries(
     Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
 }
 
-/// `GET /dex/entries/favorites/`: the caller's favourites (a bare array).
+/// The caller's favourites (a bare array).
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/favorites/", tag = "dex",
     security(("jwt" = [])),
@@ -167,7 +167,7 @@ pub async fn favorites(
     Ok(HttpResponse::Ok().json(items))
 }
 
-/// `GET /dex/entries/recent/`: the 20 newest catches of the caller and their friends.
+/// The 20 newest catches of the caller and their friends.
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/recent/", tag = "dex",
     security(("jwt" = [])),
@@ -193,7 +193,7 @@ pub struct ByAnimal {
     animal_id: Option<String>,
 }
 
-/// `GET /dex/entries/by_animal/?animal_id=`: visible entries of one animal (a bare array).
+/// Visible entries of one animal (a bare array).
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/by_animal/", tag = "dex",
     security(("jwt" = [])),

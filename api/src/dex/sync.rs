@@ -70,7 +70,7 @@ async fn sync_one(
     })
 }
 
-/// `GET /dex/entries/sync_entries/[?last_sync=]`: the caller's entries changed since then.
+/// The caller's entries changed since then.
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/sync_entries/", tag = "dex",
     security(("jwt" = [])),
@@ -101,7 +101,7 @@ pub async fn sync_entries(
     }))
 }
 
-/// `GET /dex/entries/user/{user_id}/entries/[?last_sync=]`: what the caller may see of one
+/// Syncs what the caller may see of one
 /// user's dex.
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/user/{user_id}/entries/", tag = "dex",
@@ -147,7 +147,7 @@ pub async fn user_entries(
     }))
 }
 
-/// `GET /dex/entries/friends_overview/`: per friend, how many entries the caller may see and
+/// Per friend, how many entries the caller may see and
 /// when the latest changed (two queries however many friends).
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/friends_overview/", tag = "dex",
@@ -180,7 +180,7 @@ pub async fn friends_overview(state: web::Data<AppState>, me: AuthUser) -> ApiRe
     Ok(HttpResponse::Ok().json(FriendsOverviewResponse { friends: rows }))
 }
 
-/// `POST /dex/entries/batch_sync/ {"sync_requests": [{"user_id": "self"|uuid, "last_sync"}]}`:
+/// Syncs several dexes at once (`{"sync_requests": [{"user_id": "self"|uuid, "last_sync"}]}`):
 /// at most 50 requests; each result is keyed by the `user_id` as sent.
 #[utoipa::path(
     post, path = "/api/v1/dex/entries/batch_sync/", tag = "dex",

@@ -68,7 +68,7 @@ fn visibility_field(body: &mut Body) -> Option<String> {
     }
 }
 
-/// `POST /dex/entries/` (JSON or multipart): a catch, with the image of the caller's own
+/// Records a catch (JSON or multipart), with the image of the caller's own
 /// vision job (`source_vision_job`) or an uploaded `original_image`.
 #[utoipa::path(
     post, path = "/api/v1/dex/entries/", tag = "dex",
@@ -232,7 +232,7 @@ async fn owned(
     Ok(view)
 }
 
-/// `PUT|PATCH /dex/entries/{pk}/`: edit animal, notes, customizations, visibility, favourite
+/// Edit animal, notes, customizations, visibility, favourite
 /// and place name (PUT requires `animal`). A collision with another entry of the same animal
 /// and catch date is a field error; the response is the fresh row.
 #[utoipa::path(
@@ -300,7 +300,7 @@ pub async fn update_entry(
     Ok(HttpResponse::Ok().json(EntryUpdated::new(&view, &creators)))
 }
 
-/// `DELETE /dex/entries/{pk}/`: owner only; recorded for friends' syncs.
+/// Deletes an entry. Owner only; recorded for friends' syncs.
 #[utoipa::path(
     delete, path = "/api/v1/dex/entries/{pk}/", tag = "dex",
     security(("jwt" = [])),
@@ -330,7 +330,7 @@ pub async fn delete_entry(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /dex/entries/{pk}/toggle_favorite/`: owner only; the change reaches the next sync.
+/// Toggles the favourite flag. Owner only; the change reaches the next sync.
 #[utoipa::path(
     post, path = "/api/v1/dex/entries/{pk}/toggle_favorite/", tag = "dex",
     security(("jwt" = [])),

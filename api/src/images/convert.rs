@@ -162,7 +162,7 @@ async fn owned(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<Conversi
         .ok_or(ApiError::not_found("ImageConversion"))
 }
 
-/// `GET /images/convert/{pk}/`: the owner's conversion.
+/// The owner's conversion.
 ///
 /// Still shown after it expired, until the cleanup removes it.
 #[utoipa::path(
@@ -181,7 +181,7 @@ pub async fn get_conversion(
     Ok(HttpResponse::Ok().json(response(&c, &req, &state)))
 }
 
-/// `GET /images/convert/{pk}/download/`: the converted PNG; 410 after expiry.
+/// The converted PNG; 410 after expiry.
 #[utoipa::path(
     get, path = "/api/v1/images/convert/{pk}/download/", tag = "images",
     security(("jwt" = [])),

@@ -30,7 +30,7 @@ pub struct RequestsResponse {
     requests: Vec<FriendshipResponse>,
 }
 
-/// `GET /social/friendships/`: every row the caller is a party to, newest first.
+/// Every row the caller is a party to, newest first.
 ///
 /// Rows of any status. 50 per page.
 #[utoipa::path(
@@ -59,7 +59,7 @@ pub async fn list_friendships(
     Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
 }
 
-/// `GET /social/friendships/{pk}/`: one row, for its parties only.
+/// One row, for its parties only.
 #[utoipa::path(
     get, path = "/api/v1/social/friendships/{pk}/", tag = "friendships",
     security(("jwt" = [])),
@@ -81,7 +81,7 @@ pub async fn get_friendship(
     Ok(HttpResponse::Ok().json(dto::friendship(&mut conn, row, &urls).await?))
 }
 
-/// `GET /social/friendships/friends/`: accepted friends with their counters (one query).
+/// Accepted friends with their counters (one query).
 ///
 /// Newest account first. Not paginated.
 #[utoipa::path(
@@ -123,7 +123,7 @@ async fn pending(
     }))
 }
 
-/// `GET /social/friendships/pending/`: requests the caller received and has not answered.
+/// Requests the caller received and has not answered.
 ///
 /// Newest first. Not paginated.
 #[utoipa::path(
@@ -139,7 +139,7 @@ pub async fn list_pending(
     pending(&state, &req, &me, true).await
 }
 
-/// `GET /social/friendships/sent/`: the caller's unanswered requests.
+/// The caller's unanswered requests.
 ///
 /// Newest first. Not paginated.
 #[utoipa::path(

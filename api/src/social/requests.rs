@@ -20,7 +20,7 @@ use crate::{
     state::AppState, users::code_field,
 };
 
-/// `POST /send_request/ {friend_code | user_id | to_user_id}`: ask someone to be friends.
+/// Ask someone to be friends.
 ///
 /// The code wins when both are sent. Asking someone who already asked you makes you friends
 /// (200); otherwise 201. Asking again after a rejection starts a new request.
@@ -83,7 +83,7 @@ pub async fn send_friend_request(
     })
 }
 
-/// `POST /{pk}/respond/ {action}`: the recipient accepts, rejects or blocks.
+/// The recipient accepts, rejects or blocks.
 ///
 /// Blocking ends a friendship: friends-only dex entries leave each other's view.
 #[utoipa::path(
@@ -142,7 +142,7 @@ pub async fn respond_to_request(
     Ok(HttpResponse::Ok().json(dto::friendship(&mut conn, row, &urls).await?))
 }
 
-/// `DELETE /{pk}/unfriend/`: `pk` is the friendship id or the other user's id (M2).
+/// Ends a friendship. `pk` is the friendship id or the other user's id (M2).
 ///
 /// Either party may delete the row, whatever its status, except a blocked user (the block
 /// stays). Ending a friendship hides friends-only dex entries from each other again.
@@ -192,7 +192,7 @@ pub struct CheckResponse {
     username: String,
 }
 
-/// `GET /check/?user_id=`: are we friends, and is a request pending either way?
+/// Are we friends, and is a request pending either way?
 #[utoipa::path(
     get, path = "/api/v1/social/friendships/check/", tag = "friendships",
     security(("jwt" = [])),

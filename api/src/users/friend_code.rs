@@ -31,7 +31,7 @@ pub struct FriendCodeMatch {
     username: String,
 }
 
-/// `GET /users/friend_code/`: the caller's friend code, to share with friends.
+/// The caller's friend code, to share with friends.
 #[utoipa::path(
     get, path = "/api/v1/users/friend_code/", tag = "users",
     security(("jwt" = [])),
@@ -64,7 +64,7 @@ pub fn code_field(body: &mut Body, field: &str) -> Option<String> {
     Some(friend_code::normalize(&raw).unwrap_or_default())
 }
 
-/// `POST /users/lookup_friend_code/ {friend_code}`: who owns a friend code.
+/// Who owns a friend code.
 ///
 /// The code is matched ignoring case. Users who blocked each other do not find each other.
 #[utoipa::path(

@@ -27,7 +27,7 @@ use crate::{
 
 const BIO_MAX: usize = 500;
 
-/// `GET /users/`: every active user the caller may see, newest first, without emails.
+/// Every active user the caller may see, newest first, without emails.
 ///
 /// The caller's own entry carries its email (staff see every email). 50 per page.
 #[utoipa::path(
@@ -63,7 +63,7 @@ pub async fn list_users(
     Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
 }
 
-/// `GET /users/me/`: the caller's own account, email included.
+/// The caller's own account, email included.
 #[utoipa::path(
     get, path = "/api/v1/users/me/", tag = "users",
     security(("jwt" = [])),
@@ -95,7 +95,7 @@ async fn visible_user(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<U
     Ok(id)
 }
 
-/// `GET /users/{pk}/`: a profile; the email only for the user themself or staff.
+/// A profile; the email only for the user themself or staff.
 ///
 /// Users who blocked each other are 404 to each other.
 #[utoipa::path(
@@ -161,7 +161,7 @@ pub struct ProfileUpdateResponse {
     preferred_card_style: Value,
 }
 
-/// `PUT|PATCH /users/{pk}/`: edit bio, avatar (clear only) and card style; owner or staff.
+/// Edit bio, avatar (clear only) and card style; owner or staff.
 ///
 /// Both methods are partial: only the fields sent change.
 #[utoipa::path(
@@ -199,7 +199,7 @@ pub async fn update_user(
     }))
 }
 
-/// `DELETE /users/{pk}/`: delete the account; owner or staff.
+/// Delete the account; owner or staff.
 ///
 /// Its profile, dex entries, friendships, jobs and conversions go with it.
 #[utoipa::path(
@@ -230,7 +230,7 @@ pub async fn delete_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /users/{pk}/update_stats/` (`pk` may be `me`): recompute the profile counters.
+/// Recomputes the profile counters (`pk` may be `me`).
 ///
 /// `total_catches`, `unique_species` and `last_catch_date` are recounted from the dex; owner
 /// or staff.
