@@ -61,7 +61,9 @@ async fn animal(conn: &mut AsyncPgConnection, name: &str, user: Uuid) -> anyhow:
     if matches!(verdict.match_type, MatchType::Exact | MatchType::Synonym)
         && let Some(taxon) = verdict.taxon
     {
-        return Ok(upsert_animal_from_taxon(conn, taxon.id, None, 1.0).await?.0);
+        return Ok(upsert_animal_from_taxon(conn, taxon.id, None, 1.0)
+            .await?
+            .id);
     }
     Ok(Animal::for_detection(conn, name, "", user)
         .await?

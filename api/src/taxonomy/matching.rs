@@ -241,14 +241,17 @@ pub async fn validate_name(
     };
     let (animal_id, created) = match &caller.0 {
         Some(_) => {
-            let (id, created) = matching::upsert_animal_from_taxon(
+            let up = matching::upsert_animal_from_taxon(
                 &mut conn,
                 taxon.id,
                 common.as_deref(),
                 confidence,
             )
             .await?;
-            (Some(id), created)
+            if up.changed {
+                crate::graph::invalidate::animals_changed(&state).await;
+            }
+            (Some(up.id), up.created)
         }
         None => (None, false),
     };

@@ -634,15 +634,20 @@ async fn upserting_an_animal_from_a_taxon_fills_classification_and_status() {
     .await
     .parse()
     .expect("uuid");
-    let (id, created) = matching::upsert_animal_from_taxon(&mut conn, synonym, None, 0.42)
+    let first = matching::upsert_animal_from_taxon(&mut conn, synonym, None, 0.42)
         .await
         .expect("upsert");
-    assert!(created);
-    let (again, created) =
-        matching::upsert_animal_from_taxon(&mut conn, synonym, Some("Lion"), 0.9)
-            .await
-            .expect("upsert again");
-    assert_eq!((again, created), (id, false));
+    assert!(first.created && !first.changed);
+    let id = first.id;
+    // A new common name is a change every tree shows; the same data again is none.
+    let again = matching::upsert_animal_from_taxon(&mut conn, synonym, Some("Lion"), 0.9)
+        .await
+        .expect("upsert again");
+    assert_eq!((again.id, again.created, again.changed), (id, false, true));
+    let same = matching::upsert_animal_from_taxon(&mut conn, synonym, Some("Lion"), 0.9)
+        .await
+        .expect("upsert the same");
+    assert_eq!((same.id, same.created, same.changed), (id, false, false));
     let row = text(
         &app,
         &format!(
@@ -658,7 +663,7 @@ async fn upserting_an_animal_from_a_taxon_fills_classification_and_status() {
         "Panthera leo|Lion|Animalia|Chordata|Mammalia|Carnivora|Felidae|Pantherinae|Panthera|leo|VU|t|taxonomy|col|1.00|1|IN,TZ"
     );
     // Updating did not consume a creation index.
-    let (_, created) = matching::upsert_animal_from_taxon(
+    let dodo = matching::upsert_animal_from_taxon(
         &mut conn,
         taxon_id(&app, "Raphus cucullatus")
             .await
@@ -669,7 +674,7 @@ async fn upserting_an_animal_from_a_taxon_fills_classification_and_status() {
     )
     .await
     .expect("dodo");
-    assert!(created);
+    assert!(dodo.created);
     assert_eq!(
         text(
             &app,
@@ -1125,4 +1130,61 @@ async fn match_requires_a_name_and_works_on_an_empty_taxonomy() {
     let (status, body) = get(&app, "/api/v1/taxonomy/").await;
     assert_eq!(status, 200);
     assert_eq!(body["count"], 0);
+}
+
+/// Family node ids of the caller's tree (`family_<path>`).
+async fn tree_families(app: &TestApp, token: &str) -> Vec<String> {
+    let (s, t) = app.get_as("/api/v1/graph/tree/", token).await;
+    assert_eq!(s, 200, "{t}");
+    t["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .filter(|id| id.starts_with("family_"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_animal_reclassified_by_the_taxonomy_shows_in_the_next_cached_tree() {
+    let app = imported().await;
+    let ash = app.user("ash").await;
+    let lion = json!({"scientific_name": "Panthera leo"});
+    let (s, v) = app
+        .post_as(
+            "/api/v1/taxonomy/validate/",
+            Some(&ash.access),
+            lion.clone(),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let animal = v["animal_id"].as_str().unwrap().to_owned();
+    let job = app.job_with_image(&ash, 3).await;
+    let (s, e) = app
+        .post_as(
+            "/api/v1/dex/entries/",
+            Some(&ash.access),
+            json!({"animal": animal, "source_vision_job": job}),
+        )
+        .await;
+    assert_eq!(s, 201, "{e}");
+    // An outdated classification, as an older catalogue release left it; the tree is cached
+    // with it.
+    app.sql(&format!(
+        "UPDATE animals SET family = 'Oldidae' WHERE id = '{animal}'"
+    ))
+    .await;
+    let before = tree_families(&app, &ash.access).await;
+    assert!(before.iter().any(|f| f.ends_with("/Oldidae")), "{before:?}");
+
+    // Matching the name again brings the catalogue's classification back...
+    let (s, v) = app
+        .post_as("/api/v1/taxonomy/validate/", Some(&ash.access), lion)
+        .await;
+    assert_eq!((s, v["created"].clone()), (200, json!(false)), "{v}");
+    // ...and the cached tree follows at once, not after GRAPH_CACHE_TTL.
+    let after = tree_families(&app, &ash.access).await;
+    assert!(after.iter().any(|f| f.ends_with("/Felidae")), "{after:?}");
+    assert!(!after.iter().any(|f| f.ends_with("/Oldidae")), "{after:?}");
 }

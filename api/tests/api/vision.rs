@@ -791,3 +791,76 @@ async fn detections_known_to_the_catalogue_become_verified_accepted_animals() {
         "an unknown name becomes an unverified animal"
     );
 }
+
+#[tokio::test]
+async fn a_detection_that_reclassifies_an_animal_refreshes_cached_trees() {
+    let provider = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(completion(
+            r#"{"animals":[{"scientific_name":"Canis familiaris","common_name":"Dog","confidence":0.9}]}"#,
+        ))
+        .mount(&provider)
+        .await;
+    let app = TestApp::spawn().await;
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/coldp-sample");
+    shared::taxonomy::import::import_path(
+        &app.state.db,
+        app.db.url(),
+        &sample,
+        &Default::default(),
+    )
+    .await
+    .expect("import sample");
+    let u = app.user("dawn").await;
+    // The dog is in dawn's dex with an outdated family, and her tree is cached with it.
+    let (s, v) = app
+        .post_as(
+            "/api/v1/taxonomy/validate/",
+            Some(&u.access),
+            json!({"scientific_name": "Canis lupus familiaris", "common_name": "Dog"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let dog = v["animal_id"].as_str().unwrap().to_owned();
+    let job = app.job_with_image(&u, 5).await;
+    let (s, e) = app
+        .post_as(
+            "/api/v1/dex/entries/",
+            Some(&u.access),
+            json!({"animal": dog, "source_vision_job": job}),
+        )
+        .await;
+    assert_eq!(s, 201, "{e}");
+    app.sql(&format!(
+        "UPDATE animals SET family = 'Oldidae' WHERE id = '{dog}'"
+    ))
+    .await;
+    let families = |t: &Value| -> Vec<String> {
+        t["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n["id"].as_str())
+            .filter(|id| id.starts_with("family_"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (_, t) = app.get_as("/api/v1/graph/tree/", &u.access).await;
+    assert!(families(&t).iter().any(|f| f.ends_with("/Oldidae")), "{t}");
+
+    // The worker matches a detection to the catalogue and puts the family right...
+    let _worker = app
+        .start_worker(&format!("{}/v1", provider.uri()), Some("sk-test"))
+        .await;
+    let id = job_from(&app, &u, 12).await;
+    let done = app.wait_for_job(&u, &id, 20).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["animal_details"]["family"], "Canidae");
+    // ...and the cached tree follows at once.
+    let (_, t) = app.get_as("/api/v1/graph/tree/", &u.access).await;
+    let after = families(&t);
+    assert!(after.iter().any(|f| f.ends_with("/Canidae")), "{after:?}");
+    assert!(!after.iter().any(|f| f.ends_with("/Oldidae")), "{after:?}");
+}

@@ -25,6 +25,25 @@ struct AnimalId {
     id: Uuid,
 }
 
+#[derive(QueryableByName)]
+struct UpdatedAnimal {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    changed: bool,
+}
+
+/// What [`upsert_animal_from_taxon`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upserted {
+    pub id: Uuid,
+    /// A new animal (it is in no one's dex yet).
+    pub created: bool,
+    /// An existing animal's names, classification, status or verification changed: every
+    /// cached tree showing it is stale.
+    pub changed: bool,
+}
+
 /// The animal fields a taxon gives.
 struct Fields {
     scientific_name: String,
@@ -183,30 +202,47 @@ macro_rules! bind_fields {
     };
 }
 
-async fn update(conn: &mut AsyncPgConnection, f: &Fields) -> QueryResult<Option<Uuid>> {
+/// The columns a taxonomic tree shows of an animal.
+const TREE_COLUMNS: &str = "scientific_name, common_name, kingdom, phylum, class_name, \
+    order_name, family, genus, species, conservation_status, verified";
+
+/// Updates the animal of that name, saying whether anything a tree shows changed (the `old`
+/// row is read before the update, in the same statement).
+async fn update(conn: &mut AsyncPgConnection, f: &Fields) -> QueryResult<Option<UpdatedAnimal>> {
+    let old_columns = TREE_COLUMNS
+        .split(", ")
+        .map(|c| format!("old.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let new_columns = old_columns.replace("old.", "a.");
     let q = diesel::sql_query(format!(
-        "UPDATE animals SET scientific_name = $1, {SET_FIELDS} \
-         WHERE lower(scientific_name) = lower($1) RETURNING id"
+        "WITH old AS (SELECT id, {TREE_COLUMNS} FROM animals \
+             WHERE lower(scientific_name) = lower($1) FOR UPDATE) \
+         UPDATE animals a SET scientific_name = $1, {SET_FIELDS} FROM old WHERE a.id = old.id \
+         RETURNING a.id, ({new_columns}) IS DISTINCT FROM ({old_columns}) AS changed"
     ));
-    let row: Option<AnimalId> = bind_fields!(q, f).get_result(conn).await.optional()?;
-    Ok(row.map(|r| r.id))
+    bind_fields!(q, f).get_result(conn).await.optional()
 }
 
 /// Creates or updates the animal for a taxon (a synonym counts as its accepted name), keyed by
-/// the accepted scientific name (case-insensitively). Returns the animal's id and whether it
-/// was created. `common_name` wins over the taxonomy's names; `confidence` (0–1) is kept when
-/// higher than the taxon's own.
+/// the accepted scientific name (case-insensitively). `common_name` wins over the taxonomy's
+/// names; `confidence` (0–1) is kept when higher than the taxon's own.
 pub async fn upsert_animal_from_taxon(
     conn: &mut AsyncPgConnection,
     taxon_id: Uuid,
     common_name: Option<&str>,
     confidence: f64,
-) -> QueryResult<(Uuid, bool)> {
+) -> QueryResult<Upserted> {
     let f = fields(conn, taxon_id, common_name, confidence).await?;
+    let updated = |u: UpdatedAnimal| Upserted {
+        id: u.id,
+        created: false,
+        changed: u.changed,
+    };
     conn.transaction(async |conn| {
         // Update first: an INSERT ... ON CONFLICT would burn a creation_index on every update.
-        if let Some(id) = update(conn, &f).await? {
-            return Ok((id, false));
+        if let Some(u) = update(conn, &f).await? {
+            return Ok(updated(u));
         }
         let q = diesel::sql_query(
             "INSERT INTO animals (scientific_name, common_name, kingdom, phylum, class_name, \
@@ -221,11 +257,15 @@ pub async fn upsert_animal_from_taxon(
         );
         let inserted: Option<AnimalId> = bind_fields!(q, f).get_result(conn).await.optional()?;
         match inserted {
-            Some(r) => Ok((r.id, true)),
+            Some(r) => Ok(Upserted {
+                id: r.id,
+                created: true,
+                changed: false,
+            }),
             // Created concurrently: update that row instead.
             None => update(conn, &f)
                 .await?
-                .map(|id| (id, false))
+                .map(updated)
                 .ok_or(diesel::result::Error::NotFound),
         }
     })

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::names::{self, Canonical, ParsedName};
 use crate::db::models::taxa::{SUMMARY_COLUMNS, SUMMARY_JOINS, Taxa, TaxonSummary};
 
-pub use super::animals::upsert_animal_from_taxon;
+pub use super::animals::{Upserted, upsert_animal_from_taxon};
 
 /// How a name was matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

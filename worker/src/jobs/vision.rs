@@ -13,6 +13,7 @@ use shared::{
         animals::Animal,
         vision::{self as jobs_db, AnalysisJob, JobResult, MAX_ATTEMPTS},
     },
+    graph_cache,
     jobs::{Job, ProcessAnalysis},
     vision::{Detection, cost::cost_usd, parse_answer},
 };
@@ -65,12 +66,13 @@ fn animal_json(d: &Detection, a: &Animal, created: bool) -> Value {
 
 /// The animal for a detection: through the taxonomy (exact, synonym, vernacular or a close
 /// fuzzy match, not ambiguous) when the catalogue knows the name — a verified animal with its
-/// full classification — else an unverified one under the model's name (§4.9).
+/// full classification — else an unverified one under the model's name (§4.9). Also says
+/// whether the animal was created, and whether an existing one was reclassified.
 async fn match_animal(
     conn: &mut diesel_async::AsyncPgConnection,
     d: &Detection,
     user: Uuid,
-) -> shared::Result<(shared::db::models::animals::AnimalView, bool)> {
+) -> shared::Result<(shared::db::models::animals::AnimalView, bool, bool)> {
     use shared::taxonomy::matching::{
         MatchOptions, MatchType, match_name, upsert_animal_from_taxon,
     };
@@ -86,12 +88,14 @@ async fn match_animal(
         && verdict.confidence >= 0.8;
     if let (true, Some(taxon)) = (trusted, verdict.taxon.as_ref()) {
         let common = (!d.common_name.is_empty()).then_some(d.common_name.as_str());
-        let (id, created) = upsert_animal_from_taxon(conn, taxon.id, common, d.confidence).await?;
-        if let Some(view) = Animal::find(conn, id).await? {
-            return Ok((view, created));
+        let up = upsert_animal_from_taxon(conn, taxon.id, common, d.confidence).await?;
+        if let Some(view) = Animal::find(conn, up.id).await? {
+            return Ok((view, up.created, up.changed));
         }
     }
-    Animal::for_detection(conn, &d.scientific_name, &d.common_name, user).await
+    let (view, created) =
+        Animal::for_detection(conn, &d.scientific_name, &d.common_name, user).await?;
+    Ok((view, created, false))
 }
 
 async fn fail(state: &WorkerState, id: Uuid, message: &str) -> shared::Result<Outcome> {
@@ -227,8 +231,10 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
     let mut conn = state.db.get().await?;
     let mut detected = Vec::with_capacity(detections.len());
     let mut first = None;
+    let mut reclassified = false;
     for d in &detections {
-        let (view, created) = match_animal(&mut conn, d, job.user_id).await?;
+        let (view, created, changed) = match_animal(&mut conn, d, job.user_id).await?;
+        reclassified |= changed;
         if first.is_none() {
             first = Some((view.animal.id, d.confidence));
         }
@@ -251,6 +257,12 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
         },
     )
     .await?;
+    if reclassified {
+        // Trees cached with the animal's old classification are stale now.
+        if let Err(e) = graph_cache::bump_all(&state.redis, &state.settings).await {
+            tracing::warn!(error = %e, "tree caches not invalidated: redis unavailable");
+        }
+    }
     let m = &state.metrics;
     m.vision_jobs.with_label_values(&["completed"]).inc();
     m.vision_duration.observe(started.elapsed().as_secs_f64());
