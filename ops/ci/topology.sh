@@ -443,6 +443,19 @@ case "$m_status" in
     *) die "/metrics through nginx from 127.0.0.2: expected 403, got $m_status" ;;
 esac
 
+# API docs through nginx: the document, and both viewers with exactly one CSP (the api's own;
+# nginx adds its default only when the api sends none).
+status="$(req GET "$BASE/api/schema/")"
+expect 200 "$status" "the OpenAPI document"
+[ "$(json 'd["openapi"][:3]')" = "3.1" ] || die "/api/schema/ is not OpenAPI 3.1"
+for page in docs redoc; do
+    status="$(req GET "$BASE/api/$page/")"
+    expect 200 "$status" "/api/$page/"
+    csp="$(grep -ci '^content-security-policy:' "$TMP/headers" || true)"
+    [ "$csp" = 1 ] || die "/api/$page/ carries $csp Content-Security-Policy headers, expected 1"
+done
+step "API docs through nginx: /api/schema/ (OpenAPI 3.1), /api/docs/ and /api/redoc/ with one CSP each"
+
 status="$(req GET "$BASE/some/client/route")"
 expect 200 "$status" "the web client fallback"
 grep -q 'topology test' "$TMP/body" || die "the web client fallback did not serve index.html"
