@@ -317,6 +317,34 @@ impl TestApp {
         s
     }
 
+    /// Imports the sample Catalogue of Life release (`shared/testdata/coldp-sample`).
+    pub async fn import_sample(&self) {
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/testdata/coldp-sample");
+        shared::taxonomy::import::import_path(
+            &self.state.db,
+            self.db.url(),
+            &sample,
+            &Default::default(),
+        )
+        .await
+        .expect("sample import");
+    }
+
+    /// Family node ids (`family_<path>`) of the caller's tree.
+    pub async fn tree_families(&self, token: &str) -> Vec<String> {
+        let (s, t) = self.get_as("/api/v1/graph/tree/", token).await;
+        assert_eq!(s, 200, "{t}");
+        t["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .filter_map(|n| n["id"].as_str())
+            .filter(|id| id.starts_with("family_"))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Starts a worker consuming this app's queues.
     pub async fn start_worker(&self, openai_base: &str, api_key: Option<&str>) -> TestWorker {
         let state = worker::state::WorkerState::connect(self.worker_settings(openai_base, api_key))

@@ -29,7 +29,7 @@ async fn import(app: &TestApp, path: &Path) -> Result<ImportReport, ImportError>
 
 async fn imported() -> TestApp {
     let app = TestApp::spawn().await;
-    import(&app, &sample()).await.expect("sample import");
+    app.import_sample().await;
     app
 }
 
@@ -1132,20 +1132,6 @@ async fn match_requires_a_name_and_works_on_an_empty_taxonomy() {
     assert_eq!(body["count"], 0);
 }
 
-/// Family node ids of the caller's tree (`family_<path>`).
-async fn tree_families(app: &TestApp, token: &str) -> Vec<String> {
-    let (s, t) = app.get_as("/api/v1/graph/tree/", token).await;
-    assert_eq!(s, 200, "{t}");
-    t["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|n| n["id"].as_str())
-        .filter(|id| id.starts_with("family_"))
-        .map(str::to_owned)
-        .collect()
-}
-
 #[tokio::test]
 async fn an_animal_reclassified_by_the_taxonomy_shows_in_the_next_cached_tree() {
     let app = imported().await;
@@ -1175,7 +1161,7 @@ async fn an_animal_reclassified_by_the_taxonomy_shows_in_the_next_cached_tree() 
         "UPDATE animals SET family = 'Oldidae' WHERE id = '{animal}'"
     ))
     .await;
-    let before = tree_families(&app, &ash.access).await;
+    let before = app.tree_families(&ash.access).await;
     assert!(before.iter().any(|f| f.ends_with("/Oldidae")), "{before:?}");
 
     // Matching the name again brings the catalogue's classification back...
@@ -1184,7 +1170,7 @@ async fn an_animal_reclassified_by_the_taxonomy_shows_in_the_next_cached_tree() 
         .await;
     assert_eq!((s, v["created"].clone()), (200, json!(false)), "{v}");
     // ...and the cached tree follows at once, not after GRAPH_CACHE_TTL.
-    let after = tree_families(&app, &ash.access).await;
+    let after = app.tree_families(&ash.access).await;
     assert!(after.iter().any(|f| f.ends_with("/Felidae")), "{after:?}");
     assert!(!after.iter().any(|f| f.ends_with("/Oldidae")), "{after:?}");
 }

@@ -757,16 +757,7 @@ async fn detections_known_to_the_catalogue_become_verified_accepted_animals() {
         .mount(&provider)
         .await;
     let app = TestApp::spawn().await;
-    let sample =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/coldp-sample");
-    shared::taxonomy::import::import_path(
-        &app.state.db,
-        app.db.url(),
-        &sample,
-        &Default::default(),
-    )
-    .await
-    .expect("import sample");
+    app.import_sample().await;
     let _worker = app
         .start_worker(&format!("{}/v1", provider.uri()), Some("sk-test"))
         .await;
@@ -803,16 +794,7 @@ async fn a_detection_that_reclassifies_an_animal_refreshes_cached_trees() {
         .mount(&provider)
         .await;
     let app = TestApp::spawn().await;
-    let sample =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/coldp-sample");
-    shared::taxonomy::import::import_path(
-        &app.state.db,
-        app.db.url(),
-        &sample,
-        &Default::default(),
-    )
-    .await
-    .expect("import sample");
+    app.import_sample().await;
     let u = app.user("dawn").await;
     // The dog is in dawn's dex with an outdated family, and her tree is cached with it.
     let (s, v) = app
@@ -837,18 +819,8 @@ async fn a_detection_that_reclassifies_an_animal_refreshes_cached_trees() {
         "UPDATE animals SET family = 'Oldidae' WHERE id = '{dog}'"
     ))
     .await;
-    let families = |t: &Value| -> Vec<String> {
-        t["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|n| n["id"].as_str())
-            .filter(|id| id.starts_with("family_"))
-            .map(str::to_owned)
-            .collect()
-    };
-    let (_, t) = app.get_as("/api/v1/graph/tree/", &u.access).await;
-    assert!(families(&t).iter().any(|f| f.ends_with("/Oldidae")), "{t}");
+    let before = app.tree_families(&u.access).await;
+    assert!(before.iter().any(|f| f.ends_with("/Oldidae")), "{before:?}");
 
     // The worker matches a detection to the catalogue and puts the family right...
     let _worker = app
@@ -859,8 +831,7 @@ async fn a_detection_that_reclassifies_an_animal_refreshes_cached_trees() {
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["animal_details"]["family"], "Canidae");
     // ...and the cached tree follows at once.
-    let (_, t) = app.get_as("/api/v1/graph/tree/", &u.access).await;
-    let after = families(&t);
+    let after = app.tree_families(&u.access).await;
     assert!(after.iter().any(|f| f.ends_with("/Canidae")), "{after:?}");
     assert!(!after.iter().any(|f| f.ends_with("/Oldidae")), "{after:?}");
 }
