@@ -13,6 +13,7 @@ pub mod graph;
 pub mod health;
 pub mod ids;
 pub mod images;
+pub mod import;
 pub mod input;
 pub mod json;
 pub mod media;

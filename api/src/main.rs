@@ -29,6 +29,8 @@ enum Command {
     CreateSuperuser(api::cli::SuperuserArgs),
     /// Import a Catalogue of Life release (ColDP zip or extracted folder).
     ImportCol(api::cli::ImportColArgs),
+    /// Import the old Django server's database and media (safe to re-run; resumable).
+    ImportDjango(api::import::ImportDjangoArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +56,9 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(api::cli::create_superuser(&settings, args))
         }
         Command::ImportCol(args) => runtime.block_on(api::cli::import_col(&settings, args)),
+        Command::ImportDjango(args) => {
+            runtime.block_on(api::import::import_django(&settings, args))
+        }
         Command::Serve {
             bind,
             migrate: run_migrations,

@@ -31,6 +31,8 @@ pub mod kind {
     pub const ENTRY: &str = "e";
     /// A vision job's image (owner only).
     pub const JOB: &str = "j";
+    /// A profile picture (public, as profiles are): `avatars/<checksum>.png`.
+    pub const AVATAR: &str = "avatars";
 }
 
 impl MediaUrls {
@@ -72,8 +74,8 @@ fn valid_token(t: &str) -> bool {
 #[utoipa::path(
     get, path = "/media/{kind}/{file}", tag = "media",
     params(
-        ("kind" = String, Path, description = "`e` for a dex entry's image, `j` for a vision job's."),
-        ("file" = String, Path, description = "`<token>.png`, the token being 32 hex digits."),
+        ("kind" = String, Path, description = "`e` for a dex entry's image, `j` for a vision job's, `avatars` for a profile picture."),
+        ("file" = String, Path, description = "`<token>.png`, the token being 32 hex digits (avatars: `<sha-256>.png`)."),
     ),
     responses((status = 200, description = "The image.", content_type = "image/png", body = Png,
         headers(("Cache-Control" = String, description = "`private, max-age=3600`"))))
@@ -83,6 +85,9 @@ pub async fn serve_image(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (kind, file) = path.into_inner();
+    if kind == kind::AVATAR {
+        return serve_avatar(&state, &file).await;
+    }
     let token = file
         .strip_suffix(".png")
         .filter(|t| valid_token(t))
@@ -95,7 +100,36 @@ pub async fn serve_image(
     };
     drop(conn);
     let (key, content_type) = found.ok_or(ApiError::not_found("object"))?;
-    let cache = (header::CACHE_CONTROL, "private, max-age=3600");
+    send(&state, key, content_type, "private, max-age=3600").await
+}
+
+/// An avatar, when a user shows it: the name is the file's checksum, so it is public only
+/// through a profile that links it.
+async fn serve_avatar(state: &AppState, file: &str) -> ApiResult<HttpResponse> {
+    let named = file
+        .strip_suffix(".png")
+        .is_some_and(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !named {
+        return Err(ApiError::not_found("object"));
+    }
+    let key = format!("{}/{file}", kind::AVATAR);
+    let mut conn = state.db.get().await?;
+    let shown = shared::db::models::accounts::User::avatar_in_use(&mut conn, &key).await?;
+    drop(conn);
+    if !shown {
+        return Err(ApiError::not_found("object"));
+    }
+    send(state, key, "image/png".to_owned(), "public, max-age=86400").await
+}
+
+/// The bytes of `key`, or the nginx redirect to them.
+async fn send(
+    state: &AppState,
+    key: String,
+    content_type: String,
+    cache_control: &'static str,
+) -> ApiResult<HttpResponse> {
+    let cache = (header::CACHE_CONTROL, cache_control);
     if state.settings.media_x_accel_redirect {
         return Ok(HttpResponse::Ok()
             .insert_header(("X-Accel-Redirect", format!("/protected-media/{key}")))

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod cpu;
 pub mod db;
+pub mod django_import;
 pub mod domain;
 pub mod error;
 pub mod graph_cache;

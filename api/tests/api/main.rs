@@ -12,6 +12,7 @@ mod docs;
 mod foundation;
 mod graph;
 mod helpers;
+mod import_django;
 mod migrations;
 mod social;
 mod taxonomy;

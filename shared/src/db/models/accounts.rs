@@ -161,6 +161,18 @@ impl User {
             .optional()
     }
 
+    /// Whether an active user shows the avatar stored under `key` (avatars are public, like
+    /// the profile that links them).
+    pub async fn avatar_in_use(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            users::table
+                .filter(users::avatar.eq(key))
+                .filter(users::is_active.eq(true)),
+        ))
+        .get_result(conn)
+        .await
+    }
+
     /// Authentication facts for a token's user.
     pub async fn auth_info(
         conn: &mut AsyncPgConnection,
