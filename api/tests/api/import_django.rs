@@ -246,7 +246,7 @@ async fn the_old_world_arrives_and_every_user_signs_in_with_their_old_password()
                 "{name} {field}: {me}"
             );
         }
-        check_my_entries(&app, name, token, &want["my_entries"]).await;
+        check_my_entries(&app, &old, name, token, &want["my_entries"]).await;
         check_friends(&app, name, token, want).await;
     }
     // The blocked row beside an accepted one: the block wins (the old server said "friends"),
@@ -298,7 +298,7 @@ async fn the_old_world_arrives_and_every_user_signs_in_with_their_old_password()
 
 /// Same ids in the same order, entries with the same catch date compared as sets (the old
 /// order between them is undefined).
-async fn check_my_entries(app: &TestApp, name: &str, token: &str, want: &Value) {
+async fn check_my_entries(app: &TestApp, old: &TestDb, name: &str, token: &str, want: &Value) {
     let (status, page) = app
         .get_as("/api/v1/dex/entries/my_entries/?page_size=100", token)
         .await;
@@ -325,6 +325,24 @@ async fn check_my_entries(app: &TestApp, name: &str, token: &str, want: &Value) 
         let exp: BTreeSet<&str> = wanted[i..j].iter().copied().collect();
         assert_eq!(got, exp, "{name}: my_entries positions {i}..{j}");
         i = j;
+    }
+    // Every catch date and visibility is the old one (timestamps compared as instants).
+    for e in &ours {
+        let id = e["id"].as_str().unwrap();
+        let same = count(
+            old.url(),
+            &format!(
+                "SELECT count(*) AS n FROM dex_entries WHERE id = '{id}' \
+                 AND catch_date = '{}'::timestamptz AND visibility = '{}'",
+                e["catch_date"].as_str().unwrap(),
+                e["visibility"].as_str().unwrap()
+            ),
+        )
+        .await;
+        assert_eq!(
+            same, 1,
+            "{name}: entry {id} catch date or visibility changed"
+        );
     }
     let first = &ours[0];
     let want_first = &want["first"];
@@ -384,14 +402,14 @@ async fn check_friends(app: &TestApp, name: &str, token: &str, want: &Value) {
     assert_eq!(count(&sent), want["sent_pending_count"], "{name}");
 }
 
-/// Every image of alice's entries downloads as a PNG with the old file's pixels.
+/// Every entry's image downloads as a PNG with the old file's pixels.
 async fn check_images(app: &TestApp, tokens: &BTreeMap<&str, String>) {
     let mut checked = 0;
-    for name in ["alice", "bob", "erin", "frank", "heidi"] {
+    for (name, _) in USERS {
         let (_, page) = app
             .get_as(
                 "/api/v1/dex/entries/my_entries/?page_size=100",
-                &tokens[name],
+                &tokens[*name],
             )
             .await;
         for entry in items(&page, "results") {
@@ -419,7 +437,8 @@ async fn check_images(app: &TestApp, tokens: &BTreeMap<&str, String>) {
             checked += 1;
         }
     }
-    assert!(checked >= 20, "only {checked} images checked");
+    // 68 entries; judy's polar bear has no image.
+    assert_eq!(checked, 67, "images checked");
 }
 
 /// The old media file of an entry, read from the dump's COPY block.
@@ -442,12 +461,40 @@ async fn a_delta_run_brings_what_is_new_and_removes_what_is_gone() {
     // entry, a deleted one.
     old_sql(
         &old,
-        "INSERT INTO users (password, is_superuser, username, first_name, last_name, is_staff,              is_active, date_joined, id, email, friend_code, bio, avatar, badges, created_at,              updated_at)          SELECT password, false, 'mallory', '', '', false, true, now(),              '11111111-2222-3333-4444-555555555555', 'mallory@example.com', 'MALL0RY1', '', '',              '[]', now(), now() FROM users WHERE username = 'alice';          INSERT INTO user_profiles VALUES              ('11111111-2222-3333-4444-555555555555', 0, 0, '{}', CURRENT_DATE, NULL);          INSERT INTO dex_entries (id, original_image, processed_image, location_name, notes,              customizations, catch_date, visibility, is_favorite, created_at, updated_at,              animal_id, owner_id)          SELECT '66666666-7777-8888-9999-000000000000', 'dex/original/2026/12/lynx.png', '', '',              'delta', '{}', now(), 'public', false, now(), now(), animal_id,              '11111111-2222-3333-4444-555555555555' FROM dex_entries LIMIT 1;          UPDATE dex_entries SET notes = 'edited later', updated_at = now()              WHERE id = 'efcc5fee-5418-444e-b6ef-2075cf448196';          DELETE FROM dex_entries WHERE id = 'c986b1f3-43e7-4910-a014-45d501eb07e8';",
+        "INSERT INTO users (password, is_superuser, username, first_name, last_name, is_staff, \
+             is_active, date_joined, id, email, friend_code, bio, avatar, badges, created_at, \
+             updated_at) \
+         SELECT password, false, 'mallory', '', '', false, true, now(), \
+             '11111111-2222-3333-4444-555555555555', 'mallory@example.com', 'MALL0RY1', '', '', \
+             '[]', now(), now() FROM users WHERE username = 'alice'; \
+         INSERT INTO user_profiles VALUES \
+             ('11111111-2222-3333-4444-555555555555', 0, 0, '{}', CURRENT_DATE, NULL); \
+         INSERT INTO dex_entries (id, original_image, processed_image, location_name, notes, \
+             customizations, catch_date, visibility, is_favorite, created_at, updated_at, \
+             animal_id, owner_id) \
+         SELECT '66666666-7777-8888-9999-000000000000', 'dex/original/2026/12/lynx.png', '', '', \
+             'delta', '{}', now(), 'public', false, now(), now(), animal_id, \
+             '11111111-2222-3333-4444-555555555555' FROM dex_entries LIMIT 1; \
+         INSERT INTO dex_entries (id, original_image, processed_image, location_name, notes, \
+             customizations, catch_date, visibility, is_favorite, created_at, updated_at, \
+             animal_id, owner_id) \
+         SELECT '66666666-7777-8888-9999-000000000001', 'dex/original/2026/12/gone.png', '', \
+             '', 'lost photo', '{}', now() - interval '1 day', 'friends', false, now(), now(), \
+             animal_id, '11111111-2222-3333-4444-555555555555' FROM dex_entries LIMIT 1; \
+         UPDATE dex_entries SET notes = 'edited later', updated_at = now() \
+             WHERE id = 'efcc5fee-5418-444e-b6ef-2075cf448196'; \
+         DELETE FROM dex_entries WHERE id = 'c986b1f3-43e7-4910-a014-45d501eb07e8';",
     )
     .await;
     let delta = import(&app, &options(&old)).await;
     assert_eq!(delta.of(Kind::Users).imported, 1, "{delta}");
-    assert_eq!(delta.of(Kind::DexEntries).imported, 1, "{delta}");
+    assert_eq!(delta.of(Kind::DexEntries).imported, 2, "{delta}");
+    // The entry whose file is gone comes without its image, and the report says so.
+    assert_eq!(delta.media.missing, 1, "{delta}");
+    assert!(
+        delta.media.problems.iter().any(|p| p.contains("gone.png")),
+        "{delta}"
+    );
     assert_eq!(delta.of(Kind::DexEntries).updated, 1, "{delta}");
     assert_eq!(delta.of(Kind::DexEntries).deleted, 1, "{delta}");
     let (status, body) = app.login("mallory", "Alice-Fixture-Pass-01").await;
@@ -455,10 +502,13 @@ async fn a_delta_run_brings_what_is_new_and_removes_what_is_gone() {
     let token = body["access"].as_str().unwrap();
     let (_, page) = app.get_as("/api/v1/dex/entries/my_entries/", token).await;
     let mine = items(&page, "results");
-    assert_eq!(mine.len(), 1);
+    assert_eq!(mine.len(), 2);
     assert_eq!(mine[0]["id"], "66666666-7777-8888-9999-000000000000");
+    assert!(mine[0]["original_image"].is_string(), "{page}");
+    assert_eq!(mine[1]["id"], "66666666-7777-8888-9999-000000000001");
+    assert_eq!(mine[1]["original_image"], Value::Null, "{page}");
     let (_, me) = app.get_as("/api/v1/users/me/", token).await;
-    assert_eq!(me["profile"]["total_catches"], 1, "{me}");
+    assert_eq!(me["profile"]["total_catches"], 2, "{me}");
     let (status, _) = app
         .get_as(
             "/api/v1/dex/entries/c986b1f3-43e7-4910-a014-45d501eb07e8/",
@@ -603,7 +653,7 @@ async fn a_killed_import_resumes_to_the_same_result_as_an_uninterrupted_one() {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
         let c = diesel::sql_query(
-            "SELECT coalesce(bool_or(cursors ? 'dex_entries'), false) AS started              FROM django_import_runs",
+            "SELECT coalesce(bool_or(cursors ? 'dex_entries'), false) AS started FROM django_import_runs",
         )
         .get_result::<Cursor>(&mut conn)
         .await
