@@ -529,31 +529,17 @@ async fn a_delta_run_brings_what_is_new_and_removes_what_is_gone() {
             .contains("c986b1f3-43e7-4910-a014-45d501eb07e8"),
         "{sync}"
     );
-    let verify = django_import::verify::verify(
-        old.url(),
-        app.db.url(),
-        &fixture().join("media"),
-        app.state.storage.clone(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(verify, Vec::<String>::new());
+    let diffs = verify(&app, &old).await;
+    assert_eq!(diffs, Vec::<String>::new());
     // A difference is found.
     app.sql("UPDATE users SET is_staff = true WHERE username = 'bob'")
         .await;
     app.sql("UPDATE dex_entries SET visibility = 'private' WHERE visibility = 'public'")
         .await;
-    let verify = django_import::verify::verify(
-        old.url(),
-        app.db.url(),
-        &fixture().join("media"),
-        app.state.storage.clone(),
-    )
-    .await
-    .unwrap();
+    let diffs = verify(&app, &old).await;
     assert!(
-        verify.iter().any(|d| d.contains("visibility differs")),
-        "{verify:?}"
+        diffs.iter().any(|d| d.contains("visibility differs")),
+        "{diffs:?}"
     );
 }
 
@@ -696,6 +682,17 @@ async fn a_killed_import_resumes_to_the_same_result_as_an_uninterrupted_one() {
             .n;
     assert_eq!(resumed, 1, "the second run resumed the first");
     assert_eq!(snapshot(killed.url()).await, snapshot(whole.url()).await);
+}
+
+async fn verify(app: &TestApp, old: &TestDb) -> Vec<String> {
+    django_import::verify::verify(
+        old.url(),
+        app.db.url(),
+        &fixture().join("media"),
+        app.state.storage.clone(),
+    )
+    .await
+    .unwrap()
 }
 
 async fn count(url: &str, sql: &str) -> i64 {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    phase::{Ctx, Phase, Upserted, Written},
+    phase::{Ctx, OldRow, Phase, Upserted, Written},
     report::Kind,
 };
 
@@ -49,6 +49,12 @@ pub struct OldAnimal {
     pub updated_at: DateTime<Utc>,
 }
 
+impl OldRow for OldAnimal {
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
+}
+
 const STATUSES: [&str; 9] = ["EX", "EW", "CR", "EN", "VU", "NT", "LC", "DD", "NE"];
 const METHODS: [&str; 4] = ["manual", "taxonomy", "cv", "user"];
 
@@ -65,24 +71,13 @@ pub struct Animals;
 impl Phase for Animals {
     const KIND: Kind = Kind::Animals;
     type Old = OldAnimal;
-    const COUNT: &'static str = "SELECT count(*) AS n FROM animals";
-    const BATCH: &'static str = "SELECT coalesce(jsonb_agg(t ORDER BY t.id), '[]')::text AS batch \
-        FROM (SELECT id, scientific_name, common_name, kingdom, phylum, class AS class_name, \
-              \"order\" AS order_name, family, subfamily, genus, species, native_regions, \
-              establishment_means, taxonomy_source, taxonomy_source_url, \
-              taxonomy_confidence::float8 AS taxonomy_confidence, last_verified_at, \
-              verification_method, description, habitat, diet, conservation_status, \
-              interesting_facts, creation_index, created_by_id, verified, created_at, \
-              updated_at \
-              FROM animals WHERE id > $1::uuid ORDER BY id LIMIT $2) t";
-
-    fn cursor(row: &OldAnimal) -> String {
-        row.id.to_string()
-    }
-
-    fn old_id(row: &OldAnimal) -> String {
-        row.id.to_string()
-    }
+    const FROM: &'static str = "animals";
+    const COLUMNS: &'static str = "id, scientific_name, common_name, kingdom, phylum, \
+        class AS class_name, \"order\" AS order_name, family, subfamily, genus, species, \
+        native_regions, establishment_means, taxonomy_source, taxonomy_source_url, \
+        taxonomy_confidence::float8 AS taxonomy_confidence, last_verified_at, \
+        verification_method, description, habitat, diet, conservation_status, \
+        interesting_facts, creation_index, created_by_id, verified, created_at, updated_at";
 
     async fn write(
         ctx: &Ctx<'_>,
@@ -99,7 +94,7 @@ impl Phase for Animals {
                     conn,
                     ctx,
                     Self::KIND,
-                    &Self::old_id(row),
+                    &row.old_id(),
                     "no scientific name",
                     row,
                 )
@@ -110,7 +105,7 @@ impl Phase for Animals {
             if !names.insert(name.to_lowercase()) {
                 let reason = "scientific name already used: by another old animal \
                               (differing only in case)";
-                out.reject(conn, ctx, Self::KIND, &Self::old_id(row), reason, row)
+                out.reject(conn, ctx, Self::KIND, &row.old_id(), reason, row)
                     .await?;
                 continue;
             }
@@ -146,7 +141,7 @@ impl Phase for Animals {
         for row in valid {
             match clashes.iter().find(|c| c.id == row.id) {
                 Some(c) => {
-                    out.reject(conn, ctx, Self::KIND, &Self::old_id(&row), &c.reason, &row)
+                    out.reject(conn, ctx, Self::KIND, &row.old_id(), &c.reason, &row)
                         .await?
                 }
                 None => keep.push(row),

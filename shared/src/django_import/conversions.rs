@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     media::Purpose,
-    phase::{Ctx, Phase, Upserted, Written},
+    phase::{Ctx, OldRow, Phase, Upserted, Written},
     report::Kind,
 };
 
@@ -30,6 +30,12 @@ pub struct OldConversion {
     pub expires_at: DateTime<Utc>,
     pub used_in_job: bool,
     pub user_id: Uuid,
+}
+
+impl OldRow for OldConversion {
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 #[derive(diesel::QueryableByName)]
@@ -60,19 +66,10 @@ pub struct Conversions;
 impl Phase for Conversions {
     const KIND: Kind = Kind::Conversions;
     type Old = OldConversion;
-    const COUNT: &'static str = "SELECT count(*) AS n FROM image_conversions";
-    const BATCH: &'static str = "SELECT coalesce(jsonb_agg(t ORDER BY t.id), '[]')::text AS batch \
-        FROM (SELECT id, original_image, converted_image, original_format, original_size, \
-              converted_size, transformations, created_at, expires_at, used_in_job, user_id \
-              FROM image_conversions WHERE id > $1::uuid ORDER BY id LIMIT $2) t";
-
-    fn cursor(row: &OldConversion) -> String {
-        row.id.to_string()
-    }
-
-    fn old_id(row: &OldConversion) -> String {
-        row.id.to_string()
-    }
+    const FROM: &'static str = "image_conversions";
+    const COLUMNS: &'static str = "id, original_image, converted_image, original_format, \
+        original_size, converted_size, transformations, created_at, expires_at, used_in_job, \
+        user_id";
 
     async fn write(
         ctx: &Ctx<'_>,
@@ -104,7 +101,7 @@ impl Phase for Conversions {
         for row in live {
             if !users.contains(&row.user_id) {
                 let reason = "user not imported: the owner was kept aside";
-                out.reject(conn, ctx, Self::KIND, &Self::old_id(row), reason, row)
+                out.reject(conn, ctx, Self::KIND, &row.old_id(), reason, row)
                     .await?;
                 continue;
             }

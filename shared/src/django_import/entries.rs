@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{
     conversions::existing,
     media::Purpose,
-    phase::{Ctx, Phase, Upserted, Written},
+    phase::{Ctx, OldRow, Phase, Upserted, Written},
     report::Kind,
 };
 use crate::db::models::dex::new_image_token;
@@ -37,6 +37,12 @@ pub struct OldEntry {
     pub animal_id: Uuid,
     pub owner_id: Uuid,
     pub source_vision_job_id: Option<Uuid>,
+}
+
+impl OldRow for OldEntry {
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 impl OldEntry {
@@ -63,21 +69,12 @@ pub struct Entries;
 impl Phase for Entries {
     const KIND: Kind = Kind::DexEntries;
     type Old = OldEntry;
-    const COUNT: &'static str = "SELECT count(*) AS n FROM dex_entries";
-    const BATCH: &'static str = "SELECT coalesce(jsonb_agg(t ORDER BY t.id), '[]')::text AS batch \
-        FROM (SELECT id, original_image, coalesce(processed_image, '') AS processed_image, \
-              location_lat::float8 AS location_lat, location_lon::float8 AS location_lon, \
-              location_name, notes, customizations, catch_date, visibility, is_favorite, \
-              created_at, updated_at, animal_id, owner_id, source_vision_job_id \
-              FROM dex_entries WHERE id > $1::uuid ORDER BY id LIMIT $2) t";
-
-    fn cursor(row: &OldEntry) -> String {
-        row.id.to_string()
-    }
-
-    fn old_id(row: &OldEntry) -> String {
-        row.id.to_string()
-    }
+    const FROM: &'static str = "dex_entries";
+    const COLUMNS: &'static str = "id, original_image, \
+        coalesce(processed_image, '') AS processed_image, location_lat::float8 AS location_lat, \
+        location_lon::float8 AS location_lon, location_name, notes, customizations, catch_date, \
+        visibility, is_favorite, created_at, updated_at, animal_id, owner_id, \
+        source_vision_job_id";
 
     async fn write(
         ctx: &Ctx<'_>,
@@ -119,7 +116,7 @@ impl Phase for Entries {
             };
             match reason {
                 Some(r) => {
-                    out.reject(conn, ctx, Self::KIND, &Self::old_id(row), r, row)
+                    out.reject(conn, ctx, Self::KIND, &row.old_id(), r, row)
                         .await?
                 }
                 None => valid.push(row),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    phase::{Ctx, Phase, Upserted, Written},
+    phase::{Ctx, OldRow, Phase, Upserted, Written},
     report::Kind,
 };
 
@@ -31,6 +31,21 @@ pub struct OldFriendship {
 pub struct OldPair {
     pub key: String,
     pub rows: Vec<OldFriendship>,
+}
+
+impl OldRow for OldPair {
+    fn key(&self) -> String {
+        self.key.clone()
+    }
+
+    /// Every old row of the pair.
+    fn old_id(&self) -> String {
+        self.rows
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// How strongly a state decides the pair; None for a status this server does not know.
@@ -62,32 +77,29 @@ pub struct Friendships;
 impl Phase for Friendships {
     const KIND: Kind = Kind::Friendships;
     type Old = OldPair;
-    /// Counted in pairs, as they are imported.
-    const COUNT: &'static str = "SELECT count(DISTINCT (least(from_user_id, to_user_id), \
-        greatest(from_user_id, to_user_id))) AS n FROM friendships";
-    const BATCH: &'static str = "SELECT coalesce(jsonb_agg(p ORDER BY p.lo, p.hi), '[]')::text \
-          AS batch \
-        FROM (SELECT lo, hi, lo::text || ',' || hi::text AS key, \
-              jsonb_agg(jsonb_build_object('id', id, 'status', status, \
-                  'from_user_id', from_user_id, 'to_user_id', to_user_id, \
-                  'created_at', created_at, 'updated_at', updated_at) ORDER BY id) AS rows \
-              FROM (SELECT f.*, least(from_user_id, to_user_id) AS lo, \
-                    greatest(from_user_id, to_user_id) AS hi FROM friendships f) f \
-              WHERE (lo, hi) > (split_part($1, ',', 1)::uuid, split_part($1, ',', 2)::uuid) \
-              GROUP BY lo, hi ORDER BY lo, hi LIMIT $2) p";
+    /// Pairs, as they are imported; the batch query is its own (rows grouped by pair).
+    const FROM: &'static str = "friendships";
+    const COLUMNS: &'static str = "";
     const START: &'static str =
         "00000000-0000-0000-0000-000000000000,00000000-0000-0000-0000-000000000000";
 
-    fn cursor(row: &OldPair) -> String {
-        row.key.clone()
+    fn count_sql() -> String {
+        "SELECT count(DISTINCT (least(from_user_id, to_user_id), \
+             greatest(from_user_id, to_user_id))) AS n FROM friendships"
+            .to_owned()
     }
 
-    fn old_id(row: &OldPair) -> String {
-        row.rows
-            .iter()
-            .map(|r| r.id.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
+    fn batch_sql() -> String {
+        "SELECT coalesce(jsonb_agg(p ORDER BY p.lo, p.hi), '[]')::text AS batch \
+         FROM (SELECT lo, hi, lo::text || ',' || hi::text AS key, \
+               jsonb_agg(jsonb_build_object('id', id, 'status', status, \
+                   'from_user_id', from_user_id, 'to_user_id', to_user_id, \
+                   'created_at', created_at, 'updated_at', updated_at) ORDER BY id) AS rows \
+               FROM (SELECT f.*, least(from_user_id, to_user_id) AS lo, \
+                     greatest(from_user_id, to_user_id) AS hi FROM friendships f) f \
+               WHERE (lo, hi) > (split_part($1, ',', 1)::uuid, split_part($1, ',', 2)::uuid) \
+               GROUP BY lo, hi ORDER BY lo, hi LIMIT $2) p"
+            .to_owned()
     }
 
     async fn write(
@@ -112,14 +124,14 @@ impl Phase for Friendships {
             let chosen = match collapse(&pair.rows) {
                 Ok(c) => c,
                 Err(why) => {
-                    out.reject(conn, ctx, Self::KIND, &Self::old_id(pair), why, pair)
+                    out.reject(conn, ctx, Self::KIND, &pair.old_id(), why, pair)
                         .await?;
                     continue;
                 }
             };
             if !present.contains(&chosen.from_user_id) || !present.contains(&chosen.to_user_id) {
                 let reason = "user not imported: one of the pair was kept aside";
-                out.reject(conn, ctx, Self::KIND, &Self::old_id(pair), reason, pair)
+                out.reject(conn, ctx, Self::KIND, &pair.old_id(), reason, pair)
                     .await?;
                 continue;
             }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{
     conversions::existing,
     media::Purpose,
-    phase::{Ctx, Phase, Upserted, Written},
+    phase::{Ctx, OldRow, Phase, Upserted, Written},
     report::Kind,
 };
 use crate::db::models::dex::new_image_token;
@@ -50,6 +50,12 @@ pub struct OldJob {
     pub selected_animal_index: Option<i32>,
 }
 
+impl OldRow for OldJob {
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
+}
+
 /// What users are told of an old failure (its text may carry provider details).
 pub const IMPORTED_FAILURE: &str =
     "The photo could not be identified on the previous server. Please try again.";
@@ -67,24 +73,14 @@ pub struct Jobs;
 impl Phase for Jobs {
     const KIND: Kind = Kind::VisionJobs;
     type Old = OldJob;
-    const COUNT: &'static str = "SELECT count(*) AS n FROM analysis_jobs";
-    const BATCH: &'static str = "SELECT coalesce(jsonb_agg(t ORDER BY t.id), '[]')::text AS batch \
-        FROM (SELECT id, coalesce(image, '') AS image, \
-              coalesce(dex_compatible_image, '') AS dex_compatible_image, status, cv_method, \
-              model_name, detail_level, raw_response, parsed_prediction, confidence_score, \
-              cost_usd::float8 AS cost_usd, processing_time, input_tokens, output_tokens, \
-              error_message, retry_count, created_at, started_at, completed_at, \
-              identified_animal_id, user_id, image_conversion_status, source_conversion_id, \
-              post_conversion_transformations, detected_animals, selected_animal_index \
-              FROM analysis_jobs WHERE id > $1::uuid ORDER BY id LIMIT $2) t";
-
-    fn cursor(row: &OldJob) -> String {
-        row.id.to_string()
-    }
-
-    fn old_id(row: &OldJob) -> String {
-        row.id.to_string()
-    }
+    const FROM: &'static str = "analysis_jobs";
+    const COLUMNS: &'static str = "id, coalesce(image, '') AS image, \
+        coalesce(dex_compatible_image, '') AS dex_compatible_image, status, cv_method, \
+        model_name, detail_level, raw_response, parsed_prediction, confidence_score, \
+        cost_usd::float8 AS cost_usd, processing_time, input_tokens, output_tokens, \
+        error_message, retry_count, created_at, started_at, completed_at, identified_animal_id, \
+        user_id, image_conversion_status, source_conversion_id, \
+        post_conversion_transformations, detected_animals, selected_animal_index";
 
     async fn write(
         ctx: &Ctx<'_>,
@@ -131,7 +127,7 @@ impl Phase for Jobs {
         for row in finished {
             if !users.contains(&row.user_id) {
                 let reason = "user not imported: the owner was kept aside";
-                out.reject(conn, ctx, Self::KIND, &Self::old_id(row), reason, row)
+                out.reject(conn, ctx, Self::KIND, &row.old_id(), reason, row)
                     .await?;
                 continue;
             }

@@ -94,21 +94,44 @@ pub struct Upserted {
     pub inserted: bool,
 }
 
+/// An old row as a phase reads it.
+pub trait OldRow: DeserializeOwned + Serialize {
+    /// Its key: batches are ordered by it, and the cursor just past the row is its key.
+    fn key(&self) -> String;
+    /// The id shown when the row is kept aside.
+    fn old_id(&self) -> String {
+        self.key()
+    }
+}
+
 /// One kind of old row.
 pub trait Phase {
     const KIND: Kind;
-    type Old: DeserializeOwned + Serialize;
-    /// `SELECT count(*) AS n` of the old rows.
-    const COUNT: &'static str;
-    /// The batch query: `$1` the cursor, `$2` the limit, answering a JSON array `batch`.
-    const BATCH: &'static str;
+    type Old: OldRow;
+    /// The old table (with joins) and its key column: batches are keyset pages over it.
+    const FROM: &'static str;
+    const KEY: &'static str = "id";
+    /// The columns read, as the fields of `Old`.
+    const COLUMNS: &'static str;
     /// The cursor before the first row.
     const START: &'static str = source::START;
 
-    /// The cursor just past `row`.
-    fn cursor(row: &Self::Old) -> String;
-    /// The id shown when `row` is kept aside.
-    fn old_id(row: &Self::Old) -> String;
+    /// `SELECT count(*) AS n` of the old rows.
+    fn count_sql() -> String {
+        format!("SELECT count(*) AS n FROM {}", Self::FROM)
+    }
+
+    /// The batch query: `$1` the cursor, `$2` the limit, answering a JSON array `batch`.
+    fn batch_sql() -> String {
+        format!(
+            "SELECT coalesce(jsonb_agg(t ORDER BY t.id), '[]')::text AS batch FROM \
+             (SELECT {} FROM {} WHERE {key} > $1::uuid ORDER BY {key} LIMIT $2) t",
+            Self::COLUMNS,
+            Self::FROM,
+            key = Self::KEY
+        )
+    }
+
     /// Writes a batch (inside its transaction).
     async fn write(
         ctx: &Ctx<'_>,
@@ -198,14 +221,15 @@ pub async fn run<P: Phase>(
     if run.cursor(P::KIND) == Some(DONE) {
         return Ok(());
     }
-    let total = u64::try_from(old.count(P::COUNT).await?).unwrap_or(0);
+    let total = u64::try_from(old.count(&P::count_sql()).await?).unwrap_or(0);
     let done_before = run.report.of(P::KIND).found;
     ctx.progress.start(P::KIND, total, done_before);
     let mut cursor = run.cursor(P::KIND).unwrap_or(P::START).to_owned();
+    let batch_sql = P::batch_sql();
     loop {
-        let rows: Vec<P::Old> = old.batch(P::BATCH, &cursor, ctx.batch_size).await?;
+        let rows: Vec<P::Old> = old.batch(&batch_sql, &cursor, ctx.batch_size).await?;
         let Some(last) = rows.last() else { break };
-        let next = P::cursor(last);
+        let next = last.key();
         if let Err(e) = write_batch::<P>(ctx, conn, run, &rows, &next).await {
             if ctx.strict {
                 return Err(e);
@@ -241,11 +265,11 @@ async fn one_by_one<P: Phase>(
         let cursor = if i + 1 == count {
             next.to_owned()
         } else {
-            P::cursor(&row)
+            row.key()
         };
         let single = std::slice::from_ref(&row);
         if let Err(e) = write_batch::<P>(ctx, conn, run, single, &cursor).await {
-            let old_id = P::old_id(&row);
+            let old_id = row.old_id();
             tracing::error!(kind = P::KIND.name(), old_id, error = %e, "old row refused");
             begin(conn, ctx.dry_run).await?;
             state::reject(

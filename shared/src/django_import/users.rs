@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     media::Purpose,
-    phase::{Ctx, Phase, Upserted, Written},
+    phase::{Ctx, OldRow, Phase, Upserted, Written},
     report::Kind,
 };
 use crate::domain::{email, username};
@@ -39,6 +39,12 @@ pub struct OldUser {
     pub updated_at: DateTime<Utc>,
     pub preferred_card_style: Value,
     pub join_date: Option<NaiveDate>,
+}
+
+impl OldRow for OldUser {
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 /// A user as written here.
@@ -97,23 +103,13 @@ pub struct Users;
 impl Phase for Users {
     const KIND: Kind = Kind::Users;
     type Old = OldUser;
-    const COUNT: &'static str = "SELECT count(*) AS n FROM users";
-    const BATCH: &'static str = "SELECT coalesce(jsonb_agg(t ORDER BY t.id), '[]')::text AS batch \
-        FROM (SELECT u.id, u.password, u.last_login, u.is_superuser, u.username, u.first_name, \
-              u.last_name, u.is_staff, u.is_active, u.date_joined, u.email, u.friend_code, \
-              u.bio, coalesce(u.avatar, '') AS avatar, u.badges, u.created_at, u.updated_at, \
-              coalesce(p.preferred_card_style, '{}'::jsonb) AS preferred_card_style, \
-              p.join_date \
-              FROM users u LEFT JOIN user_profiles p ON p.user_id = u.id \
-              WHERE u.id > $1::uuid ORDER BY u.id LIMIT $2) t";
-
-    fn cursor(row: &OldUser) -> String {
-        row.id.to_string()
-    }
-
-    fn old_id(row: &OldUser) -> String {
-        row.id.to_string()
-    }
+    const FROM: &'static str = "users u LEFT JOIN user_profiles p ON p.user_id = u.id";
+    const KEY: &'static str = "u.id";
+    const COLUMNS: &'static str = "u.id, u.password, u.last_login, u.is_superuser, \
+        u.username, u.first_name, u.last_name, u.is_staff, u.is_active, u.date_joined, u.email, \
+        u.friend_code, u.bio, coalesce(u.avatar, '') AS avatar, u.badges, u.created_at, \
+        u.updated_at, coalesce(p.preferred_card_style, '{}'::jsonb) AS preferred_card_style, \
+        p.join_date";
 
     async fn write(
         ctx: &Ctx<'_>,
@@ -128,7 +124,7 @@ impl Phase for Users {
                 Ok(n) => n,
                 Err(why) => {
                     let reason = format!("username refused by this server: {}", why.join(" "));
-                    out.reject(conn, ctx, Self::KIND, &Self::old_id(row), &reason, row)
+                    out.reject(conn, ctx, Self::KIND, &row.old_id(), &reason, row)
                         .await?;
                     continue;
                 }
@@ -137,7 +133,7 @@ impl Phase for Users {
                 Ok(m) => m,
                 Err(why) => {
                     let reason = format!("email refused by this server: {}", why.join(" "));
-                    out.reject(conn, ctx, Self::KIND, &Self::old_id(row), &reason, row)
+                    out.reject(conn, ctx, Self::KIND, &row.old_id(), &reason, row)
                         .await?;
                     continue;
                 }
@@ -145,7 +141,7 @@ impl Phase for Users {
             // Old emails were unique with case; here they are unique without.
             if !emails.insert(mail.to_lowercase()) {
                 let reason = "email already used: by another old user (differing only in case)";
-                out.reject(conn, ctx, Self::KIND, &Self::old_id(row), reason, row)
+                out.reject(conn, ctx, Self::KIND, &row.old_id(), reason, row)
                     .await?;
                 continue;
             }
@@ -187,7 +183,7 @@ impl Phase for Users {
             if let Some(t) = clash.filter(|t| t.username || t.email) {
                 let what = if t.username { "username" } else { "email" };
                 let reason = format!("{what} already used: by another user of this server");
-                out.reject(conn, ctx, Self::KIND, &Self::old_id(row), &reason, row)
+                out.reject(conn, ctx, Self::KIND, &row.old_id(), &reason, row)
                     .await?;
                 continue;
             }
