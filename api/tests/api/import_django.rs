@@ -456,7 +456,26 @@ fn old_file_of(entry: &str) -> PathBuf {
 async fn a_delta_run_brings_what_is_new_and_removes_what_is_gone() {
     let old = old_database().await;
     let app = app().await;
-    import(&app, &options(&old)).await;
+    // The old media folder, with half a photo in it.
+    let media = tempdir();
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(fixture().join("media/."))
+        .arg(&media)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let photo = std::fs::read(media.join("dex/original/2026/12/lynx.png")).unwrap();
+    std::fs::write(
+        media.join("dex/original/2026/12/half.png"),
+        &photo[..photo.len() / 2],
+    )
+    .unwrap();
+    let opts = Options {
+        media_root: media.clone(),
+        ..options(&old)
+    };
+    import(&app, &opts).await;
     // After the first import, the old server lives on: a new player with a catch, an edited
     // entry, a deleted one.
     old_sql(
@@ -481,16 +500,24 @@ async fn a_delta_run_brings_what_is_new_and_removes_what_is_gone() {
          SELECT '66666666-7777-8888-9999-000000000001', 'dex/original/2026/12/gone.png', '', \
              '', 'lost photo', '{}', now() - interval '1 day', 'friends', false, now(), now(), \
              animal_id, '11111111-2222-3333-4444-555555555555' FROM dex_entries LIMIT 1; \
+         INSERT INTO dex_entries (id, original_image, processed_image, location_name, notes, \
+             customizations, catch_date, visibility, is_favorite, created_at, updated_at, \
+             animal_id, owner_id) \
+         SELECT '66666666-7777-8888-9999-000000000002', 'dex/original/2026/12/half.png', '', \
+             '', 'half a photo', '{}', now() - interval '2 days', 'friends', false, now(), \
+             now(), animal_id, '11111111-2222-3333-4444-555555555555' FROM dex_entries LIMIT 1; \
          UPDATE dex_entries SET notes = 'edited later', updated_at = now() \
              WHERE id = 'efcc5fee-5418-444e-b6ef-2075cf448196'; \
          DELETE FROM dex_entries WHERE id = 'c986b1f3-43e7-4910-a014-45d501eb07e8';",
     )
     .await;
-    let delta = import(&app, &options(&old)).await;
+    let delta = import(&app, &opts).await;
     assert_eq!(delta.of(Kind::Users).imported, 1, "{delta}");
-    assert_eq!(delta.of(Kind::DexEntries).imported, 2, "{delta}");
-    // The entry whose file is gone comes without its image, and the report says so.
+    assert_eq!(delta.of(Kind::DexEntries).imported, 3, "{delta}");
+    // The entries whose file is gone or broken come without their image, and the report
+    // says so.
     assert_eq!(delta.media.missing, 1, "{delta}");
+    assert_eq!(delta.media.unreadable, 1, "{delta}");
     assert!(
         delta.media.problems.iter().any(|p| p.contains("gone.png")),
         "{delta}"
@@ -502,13 +529,14 @@ async fn a_delta_run_brings_what_is_new_and_removes_what_is_gone() {
     let token = body["access"].as_str().unwrap();
     let (_, page) = app.get_as("/api/v1/dex/entries/my_entries/", token).await;
     let mine = items(&page, "results");
-    assert_eq!(mine.len(), 2);
+    assert_eq!(mine.len(), 3);
+    assert_eq!(mine[2]["original_image"], Value::Null, "{page}");
     assert_eq!(mine[0]["id"], "66666666-7777-8888-9999-000000000000");
     assert!(mine[0]["original_image"].is_string(), "{page}");
     assert_eq!(mine[1]["id"], "66666666-7777-8888-9999-000000000001");
     assert_eq!(mine[1]["original_image"], Value::Null, "{page}");
     let (_, me) = app.get_as("/api/v1/users/me/", token).await;
-    assert_eq!(me["profile"]["total_catches"], 2, "{me}");
+    assert_eq!(me["profile"]["total_catches"], 3, "{me}");
     let (status, _) = app
         .get_as(
             "/api/v1/dex/entries/c986b1f3-43e7-4910-a014-45d501eb07e8/",
@@ -529,14 +557,14 @@ async fn a_delta_run_brings_what_is_new_and_removes_what_is_gone() {
             .contains("c986b1f3-43e7-4910-a014-45d501eb07e8"),
         "{sync}"
     );
-    let diffs = verify(&app, &old).await;
+    let diffs = verify(&app, &old, &media).await;
     assert_eq!(diffs, Vec::<String>::new());
     // A difference is found.
     app.sql("UPDATE users SET is_staff = true WHERE username = 'bob'")
         .await;
     app.sql("UPDATE dex_entries SET visibility = 'private' WHERE visibility = 'public'")
         .await;
-    let diffs = verify(&app, &old).await;
+    let diffs = verify(&app, &old, &media).await;
     assert!(
         diffs.iter().any(|d| d.contains("visibility differs")),
         "{diffs:?}"
@@ -684,15 +712,10 @@ async fn a_killed_import_resumes_to_the_same_result_as_an_uninterrupted_one() {
     assert_eq!(snapshot(killed.url()).await, snapshot(whole.url()).await);
 }
 
-async fn verify(app: &TestApp, old: &TestDb) -> Vec<String> {
-    django_import::verify::verify(
-        old.url(),
-        app.db.url(),
-        &fixture().join("media"),
-        app.state.storage.clone(),
-    )
-    .await
-    .unwrap()
+async fn verify(app: &TestApp, old: &TestDb, media: &std::path::Path) -> Vec<String> {
+    django_import::verify::verify(old.url(), app.db.url(), media, app.state.storage.clone())
+        .await
+        .unwrap()
 }
 
 async fn count(url: &str, sql: &str) -> i64 {

@@ -237,10 +237,12 @@ impl Media {
             }
             Err(e) => return Ok(Outcome::Unreadable(format!("{old_path} ({e})"))),
         };
+        // A decoder panic (a hostile file) costs this file, not the batch.
         let converted =
-            crate::cpu::run(move || images::convert(&bytes, images::Edits::default())).await?;
+            crate::cpu::run(move || images::convert(&bytes, images::Edits::default())).await;
         let blob = match converted {
-            Ok(c) => c.image,
+            Ok(Ok(c)) => c.image,
+            Ok(Err(e)) => return Ok(Outcome::Unreadable(format!("{old_path} ({e})"))),
             Err(e) => return Ok(Outcome::Unreadable(format!("{old_path} ({e})"))),
         };
         let storage_key = match purpose {

@@ -274,9 +274,9 @@ async fn compare_image(
             "dex_entries {id}: has an image here but the old file {file} is gone"
         )));
     };
-    let again = crate::cpu::run(move || images::convert(&bytes, images::Edits::default())).await?;
+    let again = crate::cpu::run(move || images::convert(&bytes, images::Edits::default())).await;
     match again {
-        Ok(c) if c.image.checksum == checksum => Ok(None),
+        Ok(Ok(c)) if c.image.checksum == checksum => Ok(None),
         _ => Ok(Some(format!(
             "dex_entries {id}: image differs from the old file {file}"
         ))),
