@@ -754,7 +754,7 @@ fn run_binary(
         .env("DEBUG", "true")
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap()
 }
