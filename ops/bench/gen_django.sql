@@ -40,4 +40,4 @@ SELECT md5('e' || g)::uuid,
     md5('u' || (1 + g % :users))::uuid, NULL
 FROM generate_series(1, :entries) g;
 COMMIT;
-ANALYZE;
+ANALYZE users, user_profiles, animals, friendships, dex_entries;

@@ -41,7 +41,7 @@ old_db() {
 run() {
     local target="bdx_bench_import_new"
     fresh "$target"
-    DATABASE_URL="$(url "$target")" RUST_LOG=warn "$BIN" migrate >/dev/null
+    DATABASE_URL="$(url "$target")" RUST_LOG=warn DEBUG=true "$BIN" migrate >/dev/null
     rm -rf "$WORK/new-media"
     local start end
     start=$(date +%s.%N)
