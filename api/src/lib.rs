@@ -1,6 +1,7 @@
 //! The BiologiDex HTTP API (actix-web). `startup` wires the domains; each domain module owns
 //! its routes.
 
+pub mod admin;
 pub mod animals;
 pub mod auth;
 pub mod cli;

@@ -29,6 +29,15 @@ enum Command {
     CreateSuperuser(api::cli::SuperuserArgs),
     /// Import a Catalogue of Life release (ColDP zip or extracted folder).
     ImportCol(api::cli::ImportColArgs),
+    /// Manage accounts (the console's user actions).
+    #[command(subcommand)]
+    User(api::admin::cli::UserCommand),
+    /// Manage vision jobs.
+    #[command(subcommand)]
+    Jobs(api::admin::cli::JobsCommand),
+    /// Manage the species catalogue.
+    #[command(subcommand)]
+    Animals(api::admin::cli::AnimalsCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +63,9 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(api::cli::create_superuser(&settings, args))
         }
         Command::ImportCol(args) => runtime.block_on(api::cli::import_col(&settings, args)),
+        Command::User(cmd) => runtime.block_on(api::admin::cli::user(&settings, cmd)),
+        Command::Jobs(cmd) => runtime.block_on(api::admin::cli::jobs(&settings, cmd)),
+        Command::Animals(cmd) => runtime.block_on(api::admin::cli::animals(&settings, cmd)),
         Command::Serve {
             bind,
             migrate: run_migrations,

@@ -2,6 +2,7 @@
 //! layer, job payloads, media storage and pure domain rules. Knows nothing of HTTP or apalis
 //! workers.
 
+pub mod admin;
 pub mod config;
 pub mod cpu;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod images;
 pub mod jobs;
 pub mod metrics;
 pub mod redis_util;
+pub mod schedule;
 pub mod storage;
 pub mod taxonomy;
 pub mod telemetry;
