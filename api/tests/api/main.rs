@@ -4,6 +4,7 @@
 //! a Redis namespace per test.
 
 mod accounts;
+mod admin;
 mod animals;
 mod conformance;
 mod demo;
