@@ -5,6 +5,7 @@
 
 mod accounts;
 mod admin;
+mod admin_browser;
 mod animals;
 mod conformance;
 mod demo;
