@@ -16,6 +16,7 @@ pub mod ids;
 pub mod images;
 pub mod input;
 pub mod json;
+pub mod landing;
 pub mod media;
 pub mod metrics;
 pub mod observe;

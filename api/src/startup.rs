@@ -14,8 +14,8 @@ use shared::{config::Settings, storage::LocalStorage};
 
 use crate::{
     ApiError, admin, animals, auth, auth::jwt::Jwt, dex, docs, fallback, graph, health, images,
-    media, metrics::ApiMetrics, observe::observe, queue::JobQueue, social, state::AppState,
-    taxonomy, throttle::throttle, users, vision,
+    landing, media, metrics::ApiMetrics, observe::observe, queue::JobQueue, social,
+    state::AppState, taxonomy, throttle::throttle, users, vision,
 };
 
 /// A bound, not yet running server.
@@ -119,6 +119,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     media::routes(cfg);
     docs::routes(cfg);
     admin::routes(cfg);
+    landing::routes(cfg);
     cfg.service(
         web::scope("/api/v1")
             .wrap(middleware::from_fn(throttle))

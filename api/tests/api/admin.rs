@@ -1189,3 +1189,29 @@ async fn the_cli_retries_failed_jobs_and_merges_animals() {
         vec![("cli:ops".to_owned(), "animal.merge_into".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn the_root_page_names_the_server_and_links_onward() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(res.headers().contains_key(header::CONTENT_SECURITY_POLICY));
+    let html = res.text().await.unwrap();
+    for link in [
+        "/api/docs/",
+        "/api/redoc/",
+        "/admin/",
+        "/health/",
+        "/ready/",
+        "/api/v1/health/",
+    ] {
+        assert!(html.contains(&format!("href=\"{link}\"")), "{link}: {html}");
+    }
+    assert!(html.contains(&app.state.settings.version), "{html}");
+}

@@ -58,7 +58,9 @@ impl Drop for Driver {
 
 async fn start_driver(path: &PathBuf) -> Driver {
     let port = closed_port();
-    let child = std::process::Command::new(path)
+    // Waited for by `Driver`'s drop, or right here when it never listens.
+    #[allow(clippy::zombie_processes)]
+    let mut child = std::process::Command::new(path)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -74,6 +76,8 @@ async fn start_driver(path: &PathBuf) -> Driver {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("chromedriver did not listen on port {port}");
 }
 
