@@ -50,6 +50,7 @@ fn main() -> anyhow::Result<()> {
         }
     };
     shared::telemetry::init_tracing(settings.debug);
+    shared::legacy_env::warn_about_process_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -258,7 +258,24 @@ fn database_url(env: &Env<'_>) -> String {
     let host = env.or("DB_HOST", "127.0.0.1");
     let port = env.or("DB_PORT", "5432");
     let name = env.or("DB_NAME", "biologidex");
-    format!("postgres://{user}:{password}@{host}:{port}/{name}")
+    format!(
+        "postgres://{}:{}@{host}:{port}/{}",
+        userinfo(&user),
+        userinfo(&password),
+        userinfo(&name)
+    )
+}
+
+/// Percent-encodes a URL component: passwords with `@`, `/`, `#` or `:` stay one component.
+fn userinfo(part: &str) -> String {
+    part.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 fn redis_url(env: &Env<'_>) -> String {
@@ -268,7 +285,7 @@ fn redis_url(env: &Env<'_>) -> String {
     let host = env.or("REDIS_HOST", "127.0.0.1");
     let port = env.or("REDIS_PORT", "6379");
     match env.get("REDIS_PASSWORD") {
-        Some(pw) => format!("redis://:{pw}@{host}:{port}/0"),
+        Some(pw) => format!("redis://:{}@{host}:{port}/0", userinfo(&pw)),
         None => format!("redis://{host}:{port}/0"),
     }
 }
@@ -318,6 +335,17 @@ mod tests {
             "postgres://biologidex:biologidex@db:5432/bdx"
         );
         assert_eq!(s.redis_url, "redis://:pw@cache:6379/0");
+        let s = Settings::from_map(&HashMap::from([
+            ("SECRET_KEY", "0123456789abcdef0123456789abcdef-long"),
+            ("DB_PASSWORD", "p@ss/w#rd:1 %"),
+            ("REDIS_PASSWORD", "r@d:s/#"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.database_url,
+            "postgres://biologidex:p%40ss%2Fw%23rd%3A1%20%25@127.0.0.1:5432/biologidex"
+        );
+        assert_eq!(s.redis_url, "redis://:r%40d%3As%2F%23@127.0.0.1:6379/0");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod graph_cache;
 pub mod images;
 pub mod jobs;
+pub mod legacy_env;
 pub mod metrics;
 pub mod redis_util;
 pub mod schedule;

@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     shared::telemetry::init_tracing(settings.debug);
+    shared::legacy_env::warn_about_process_env();
     let state = worker::state::WorkerState::connect(settings).await?;
     let (server, port) =
         worker::server::serve(&state.settings.worker_metrics_bind, state.metrics.clone())?;
