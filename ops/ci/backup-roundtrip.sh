@@ -7,8 +7,8 @@
 #   - the media trees are identical (per-file sha256), and the seeded image matches the
 #     checksum its stored_images row records;
 #   - `biologidex-api migrate` on the restored database finds nothing to apply;
-#   - an age-encrypted backup (BACKUP_AGE_RECIPIENTS_FILE) keeps no plaintext, cannot be restored
-#     without the identity, and restores with it to the same contents; the backup's metrics file
+#   - an age-encrypted backup (BACKUP_AGE_RECIPIENTS, as the compose file passes it) keeps no
+#     plaintext, cannot be restored without the identity, and restores with it to the same contents; the backup's metrics file
 #     (for the BackupTooOld alert) holds its time.
 #
 #   BIN_DIR=target/debug bash ops/ci/backup-roundtrip.sh
@@ -214,14 +214,18 @@ age-keygen -o "$TMP/backup-key.txt" 2>/dev/null
 age-keygen -y "$TMP/backup-key.txt" >"$TMP/backup-recipients.txt"
 ENC_BACKUPS="$TMP/encrypted-backups"
 env DATABASE_URL="$SRC_URL" MEDIA_ROOT="$MEDIA" BACKUP_DIR="$ENC_BACKUPS" \
-    BACKUP_AGE_RECIPIENTS_FILE="$TMP/backup-recipients.txt" BACKUP_METRICS_FILE="$TMP/backup.prom" \
+    BACKUP_AGE_RECIPIENTS="$(cat "$TMP/backup-recipients.txt")" BACKUP_METRICS_FILE="$TMP/backup.prom" \
     bash "$REPO/ops/scripts/backup.sh" >"$TMP/backup-enc.log" 2>&1 || {
     cat "$TMP/backup-enc.log" >&2
-    die "ops/scripts/backup.sh with BACKUP_AGE_RECIPIENTS_FILE failed"
+    die "ops/scripts/backup.sh with BACKUP_AGE_RECIPIENTS failed"
 }
 ENC_BACKUP="$(find "$ENC_BACKUPS" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*T[0-9]*Z' | head -n 1)"
-[ -f "$ENC_BACKUP/db.dump.age" ] && [ -f "$ENC_BACKUP/media.tar.gz.age" ] || die "the encrypted backup lacks its .age files"
-[ ! -e "$ENC_BACKUP/db.dump" ] && [ ! -e "$ENC_BACKUP/media.tar.gz" ] || die "the encrypted backup kept a plaintext file"
+for f in db.dump.age media.tar.gz.age; do
+    [ -f "$ENC_BACKUP/$f" ] || die "the encrypted backup lacks $f"
+done
+for f in db.dump media.tar.gz; do
+    [ ! -e "$ENC_BACKUP/$f" ] || die "the encrypted backup kept the plaintext $f"
+done
 if grep -a -q 'topology\|example.com' "$ENC_BACKUP/db.dump.age"; then die "db.dump.age holds plaintext"; fi
 grep -q '^biologidex_backup_last_success_timestamp_seconds [0-9]\{10\}$' "$TMP/backup.prom" ||
     die "BACKUP_METRICS_FILE does not hold the backup's time: $(cat "$TMP/backup.prom" 2>/dev/null)"
