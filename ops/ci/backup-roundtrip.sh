@@ -8,8 +8,8 @@
 #     checksum its stored_images row records;
 #   - `biologidex-api migrate` on the restored database finds nothing to apply;
 #   - an age-encrypted backup (BACKUP_AGE_RECIPIENTS, as the compose file passes it) keeps no
-#     plaintext, cannot be restored without the identity, and restores with it to the same contents; the backup's metrics file
-#     (for the BackupTooOld alert) holds its time.
+#     plaintext, cannot be restored without the identity, and restores with it to the same
+#     contents; the backup's metrics file (for the BackupTooOld alert) holds its time.
 #
 #   BIN_DIR=target/debug bash ops/ci/backup-roundtrip.sh
 #
