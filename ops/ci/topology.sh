@@ -490,6 +490,20 @@ status="$(req POST "$BASE/api/v1/auth/login/" -H 'Content-Type: application/json
 expect 401 "$status" "the stranger's API login after set-active false"
 step "console through nginx: login form (one CSP, Secure cookie), staff login, system page; CLI deactivation stops API logins"
 
+# Maintenance mode: the flag file of ops/nginx/maintenance.conf turns every answer into a JSON
+# 503 with Retry-After, at once (no reload), and removing it brings the service back.
+: >"$NGX/maintenance/on"
+for path in /api/v1/health/ /admin/ /some/client/route; do
+    status="$(req GET "$BASE$path")"
+    expect 503 "$status" "GET $path in maintenance mode"
+    grep -qi '^retry-after: 120' "$TMP/headers" || die "GET $path in maintenance mode: no Retry-After"
+    grep -q '"detail":"The server is down for maintenance' "$TMP/body" || die "GET $path in maintenance mode: not the JSON body"
+done
+rm -f "$NGX/maintenance/on"
+status="$(req GET "$BASE/api/v1/health/")"
+expect 200 "$status" "GET /api/v1/health/ after maintenance mode"
+step "maintenance mode: JSON 503 with Retry-After on every path while the flag exists, back to normal without it"
+
 status="$(req GET "$BASE/some/client/route")"
 expect 200 "$status" "the web client fallback"
 grep -q 'topology test' "$TMP/body" || die "the web client fallback did not serve index.html"

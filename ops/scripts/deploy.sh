@@ -25,6 +25,9 @@
 #   --skip-build      use the image already tagged with the current commit
 #   --skip-backup     migrate without taking a backup first
 #   --skip-migrate    neither back up nor migrate (the release needs no migration)
+#   --maintenance     maintenance mode for the whole deploy: nginx answers every request with a
+#                     JSON 503 and Retry-After (for migrations that cannot run under traffic);
+#                     turned off when the script ends, whatever happens
 #   --rollback        start the previous release again (no build, no migration)
 #   --prune           remove images of this project other than the current and previous tags
 #   -h, --help        this text
@@ -52,6 +55,7 @@ DRY_RUN=0
 SKIP_BUILD=0
 SKIP_BACKUP=0
 SKIP_MIGRATE=0
+MAINTENANCE=0
 ROLLBACK=0
 PRUNE=0
 while [ $# -gt 0 ]; do
@@ -61,6 +65,7 @@ while [ $# -gt 0 ]; do
         --skip-build) SKIP_BUILD=1 ;;
         --skip-backup) SKIP_BACKUP=1 ;;
         --skip-migrate) SKIP_MIGRATE=1 ;;
+        --maintenance) MAINTENANCE=1 ;;
         --rollback) ROLLBACK=1 ;;
         --prune) PRUNE=1 ;;
         -h | --help)
@@ -251,6 +256,19 @@ else
 fi
 
 export BIOLOGIDEX_TAG="$NEW_TAG" APP_VERSION="$NEW_TAG"
+
+# nginx reads this flag (ops/nginx/maintenance.conf; the compose file mounts the directory).
+MAINTENANCE_FLAG="$REPO/.deploy/maintenance/on"
+if [ "$MAINTENANCE" -eq 1 ]; then
+    if [ "$DRY_RUN" -eq 1 ]; then
+        log "would turn maintenance mode on ($MAINTENANCE_FLAG) until the end of the deploy"
+    else
+        mkdir -p "$(dirname "$MAINTENANCE_FLAG")"
+        : >"$MAINTENANCE_FLAG"
+        trap 'rm -f "$MAINTENANCE_FLAG"; log "maintenance mode off"' EXIT
+        log "maintenance mode on: nginx answers 503 until the deploy ends"
+    fi
+fi
 
 if [ "$ROLLBACK" -eq 0 ]; then
     if [ "$SKIP_BUILD" -eq 0 ]; then
