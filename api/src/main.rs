@@ -49,7 +49,8 @@ fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    shared::telemetry::init_tracing(settings.debug);
+    let _log_guard =
+        shared::telemetry::init_tracing(settings.debug, settings.log_files.as_ref(), "api");
     shared::legacy_env::warn_about_process_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
