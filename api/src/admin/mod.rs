@@ -108,7 +108,6 @@ async fn overview(state: web::Data<AppState>, staff: Staff) -> AdminResult<HttpR
                 a.card href=(href) { b { (n) } (label) }
             }
         }
-        h2 { "Latest admin actions" }
         (page::audit_table(&recent))
         p { a href="/admin/audit/" { "Full audit log" } }
         p.muted { "Server " (state.settings.version) " · " (state.settings.environment) }
