@@ -116,8 +116,12 @@ async fn shot(c: &Client, name: &str) {
     eprintln!("screenshot: {}", path.display());
 }
 
+/// The notice of the page a form post led to: waits for the navigation, since a click on a
+/// submit button may return before the next page has loaded.
 async fn notice(c: &Client) -> String {
-    c.find(Locator::Css("p.notice"))
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("p.notice"))
         .await
         .expect("a notice after the action")
         .text()
@@ -191,7 +195,12 @@ async fn a_staff_member_runs_the_console_in_a_browser() {
         c.goto(&app.url("/admin/users/?q=alice")).await?;
         shot(&c, "03-users").await;
         c.find(Locator::LinkText("alice")).await?.click().await?;
-        c.find(Locator::Id("deactivate")).await?.click().await?;
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id("deactivate"))
+            .await?
+            .click()
+            .await?;
         let text = notice(&c).await;
         assert!(text.contains("is_active true -> false"), "{text}");
         shot(&c, "04-user-deactivated").await;
