@@ -24,10 +24,9 @@ use uuid::Uuid;
 /// Arguments of `seed-demo`.
 #[derive(Debug, clap::Args)]
 pub struct SeedArgs {
-    /// The ColDP release to load first (skipped when the taxonomy is already loaded or the
-    /// path does not exist).
-    #[arg(long, default_value = "shared/testdata/coldp-sample")]
-    pub taxonomy: PathBuf,
+    /// The ColDP release to load first (default: the sample release built into the binary).
+    #[arg(long)]
+    pub taxonomy: Option<PathBuf>,
 }
 
 const PLAYERS: &[&str] = &["ash", "misty", "brock"];
@@ -79,23 +78,29 @@ pub async fn seed_demo(settings: &Settings, args: SeedArgs) -> anyhow::Result<()
         2,
         std::time::Duration::from_secs(10),
     );
-    if args.taxonomy.exists() {
-        let stats = shared::taxonomy::import::import_path(
-            &pool,
-            &settings.database_url,
-            &args.taxonomy,
-            &Default::default(),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("loading {}: {e}", args.taxonomy.display()))?;
-        eprintln!(
-            "taxonomy: {} name usages from {}",
-            stats.counts.name_usages,
-            args.taxonomy.display()
-        );
-    } else {
-        eprintln!("taxonomy: {} not found, skipped", args.taxonomy.display());
-    }
+    let sample;
+    let (path, label) = match &args.taxonomy {
+        Some(p) if !p.exists() => {
+            anyhow::bail!("--taxonomy {}: no such file or folder", p.display())
+        }
+        Some(p) => (p.as_path(), p.display().to_string()),
+        None => {
+            sample = shared::taxonomy::sample::SampleDir::write()?;
+            (sample.path(), "the built-in sample release".to_owned())
+        }
+    };
+    let stats = shared::taxonomy::import::import_path(
+        &pool,
+        &settings.database_url,
+        path,
+        &Default::default(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("loading {label}: {e}"))?;
+    eprintln!(
+        "taxonomy: {} name usages from {label}",
+        stats.counts.name_usages
+    );
     let mut conn = pool.get().await?;
     if User::find_by_username(&mut conn, PLAYERS[0])
         .await?

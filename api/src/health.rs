@@ -333,12 +333,44 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     m.db_pool.with_label_values(&["active"]).set(i64::from(
         pool.connections.saturating_sub(pool.idle_connections),
     ));
-    m.db_pool
-        .with_label_values(&["max"])
+    m.db_pool_max
         .set(i64::from(state.settings.database_pool_size));
+    refresh_totals(&state).await;
     HttpResponse::Ok()
         .content_type(shared::metrics::CONTENT_TYPE)
         .body(shared::metrics::render(&m.registry))
+}
+
+/// Refreshes the business gauges, at most once a minute per process (one statement of four
+/// counts; scrapes in between reuse the last values). A database error leaves them as they were.
+async fn refresh_totals(state: &AppState) {
+    static LAST: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
+    {
+        let mut last = LAST
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(60)) {
+            return;
+        }
+        *last = Some(Instant::now());
+    }
+    let totals = async {
+        let mut conn = state.db.get().await.map_err(|e| e.to_string())?;
+        shared::db::models::admin::totals(&mut conn)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    match tokio::time::timeout(CHECK_DEADLINE, totals).await {
+        Ok(Ok(t)) => {
+            let m = &state.metrics;
+            m.users.set(t.users);
+            m.active_users.set(t.active_users);
+            m.animals.set(t.animals);
+            m.dex_entries.set(t.entries);
+        }
+        Ok(Err(e)) => tracing::warn!(error = %e, "business gauges not refreshed"),
+        Err(_) => tracing::warn!("business gauges not refreshed: timed out"),
+    }
 }
 
 /// The Prometheus page at `/metrics` too (what scrapers ask for by default).

@@ -1,6 +1,7 @@
 //! The BiologiDex HTTP API (actix-web). `startup` wires the domains; each domain module owns
 //! its routes.
 
+pub mod admin;
 pub mod animals;
 pub mod auth;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod images;
 pub mod import;
 pub mod input;
 pub mod json;
+pub mod landing;
 pub mod media;
 pub mod metrics;
 pub mod observe;

@@ -31,6 +31,15 @@ enum Command {
     ImportCol(api::cli::ImportColArgs),
     /// Import the old Django server's database and media (safe to re-run; resumable).
     ImportDjango(api::import::ImportDjangoArgs),
+    /// Manage accounts (the console's user actions).
+    #[command(subcommand)]
+    User(api::admin::cli::UserCommand),
+    /// Manage vision jobs.
+    #[command(subcommand)]
+    Jobs(api::admin::cli::JobsCommand),
+    /// Manage the species catalogue.
+    #[command(subcommand)]
+    Animals(api::admin::cli::AnimalsCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -42,7 +51,9 @@ fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    shared::telemetry::init_tracing(settings.debug);
+    let _log_guard =
+        shared::telemetry::init_tracing(settings.debug, settings.log_files.as_ref(), "api");
+    shared::legacy_env::warn_about_process_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -59,6 +70,9 @@ fn main() -> anyhow::Result<()> {
         Command::ImportDjango(args) => {
             runtime.block_on(api::import::import_django(&settings, args))
         }
+        Command::User(cmd) => runtime.block_on(api::admin::cli::user(&settings, cmd)),
+        Command::Jobs(cmd) => runtime.block_on(api::admin::cli::jobs(&settings, cmd)),
+        Command::Animals(cmd) => runtime.block_on(api::admin::cli::animals(&settings, cmd)),
         Command::Serve {
             bind,
             migrate: run_migrations,

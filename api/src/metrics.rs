@@ -1,5 +1,7 @@
 //! The api's Prometheus metrics: requests by method, route template and status, latency,
-//! requests in flight and the database pool, plus process metrics.
+//! requests in flight, the database pool (connections by state and the pool's maximum), the
+//! old server's business gauges (users, active users, animals, dex entries), plus the
+//! standard `process_*` metrics.
 
 use prometheus::{
     HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
@@ -13,6 +15,13 @@ pub struct ApiMetrics {
     pub latency: HistogramVec,
     pub in_flight: IntGauge,
     pub db_pool: IntGaugeVec,
+    /// The pool's maximum size (its own gauge, so ratios need no label juggling).
+    pub db_pool_max: IntGauge,
+    /// Totals refreshed at most once a minute on scrape (`health::metrics`).
+    pub users: IntGauge,
+    pub active_users: IntGauge,
+    pub animals: IntGauge,
+    pub dex_entries: IntGauge,
     pub redis_failures: IntCounterVec,
     /// Taxonomic tree cache lookups by result: hit, miss or error.
     pub graph_cache: IntCounterVec,
@@ -44,6 +53,14 @@ impl ApiMetrics {
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
         )?;
+        let db_pool_max = IntGauge::new(
+            "db_pool_max_connections",
+            "Most connections the pool may open",
+        )?;
+        let users = IntGauge::new("users", "Registered users")?;
+        let active_users = IntGauge::new("users_active", "Users whose account is active")?;
+        let animals = IntGauge::new("animals", "Animals in the catalogue")?;
+        let dex_entries = IntGauge::new("dex_entries", "Dex entries of every user")?;
         let redis_failures = IntCounterVec::new(
             Opts::new(
                 "redis_failures_total",
@@ -53,7 +70,7 @@ impl ApiMetrics {
         )?;
         let graph_cache = IntCounterVec::new(
             Opts::new(
-                "graph_cache_total",
+                "graph_cache_lookups_total",
                 "Taxonomic tree cache lookups by result (hit, miss, error)",
             ),
             &["result"],
@@ -65,6 +82,11 @@ impl ApiMetrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
+        registry.register(Box::new(db_pool_max.clone()))?;
+        registry.register(Box::new(users.clone()))?;
+        registry.register(Box::new(active_users.clone()))?;
+        registry.register(Box::new(animals.clone()))?;
+        registry.register(Box::new(dex_entries.clone()))?;
         registry.register(Box::new(redis_failures.clone()))?;
         registry.register(Box::new(graph_cache.clone()))?;
         Ok(ApiMetrics {
@@ -73,6 +95,11 @@ impl ApiMetrics {
             latency,
             in_flight,
             db_pool,
+            db_pool_max,
+            users,
+            active_users,
+            animals,
+            dex_entries,
             redis_failures,
             graph_cache,
             vision_queue_depth,

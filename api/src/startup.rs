@@ -13,9 +13,9 @@ use actix_web::{
 use shared::{config::Settings, storage::LocalStorage};
 
 use crate::{
-    ApiError, animals, auth, auth::jwt::Jwt, dex, docs, fallback, graph, health, images, media,
-    metrics::ApiMetrics, observe::observe, queue::JobQueue, social, state::AppState, taxonomy,
-    throttle::throttle, users, vision,
+    ApiError, admin, animals, auth, auth::jwt::Jwt, dex, docs, fallback, graph, health, images,
+    landing, media, metrics::ApiMetrics, observe::observe, queue::JobQueue, social,
+    state::AppState, taxonomy, throttle::throttle, users, vision,
 };
 
 /// A bound, not yet running server.
@@ -118,6 +118,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     health::routes(cfg);
     media::routes(cfg);
     docs::routes(cfg);
+    admin::routes(cfg);
+    landing::routes(cfg);
     cfg.service(
         web::scope("/api/v1")
             .wrap(middleware::from_fn(throttle))

@@ -6,7 +6,10 @@
 #     its rows in order) in both databases, and the sequences continue where they were;
 #   - the media trees are identical (per-file sha256), and the seeded image matches the
 #     checksum its stored_images row records;
-#   - `biologidex-api migrate` on the restored database finds nothing to apply.
+#   - `biologidex-api migrate` on the restored database finds nothing to apply;
+#   - an age-encrypted backup (BACKUP_AGE_RECIPIENTS, as the compose file passes it) keeps no
+#     plaintext, cannot be restored without the identity, and restores with it to the same
+#     contents; the backup's metrics file (for the BackupTooOld alert) holds its time.
 #
 #   BIN_DIR=target/debug bash ops/ci/backup-roundtrip.sh
 #
@@ -43,8 +46,10 @@ PG_SERVER="${PG_SERVER%/}"
 ADMIN_URL="$PG_SERVER/postgres"
 SRC_DB="bdx_backup_src_$$"
 DST_DB="bdx_backup_dst_$$"
+ENC_DB="bdx_backup_enc_$$"
 SRC_URL="$PG_SERVER/$SRC_DB"
 DST_URL="$PG_SERVER/$DST_DB"
+ENC_URL="$PG_SERVER/$ENC_DB"
 
 TMP="$(mktemp -d /tmp/biologidex-backup-roundtrip.XXXXXX)"
 DBS_TOUCHED=0
@@ -52,7 +57,7 @@ cleanup() {
     local rc=$?
     set +e
     if [ "$DBS_TOUCHED" -eq 1 ]; then
-        for db in "$SRC_DB" "$DST_DB"; do
+        for db in "$SRC_DB" "$DST_DB" "$ENC_DB"; do
             psql -X -q -w "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 ||
                 printf '[roundtrip] warning: could not drop database %s\n' "$db" >&2
         done
@@ -198,5 +203,45 @@ step "media identical: $(grep -c . "$TMP/dst.media") files, tree sha256 $(sha256
 psql -X -q -w -At "$DST_URL" -c "$DIGEST_SQL" | diff -q - "$TMP/dst.digest" >/dev/null ||
     die "biologidex-api migrate changed the restored database (its migration history was not restored?)"
 step "biologidex-api migrate on the restored database: nothing to apply"
+
+# --- 6. an encrypted backup ------------------------------------------------------------------------------
+if ! command -v age >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age >/dev/null 2>&1 ||
+        { apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age >/dev/null; }
+fi
+command -v age-keygen >/dev/null 2>&1 || die "age is not installed (apt-get install age)"
+age-keygen -o "$TMP/backup-key.txt" 2>/dev/null
+age-keygen -y "$TMP/backup-key.txt" >"$TMP/backup-recipients.txt"
+ENC_BACKUPS="$TMP/encrypted-backups"
+env DATABASE_URL="$SRC_URL" MEDIA_ROOT="$MEDIA" BACKUP_DIR="$ENC_BACKUPS" \
+    BACKUP_AGE_RECIPIENTS="$(cat "$TMP/backup-recipients.txt")" BACKUP_METRICS_FILE="$TMP/backup.prom" \
+    bash "$REPO/ops/scripts/backup.sh" >"$TMP/backup-enc.log" 2>&1 || {
+    cat "$TMP/backup-enc.log" >&2
+    die "ops/scripts/backup.sh with BACKUP_AGE_RECIPIENTS failed"
+}
+ENC_BACKUP="$(find "$ENC_BACKUPS" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*T[0-9]*Z' | head -n 1)"
+for f in db.dump.age media.tar.gz.age; do
+    [ -f "$ENC_BACKUP/$f" ] || die "the encrypted backup lacks $f"
+done
+for f in db.dump media.tar.gz; do
+    [ ! -e "$ENC_BACKUP/$f" ] || die "the encrypted backup kept the plaintext $f"
+done
+if grep -a -q 'topology\|example.com' "$ENC_BACKUP/db.dump.age"; then die "db.dump.age holds plaintext"; fi
+grep -q '^biologidex_backup_last_success_timestamp_seconds [0-9]\{10\}$' "$TMP/backup.prom" ||
+    die "BACKUP_METRICS_FILE does not hold the backup's time: $(cat "$TMP/backup.prom" 2>/dev/null)"
+if bash "$REPO/ops/scripts/restore.sh" --create-db "$ENC_BACKUP" "$ENC_URL" "$TMP/enc-media-noid" >"$TMP/restore-noid.log" 2>&1; then
+    die "an encrypted backup was restored without its identity"
+fi
+grep -q 'identity' "$TMP/restore-noid.log" || die "restore.sh did not ask for the identity: $(cat "$TMP/restore-noid.log")"
+bash "$REPO/ops/scripts/restore.sh" --create-db --identity "$TMP/backup-key.txt" "$ENC_BACKUP" "$ENC_URL" \
+    "$TMP/enc-media" >"$TMP/restore-enc.log" 2>&1 || {
+    cat "$TMP/restore-enc.log" >&2
+    die "restore.sh --identity of the encrypted backup failed"
+}
+psql -X -q -w -At -v ON_ERROR_STOP=1 "$ENC_URL" -c "$DIGEST_SQL" >"$TMP/enc.digest" || die "digesting $ENC_DB failed"
+diff -u "$TMP/src.digest" "$TMP/enc.digest" >&2 || die "the database restored from the encrypted backup differs"
+tree_sums "$TMP/enc-media" >"$TMP/enc.media"
+diff -u "$TMP/src.media" "$TMP/enc.media" >&2 || die "the media restored from the encrypted backup differ"
+step "age-encrypted backup: no plaintext kept, refused without the identity, restored with it to identical contents; metrics file written"
 
 printf 'backup/restore round trip: OK (%s s)\n' "$((SECONDS - STARTED))"

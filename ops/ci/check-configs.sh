@@ -8,6 +8,11 @@
 #   - nginx: `nginx -t` on a copy made by ops/nginx/render-local.sh (test certificate, local
 #     upstream), and client_max_body_size matches MAX_UPLOAD_SIZE_MB
 #   - Prometheus: `promtool check config`, `promtool check rules`, `promtool test rules`
+#   - Alertmanager: `amtool check-config`, and every alert of alerts.yml routes to a receiver
+#     that sends somewhere (`amtool config routes test`)
+#   - the compose services Prometheus and Alertmanager rely on exist: every scrape target and
+#     the alertmanager target name a compose service, and every long-running service but the
+#     exporters' own targets has a healthcheck or says why not
 #   - Grafana: the dashboard is valid JSON, its panel ids are unique, its data source is the
 #     provisioned one, and every query parses (promtool)
 #   - every YAML file under ops/ parses
@@ -15,7 +20,8 @@
 #   - shellcheck on ops/**/*.sh and ops/dev/*
 #
 # Run as root, it installs what is missing from Debian (apt-get update once, then
-# docker-compose nginx prometheus shellcheck openssl jq, without recommends), with service
+# docker-compose nginx prometheus prometheus-alertmanager shellcheck openssl jq, without
+# recommends), with service
 # start-up disabled during the install, so no daemon is left running. Without root, a missing
 # tool fails its check.
 #
@@ -43,12 +49,13 @@ declare -A PACKAGE_OF=(
     [docker-compose]=docker-compose
     [nginx]=nginx
     [promtool]=prometheus
+    [amtool]=prometheus-alertmanager
     [shellcheck]=shellcheck
     [openssl]=openssl
     [jq]=jq
 )
 missing=()
-for tool in docker-compose nginx promtool shellcheck openssl jq; do
+for tool in docker-compose nginx promtool amtool shellcheck openssl jq; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$tool]}")
 done
 # docker-compose brings python3-yaml, which the YAML check uses.
@@ -59,7 +66,7 @@ fi
 daemon_pids() {
     # pids of daemons a package install could start (exact process names, not patterns).
     local name
-    for name in nginx prometheus prometheus-node-exporter prometheus-node; do
+    for name in nginx prometheus prometheus-node-exporter prometheus-node prometheus-alert; do
         pgrep -x "$name" 2>/dev/null || true
     done | sort -u
 }
@@ -109,6 +116,7 @@ if have docker-compose; then
     : >"$TMP/empty.env"
     if env SECRET_KEY=ci-dummy-secret-key-0123456789abcdef DB_PASSWORD=ci-dummy REDIS_PASSWORD=ci-dummy \
         PUBLIC_BASE_URL=https://ci.invalid GRAFANA_ADMIN_PASSWORD=ci-dummy \
+        ALERTMANAGER_WEBHOOK_URL=https://ci.invalid/hook \
         docker-compose --env-file "$TMP/empty.env" -f docker-compose.production.yml config -q; then
         echo "ok"
     else
@@ -195,6 +203,77 @@ if have promtool; then
     (cd ops/prometheus && promtool test rules alerts.test.yml) || fail "promtool test rules"
 else
     fail "promtool is not installed"
+fi
+
+# --- Alertmanager ----------------------------------------------------------------------------------
+AM_CONFIG=ops/alertmanager/alertmanager.yml
+if have amtool; then
+    log "amtool check-config $AM_CONFIG"
+    amtool check-config "$AM_CONFIG" || fail "amtool check-config"
+    log "every alert of ops/prometheus/alerts.yml routes to the operators receiver"
+    unrouted=()
+    while IFS=' ' read -r alert severity; do
+        receiver="$(amtool config routes test --config.file="$AM_CONFIG" "alertname=$alert" "severity=$severity" 2>/dev/null || true)"
+        [ "$receiver" = "operators" ] || unrouted+=("$alert($severity)->${receiver:-none}")
+    done < <(/usr/bin/python3 -c '
+import yaml
+for g in yaml.safe_load(open("ops/prometheus/alerts.yml"))["groups"]:
+    for r in g["rules"]:
+        if "alert" in r:
+            print(r["alert"], r.get("labels", {}).get("severity", ""))
+')
+    if [ ${#unrouted[@]} -eq 0 ]; then
+        echo "ok ($(grep -c '^ *- alert:' ops/prometheus/alerts.yml) alerts)"
+    else
+        fail "alerts not routed to operators: ${unrouted[*]}"
+    fi
+else
+    fail "amtool is not installed"
+fi
+
+log "Prometheus targets and the Alertmanager are compose services"
+if ! /usr/bin/python3 - <<'PY'; then
+import sys, yaml
+compose = yaml.safe_load(open("docker-compose.production.yml"))
+services = set(compose["services"])
+prom = yaml.safe_load(open("ops/prometheus/prometheus.yml"))
+problems = []
+hosts = []
+for am in prom.get("alerting", {}).get("alertmanagers", []):
+    for sc in am.get("static_configs", []):
+        hosts += [t.split(":")[0] for t in sc["targets"]]
+if "alertmanager" not in hosts:
+    problems.append("prometheus.yml sends alerts to no alertmanager")
+for job in prom["scrape_configs"]:
+    for sc in job.get("static_configs", []):
+        hosts += [t.split(":")[0] for t in sc["targets"]]
+    for dns in job.get("dns_sd_configs", []):
+        hosts += dns["names"]
+for h in hosts:
+    if h != "localhost" and h not in services:
+        problems.append(f"target host {h} is not a compose service")
+for name in ("alertmanager", "backup-cron"):
+    if name not in services:
+        problems.append(f"compose service {name} is missing")
+am = compose["services"].get("alertmanager", {})
+if "ALERTMANAGER_WEBHOOK_URL" not in str(am.get("environment", "")):
+    problems.append("the alertmanager service gets no ALERTMANAGER_WEBHOOK_URL")
+if "alertmanager-webhook.invalid" not in open("ops/alertmanager/alertmanager.yml").read() or \
+        "alertmanager-webhook.invalid" not in str(am.get("command", "")):
+    problems.append("the webhook placeholder of alertmanager.yml and the service's command disagree")
+node = compose["services"].get("node-exporter", {})
+if "--collector.textfile.directory=/textfile" not in node.get("command", []):
+    problems.append("node-exporter does not read the backup metrics (textfile collector)")
+cron = compose["services"].get("backup-cron", {})
+if cron.get("environment", {}).get("BACKUP_METRICS_FILE", "").rsplit("/", 1)[0] != "/textfile":
+    problems.append("backup-cron does not write its metrics where node-exporter reads them")
+for p in problems:
+    print(p, file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+    fail "compose services for Prometheus/Alertmanager"
+else
+    echo "ok"
 fi
 
 # --- Grafana ---------------------------------------------------------------------------------------

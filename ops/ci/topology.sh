@@ -456,6 +456,54 @@ for page in docs redoc; do
 done
 step "API docs through nginx: /api/schema/ (OpenAPI 3.1), /api/docs/ and /api/redoc/ with one CSP each"
 
+# The operators' console through nginx: anonymous visitors go to the login form, which sets a
+# Secure cookie behind TLS; a staff member (created with create-superuser) signs in and reads
+# the system page; a deactivation from the CLI stops that user's API login.
+status="$(req GET "$BASE/admin/")"
+expect 303 "$status" "/admin/ anonymously"
+grep -qi '^location: /admin/login/' "$TMP/headers" || die "/admin/ did not redirect to the login form"
+JAR="$TMP/console-cookies"
+status="$(req GET "$BASE/admin/login/" -c "$JAR")"
+expect 200 "$status" "the console's login form"
+csp="$(grep -ci '^content-security-policy:' "$TMP/headers" || true)"
+[ "$csp" = 1 ] || die "/admin/login/ carries $csp Content-Security-Policy headers, expected 1"
+grep -qi '^set-cookie: bdx_admin_login=.*secure' "$TMP/headers" || die "the login cookie is not Secure behind TLS"
+csrf="$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TMP/body" | head -n 1)"
+OPS_PASSWORD="ops-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+(cd "$TMP" && BIOLOGIDEX_SUPERUSER_PASSWORD="$OPS_PASSWORD" "$API_BIN" create-superuser \
+    --username ops --email ops@example.com) >"$TMP/superuser.log" 2>&1 || {
+    cat "$TMP/superuser.log" >&2
+    die "create-superuser failed"
+}
+status="$(req POST "$BASE/admin/login/" -b "$JAR" -c "$JAR" --data-urlencode "csrf=$csrf" \
+    --data-urlencode username=ops --data-urlencode "password=$OPS_PASSWORD")"
+expect 303 "$status" "the console login"
+status="$(req GET "$BASE/admin/system/" -b "$JAR")"
+expect 200 "$status" "/admin/system/ as staff"
+grep -q 'Cron schedule' "$TMP/body" || die "/admin/system/ does not list the cron schedule"
+(cd "$TMP" && "$API_BIN" user set-active topo_stranger false) >"$TMP/set-active.log" 2>&1 || {
+    cat "$TMP/set-active.log" >&2
+    die "biologidex-api user set-active failed"
+}
+status="$(req POST "$BASE/api/v1/auth/login/" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"topo_stranger\",\"password\":\"$PASSWORD\"}")"
+expect 401 "$status" "the stranger's API login after set-active false"
+step "console through nginx: login form (one CSP, Secure cookie), staff login, system page; CLI deactivation stops API logins"
+
+# Maintenance mode: the flag file of ops/nginx/maintenance.conf turns every answer into a JSON
+# 503 with Retry-After, at once (no reload), and removing it brings the service back.
+: >"$NGX/maintenance/on"
+for path in /api/v1/health/ /admin/ /some/client/route; do
+    status="$(req GET "$BASE$path")"
+    expect 503 "$status" "GET $path in maintenance mode"
+    grep -qi '^retry-after: 120' "$TMP/headers" || die "GET $path in maintenance mode: no Retry-After"
+    grep -q '"detail":"The server is down for maintenance' "$TMP/body" || die "GET $path in maintenance mode: not the JSON body"
+done
+rm -f "$NGX/maintenance/on"
+status="$(req GET "$BASE/api/v1/health/")"
+expect 200 "$status" "GET /api/v1/health/ after maintenance mode"
+step "maintenance mode: JSON 503 with Retry-After on every path while the flag exists, back to normal without it"
+
 status="$(req GET "$BASE/some/client/route")"
 expect 200 "$status" "the web client fallback"
 grep -q 'topology test' "$TMP/body" || die "the web client fallback did not serve index.html"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make a copy of ops/nginx that a locally installed nginx (Debian's package) can load: same
 # servers, locations and headers as production, with only the per-deployment includes rewritten
-# (upstream, TLS listener and certificate, HTTP listener, media root, web root).
+# (upstream, TLS listener and certificate, HTTP listener, media root, web root, maintenance flag).
 #
 # Used by ops/ci/check-configs.sh (`nginx -t`) and by the production-topology test, e.g.:
 #
@@ -139,6 +139,14 @@ EOF
 cat >"$OUT/media-root.conf" <<EOF
 # Rendered by ops/nginx/render-local.sh for a local test.
 alias $MEDIA_ROOT/;
+EOF
+
+mkdir -p "$OUT/maintenance"
+cat >"$OUT/maintenance.conf" <<EOF
+# Rendered by ops/nginx/render-local.sh for a local test: touch $OUT/maintenance/on to turn it on.
+if (-f $OUT/maintenance/on) {
+    return 418;
+}
 EOF
 
 cat >"$OUT/web-root.conf" <<EOF

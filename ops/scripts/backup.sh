@@ -9,6 +9,16 @@
 #   MEDIA_ROOT     the media directory (required)
 #   BACKUP_DIR     where backups go (required); each run writes BACKUP_DIR/<UTC stamp>/
 #   BACKUP_KEEP    how many backups to keep, newest first (default 14)
+#   BACKUP_AGE_RECIPIENTS_FILE
+#                  optional: a file of age public keys (`age-keygen -y key.txt`); both files are
+#                  then encrypted to them (db.dump.age, media.tar.gz.age) and no plaintext copy
+#                  is kept. Restore needs the matching identity (restore.sh --identity).
+#   BACKUP_AGE_RECIPIENTS
+#                  the same with the public keys themselves (age1..., separated by spaces or
+#                  commas); public keys are no secret, so the compose file passes them directly
+#   BACKUP_METRICS_FILE
+#                  optional: after a good backup, write biologidex_backup_last_success_timestamp_seconds
+#                  there (node_exporter's textfile collector; the BackupTooOld alert reads it)
 #
 # Each backup directory holds:
 #   db.dump        pg_dump --format=custom
@@ -184,9 +194,39 @@ MEDIA_SHA256="$(sha256sum "$WORK/media.tar.gz" | cut -d' ' -f1)"
 
 (cd "$WORK" && sha256sum --quiet -c SHA256SUMS) || die "checksums do not match right after writing"
 
+# --- 3b. optional encryption: the manifest keeps the plaintext checksums ------------------------
+AGE_ARGS=()
+if [ -n "${BACKUP_AGE_RECIPIENTS_FILE:-}" ]; then
+    [ -r "$BACKUP_AGE_RECIPIENTS_FILE" ] || die "cannot read BACKUP_AGE_RECIPIENTS_FILE"
+    AGE_ARGS+=(-R "$BACKUP_AGE_RECIPIENTS_FILE")
+fi
+RECIPIENT_KEYS="${BACKUP_AGE_RECIPIENTS:-}"
+for key in ${RECIPIENT_KEYS//,/ }; do
+    AGE_ARGS+=(-r "$key")
+done
+if [ ${#AGE_ARGS[@]} -gt 0 ]; then
+    command -v age >/dev/null 2>&1 || die "encryption is asked for but age is not installed (apt-get install age)"
+    for f in db.dump media.tar.gz; do
+        age --encrypt "${AGE_ARGS[@]}" -o "$WORK/$f.age" "$WORK/$f" || die "age could not encrypt $f"
+        rm -f "$WORK/$f"
+    done
+    (cd "$WORK" && sha256sum db.dump.age media.tar.gz.age >SHA256SUMS)
+    echo "encryption=age" >>"$WORK/manifest.txt"
+    log "encrypted with age ($((${#AGE_ARGS[@]} / 2)) recipient argument(s))"
+fi
+
 mv "$WORK" "$FINAL"
 trap - EXIT
-log "ok: $FINAL (db $(du -h "$FINAL/db.dump" | cut -f1), media $(du -h "$FINAL/media.tar.gz" | cut -f1), $MEDIA_FILES files, $((SECONDS - started)) s)"
+log "ok: $FINAL ($(du -sh "$FINAL" | cut -f1), $MEDIA_FILES media files, $((SECONDS - started)) s)"
+
+if [ -n "${BACKUP_METRICS_FILE:-}" ]; then
+    {
+        echo "# HELP biologidex_backup_last_success_timestamp_seconds When the last good backup finished."
+        echo "# TYPE biologidex_backup_last_success_timestamp_seconds gauge"
+        echo "biologidex_backup_last_success_timestamp_seconds $(date +%s)"
+    } >"$BACKUP_METRICS_FILE.tmp" || log "warning: could not write $BACKUP_METRICS_FILE"
+    mv -f "$BACKUP_METRICS_FILE.tmp" "$BACKUP_METRICS_FILE" 2>/dev/null || log "warning: could not write $BACKUP_METRICS_FILE"
+fi
 
 # --- 4. rotation: keep the newest BACKUP_KEEP complete backups ---------------------------------
 mapfile -t backups < <(find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*T[0-9]*Z' \

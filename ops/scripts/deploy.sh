@@ -5,7 +5,9 @@
 #   1. (--pull) git pull --ff-only
 #   2. build the image, tagged with the git commit (BIOLOGIDEX_TAG=<sha>; the previous release's
 #      tag is kept, so it can be started again)
-#   3. run the one-shot `migrate` service (straight to PostgreSQL) and stop on failure
+#   3. back up the database and media (the `backup` service, ops/scripts/backup.sh) and stop on
+#      failure, then run the one-shot `migrate` service (straight to PostgreSQL) and stop on
+#      failure
 #   4. replace the api replicas one at a time: start one replica of the new image next to the old
 #      ones, wait until its container health check (/ready/) says healthy, reload nginx, stop one
 #      old replica (SIGTERM, 40 s to drain), reload nginx; repeat
@@ -21,6 +23,11 @@
 #   --pull            git pull --ff-only first
 #   --dry-run         print the commands instead of running them (nothing is changed)
 #   --skip-build      use the image already tagged with the current commit
+#   --skip-backup     migrate without taking a backup first
+#   --skip-migrate    neither back up nor migrate (the release needs no migration)
+#   --maintenance     maintenance mode for the whole deploy: nginx answers every request with a
+#                     JSON 503 and Retry-After (for migrations that cannot run under traffic);
+#                     turned off when the script ends, whatever happens
 #   --rollback        start the previous release again (no build, no migration)
 #   --prune           remove images of this project other than the current and previous tags
 #   -h, --help        this text
@@ -46,6 +53,9 @@ die() {
 PULL=0
 DRY_RUN=0
 SKIP_BUILD=0
+SKIP_BACKUP=0
+SKIP_MIGRATE=0
+MAINTENANCE=0
 ROLLBACK=0
 PRUNE=0
 while [ $# -gt 0 ]; do
@@ -53,6 +63,9 @@ while [ $# -gt 0 ]; do
         --pull) PULL=1 ;;
         --dry-run) DRY_RUN=1 ;;
         --skip-build) SKIP_BUILD=1 ;;
+        --skip-backup) SKIP_BACKUP=1 ;;
+        --skip-migrate) SKIP_MIGRATE=1 ;;
+        --maintenance) MAINTENANCE=1 ;;
         --rollback) ROLLBACK=1 ;;
         --prune) PRUNE=1 ;;
         -h | --help)
@@ -244,6 +257,19 @@ fi
 
 export BIOLOGIDEX_TAG="$NEW_TAG" APP_VERSION="$NEW_TAG"
 
+# nginx reads this flag (ops/nginx/maintenance.conf; the compose file mounts the directory).
+MAINTENANCE_FLAG="$REPO/.deploy/maintenance/on"
+if [ "$MAINTENANCE" -eq 1 ]; then
+    if [ "$DRY_RUN" -eq 1 ]; then
+        log "would turn maintenance mode on ($MAINTENANCE_FLAG) until the end of the deploy"
+    else
+        mkdir -p "$(dirname "$MAINTENANCE_FLAG")"
+        : >"$MAINTENANCE_FLAG"
+        trap 'rm -f "$MAINTENANCE_FLAG"; log "maintenance mode off"' EXIT
+        log "maintenance mode on: nginx answers 503 until the deploy ends"
+    fi
+fi
+
 if [ "$ROLLBACK" -eq 0 ]; then
     if [ "$SKIP_BUILD" -eq 0 ]; then
         compose build api
@@ -263,7 +289,16 @@ if [ "$ROLLBACK" -eq 0 ]; then
         log "started $NEW_TAG"
         exit 0
     fi
-    compose run --rm migrate || die "migrations failed; nothing was restarted"
+    if [ "$SKIP_MIGRATE" -eq 0 ]; then
+        # A backup right before the schema changes: the way back if a migration goes wrong.
+        if [ "$SKIP_BACKUP" -eq 0 ]; then
+            compose --profile tools run --rm backup ||
+                die "the pre-migration backup failed; nothing was migrated or restarted (--skip-backup to go on without one)"
+        fi
+        compose run --rm migrate || die "migrations failed; nothing was restarted"
+    else
+        log "--skip-migrate: no backup, no migration"
+    fi
 fi
 
 ROLLED=()

@@ -13,6 +13,8 @@
 #   --force        unpack the media into a non-empty directory (files of the backup overwrite
 #                  theirs; files only the directory has stay, and make the media check FAIL)
 #   --skip-media   restore and check the database only
+#   --identity F   the age identity (private key) file of an encrypted backup (default:
+#                  BACKUP_AGE_IDENTITY_FILE); the files are decrypted into a temporary directory
 #
 # Steps: verify both files against SHA256SUMS and the manifest; pg_restore --list; restore the dump
 # (--clean --if-exists --no-owner --no-privileges, in one transaction, stopping at the first
@@ -35,6 +37,7 @@ die() {
 }
 
 CREATE_DB=0
+IDENTITY="${BACKUP_AGE_IDENTITY_FILE:-}"
 FORCE=0
 SKIP_MEDIA=0
 ARGS=()
@@ -43,6 +46,11 @@ while [ $# -gt 0 ]; do
         --create-db) CREATE_DB=1 ;;
         --force) FORCE=1 ;;
         --skip-media) SKIP_MEDIA=1 ;;
+        --identity)
+            shift
+            [ $# -gt 0 ] || die "--identity needs a file"
+            IDENTITY="$1"
+            ;;
         -h | --help)
             usage
             exit 0
@@ -71,10 +79,6 @@ done
 
 [ -d "$BACKUP" ] || die "$BACKUP is not a directory"
 BACKUP="$(cd "$BACKUP" && pwd)"
-for f in manifest.txt SHA256SUMS db.dump media.tar.gz; do
-    [ -f "$BACKUP/$f" ] || die "$BACKUP/$f is missing"
-done
-
 manifest() {
     # The value of one key of the manifest ("" when absent).
     local line
@@ -82,7 +86,19 @@ manifest() {
     printf '%s' "${line#*=}"
 }
 
+[ -f "$BACKUP/manifest.txt" ] || die "$BACKUP/manifest.txt is missing"
 [ "$(manifest format)" = "biologidex-backup-1" ] || die "$BACKUP/manifest.txt is not a biologidex-backup-1 manifest"
+ENCRYPTED=0
+SUFFIX=""
+if [ "$(manifest encryption)" = "age" ]; then
+    ENCRYPTED=1
+    SUFFIX=".age"
+fi
+for f in SHA256SUMS "db.dump$SUFFIX" "media.tar.gz$SUFFIX"; do
+    [ -f "$BACKUP/$f" ] || die "$BACKUP/$f is missing"
+done
+DB_FILE="$BACKUP/db.dump"
+MEDIA_ARCHIVE="$BACKUP/media.tar.gz"
 
 FAILURES=0
 check() {
@@ -100,10 +116,24 @@ log "backup $BACKUP (created $(manifest created_at), server $(manifest server_ve
 
 # --- 1. the files ----------------------------------------------------------------------------------
 (cd "$BACKUP" && sha256sum --quiet -c SHA256SUMS) || die "checksums in SHA256SUMS do not match: the backup is damaged"
-check "db.dump sha256" "$(manifest db_sha256)" "$(sha256sum "$BACKUP/db.dump" | cut -d' ' -f1)"
-check "media.tar.gz sha256" "$(manifest media_sha256)" "$(sha256sum "$BACKUP/media.tar.gz" | cut -d' ' -f1)"
+if [ "$ENCRYPTED" -eq 1 ]; then
+    command -v age >/dev/null 2>&1 || die "the backup is encrypted and age is not installed (apt-get install age)"
+    [ -n "$IDENTITY" ] || die "the backup is encrypted: pass --identity FILE (or BACKUP_AGE_IDENTITY_FILE)"
+    [ -r "$IDENTITY" ] || die "cannot read the identity file"
+    PLAIN="$(mktemp -d "${TMPDIR:-/tmp}/biologidex-restore.XXXXXX")"
+    chmod 700 "$PLAIN"
+    trap 'rm -rf "$PLAIN"' EXIT
+    for f in db.dump media.tar.gz; do
+        age --decrypt -i "$IDENTITY" -o "$PLAIN/$f" "$BACKUP/$f.age" || die "age could not decrypt $f.age (wrong identity?)"
+    done
+    DB_FILE="$PLAIN/db.dump"
+    MEDIA_ARCHIVE="$PLAIN/media.tar.gz"
+    log "decrypted with age"
+fi
+check "db.dump sha256" "$(manifest db_sha256)" "$(sha256sum "$DB_FILE" | cut -d' ' -f1)"
+check "media.tar.gz sha256" "$(manifest media_sha256)" "$(sha256sum "$MEDIA_ARCHIVE" | cut -d' ' -f1)"
 [ "$FAILURES" -eq 0 ] || die "the files do not match the manifest"
-pg_restore --list "$BACKUP/db.dump" >/dev/null || die "pg_restore cannot read db.dump"
+pg_restore --list "$DB_FILE" >/dev/null || die "pg_restore cannot read db.dump"
 
 # --- 2. the database -------------------------------------------------------------------------------
 pg_url_export "$TARGET_URL" || die "TARGET_DATABASE_URL is not a postgres:// URL"
@@ -121,7 +151,7 @@ if ! psql -X -w -q -At -c 'SELECT 1' >/dev/null 2>&1; then
 fi
 
 pg_restore -w --clean --if-exists --no-owner --no-privileges --single-transaction --exit-on-error \
-    --dbname="$PGDATABASE" "$BACKUP/db.dump" || die "pg_restore failed (nothing was changed: it runs in one transaction)"
+    --dbname="$PGDATABASE" "$DB_FILE" || die "pg_restore failed (nothing was changed: it runs in one transaction)"
 log "database restored"
 
 # --- 3. the media ----------------------------------------------------------------------------------
@@ -132,7 +162,7 @@ if [ "$SKIP_MEDIA" -eq 0 ]; then
         die "$TARGET_MEDIA is not empty (use --force to unpack over it)"
     fi
     log "media into $TARGET_MEDIA"
-    tar -xzf "$BACKUP/media.tar.gz" -C "$TARGET_MEDIA" --numeric-owner || die "unpacking the media failed"
+    tar -xzf "$MEDIA_ARCHIVE" -C "$TARGET_MEDIA" --numeric-owner || die "unpacking the media failed"
 fi
 
 # --- 4. verify -------------------------------------------------------------------------------------

@@ -93,6 +93,8 @@ pub struct Settings {
     pub worker_run_cron: bool,
     pub worker_metrics_bind: String,
     pub worker_concurrency: usize,
+    /// Log files beside stdout (`LOG_DIR`, `LOG_ROTATION`, `LOG_KEEP`); `None` = stdout only.
+    pub log_files: Option<crate::telemetry::LogFiles>,
 }
 
 struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
@@ -235,6 +237,22 @@ impl Settings {
             worker_run_cron: env.flag("WORKER_RUN_CRON", true)?,
             worker_metrics_bind: env.or("WORKER_METRICS_BIND", "127.0.0.1:9464"),
             worker_concurrency: env.parse("WORKER_CONCURRENCY", 4)?,
+            log_files: match env.get("LOG_DIR") {
+                None => None,
+                Some(dir) => Some(crate::telemetry::LogFiles {
+                    dir: PathBuf::from(dir),
+                    hourly: match env.or("LOG_ROTATION", "daily").trim() {
+                        "daily" => false,
+                        "hourly" => true,
+                        other => {
+                            return Err(ConfigError(format!(
+                                "LOG_ROTATION=`{other}` must be daily or hourly"
+                            )));
+                        }
+                    },
+                    keep: env.parse("LOG_KEEP", 14)?,
+                }),
+            },
         })
     }
 
@@ -258,7 +276,24 @@ fn database_url(env: &Env<'_>) -> String {
     let host = env.or("DB_HOST", "127.0.0.1");
     let port = env.or("DB_PORT", "5432");
     let name = env.or("DB_NAME", "biologidex");
-    format!("postgres://{user}:{password}@{host}:{port}/{name}")
+    format!(
+        "postgres://{}:{}@{host}:{port}/{}",
+        userinfo(&user),
+        userinfo(&password),
+        userinfo(&name)
+    )
+}
+
+/// Percent-encodes a URL component: passwords with `@`, `/`, `#` or `:` stay one component.
+fn userinfo(part: &str) -> String {
+    part.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 fn redis_url(env: &Env<'_>) -> String {
@@ -268,7 +303,7 @@ fn redis_url(env: &Env<'_>) -> String {
     let host = env.or("REDIS_HOST", "127.0.0.1");
     let port = env.or("REDIS_PORT", "6379");
     match env.get("REDIS_PASSWORD") {
-        Some(pw) => format!("redis://:{pw}@{host}:{port}/0"),
+        Some(pw) => format!("redis://:{}@{host}:{port}/0", userinfo(&pw)),
         None => format!("redis://{host}:{port}/0"),
     }
 }
@@ -318,6 +353,42 @@ mod tests {
             "postgres://biologidex:biologidex@db:5432/bdx"
         );
         assert_eq!(s.redis_url, "redis://:pw@cache:6379/0");
+        let s = Settings::from_map(&HashMap::from([
+            ("SECRET_KEY", "0123456789abcdef0123456789abcdef-long"),
+            ("DB_PASSWORD", "p@ss/w#rd:1 %"),
+            ("REDIS_PASSWORD", "r@d:s/#"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.database_url,
+            "postgres://biologidex:p%40ss%2Fw%23rd%3A1%20%25@127.0.0.1:5432/biologidex"
+        );
+        assert_eq!(s.redis_url, "redis://:r%40d%3As%2F%23@127.0.0.1:6379/0");
+    }
+
+    #[test]
+    fn log_dir_turns_on_rotated_log_files() {
+        let base = [("DEBUG", "true")];
+        let s = Settings::from_map(&HashMap::from(base)).unwrap();
+        assert_eq!(s.log_files, None);
+        let s = Settings::from_map(&HashMap::from([
+            ("DEBUG", "true"),
+            ("LOG_DIR", "/var/log/biologidex"),
+            ("LOG_ROTATION", "hourly"),
+            ("LOG_KEEP", "48"),
+        ]))
+        .unwrap();
+        let files = s.log_files.unwrap();
+        assert_eq!(files.dir, PathBuf::from("/var/log/biologidex"));
+        assert!(files.hourly);
+        assert_eq!(files.keep, 48);
+        let err = Settings::from_map(&HashMap::from([
+            ("DEBUG", "true"),
+            ("LOG_DIR", "/tmp/x"),
+            ("LOG_ROTATION", "weekly"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("LOG_ROTATION"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! layer, job payloads, media storage and pure domain rules. Knows nothing of HTTP or apalis
 //! workers.
 
+pub mod admin;
 pub mod config;
 pub mod cpu;
 pub mod db;
@@ -11,8 +12,10 @@ pub mod error;
 pub mod graph_cache;
 pub mod images;
 pub mod jobs;
+pub mod legacy_env;
 pub mod metrics;
 pub mod redis_util;
+pub mod schedule;
 pub mod storage;
 pub mod taxonomy;
 pub mod telemetry;

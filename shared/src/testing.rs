@@ -37,9 +37,24 @@ pub fn with_database(url: &str, db: &str) -> String {
 }
 
 /// Named after a hash of every migration file (computed by `build.rs`), so editing a
-/// migration yields a fresh template and stale ones are swept.
+/// migration yields a fresh template and stale ones are swept. The names of the migrations
+/// compiled in are hashed too: worktrees sharing one target directory share `build.rs`'s
+/// output, which may then describe another worktree's migrations.
 fn template_name() -> String {
-    format!("bdx_template_{}", env!("BDX_MIGRATIONS_HASH"))
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let names =
+        diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&crate::db::MIGRATIONS)
+            .map(|ms| ms.iter().map(|m| m.name().to_string()).collect::<Vec<_>>())
+            .unwrap_or_default();
+    for b in names.join(",").bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!(
+        "bdx_template_{}{:04x}",
+        env!("BDX_MIGRATIONS_HASH"),
+        hash & 0xffff
+    )
 }
 
 fn now_secs() -> u64 {

@@ -13,7 +13,9 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    shared::telemetry::init_tracing(settings.debug);
+    let _log_guard =
+        shared::telemetry::init_tracing(settings.debug, settings.log_files.as_ref(), "worker");
+    shared::legacy_env::warn_about_process_env();
     let state = worker::state::WorkerState::connect(settings).await?;
     let (server, port) =
         worker::server::serve(&state.settings.worker_metrics_bind, state.metrics.clone())?;

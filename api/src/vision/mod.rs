@@ -2,7 +2,7 @@
 //! to Redis; the worker identifies the animals. The client polls the job.
 
 mod actions;
-mod create;
+pub(crate) mod create;
 mod dto;
 mod read;
 pub mod schema;

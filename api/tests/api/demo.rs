@@ -60,3 +60,41 @@ async fn seed_demo_creates_players_friends_entries_and_a_tree() {
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to do"));
 }
+
+#[tokio::test]
+async fn seed_demo_loads_the_built_in_sample_from_any_directory() {
+    let app = TestApp::spawn().await;
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_biologidex-api"))
+            .arg("seed-demo")
+            .args(extra)
+            .env_clear()
+            .env("DATABASE_URL", app.db.url())
+            .env(
+                "SECRET_KEY",
+                "a-long-enough-secret-key-for-tests-0123456789",
+            )
+            .env("MEDIA_ROOT", &app.state.settings.media_root)
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--taxonomy", "/nonexistent/release"]);
+    assert!(
+        !out.status.success(),
+        "a missing release is an error, not a skip"
+    );
+    let out = run(&[]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("from the built-in sample release"), "{err}");
+    use diesel::QueryDsl;
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.state.db.get().await.unwrap();
+    let taxa: i64 = shared::db::schema::taxa::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert!(taxa > 100, "{taxa} taxa");
+}

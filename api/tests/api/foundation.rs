@@ -189,7 +189,20 @@ async fn metrics_are_labelled_by_route_template_on_both_paths() {
         assert!(text.contains("biologidex_api_http_request_duration_seconds_bucket"));
         assert!(text.contains("biologidex_api_http_requests_in_flight"));
         assert!(text.contains(r#"biologidex_api_db_pool_connections{state="idle"}"#));
-        assert!(text.contains("process_resident_memory_bytes"));
+        assert!(
+            text.contains("\nprocess_resident_memory_bytes "),
+            "standard process_* names"
+        );
+        assert!(!text.contains("biologidex_api_process_"));
+        assert!(
+            text.contains("\nbiologidex_api_db_pool_max_connections 8"),
+            "{text}"
+        );
+        assert!(!text.contains(r#"state="max""#));
+        assert!(text.contains("\nbiologidex_api_users "), "business gauges");
+        assert!(text.contains("\nbiologidex_api_users_active "));
+        assert!(text.contains("\nbiologidex_api_dex_entries "));
+        assert!(text.contains("\nbiologidex_api_animals "));
     }
 }
 

@@ -436,7 +436,7 @@ async fn the_same_data_gives_byte_identical_trees() {
     let (_, metrics) = w.app.fetch(&w.app.url("/metrics")).await;
     let metrics = String::from_utf8(metrics).unwrap();
     assert!(
-        metrics.contains("graph_cache_total{result=\"hit\"} 2"),
+        metrics.contains("graph_cache_lookups_total{result=\"hit\"} 2"),
         "{metrics}"
     );
 }
@@ -711,7 +711,7 @@ async fn the_tree_is_served_without_redis() {
     let (_, metrics) = app.fetch(&app.url("/metrics")).await;
     let metrics = String::from_utf8(metrics).unwrap();
     assert!(
-        metrics.contains("graph_cache_total{result=\"error\"}"),
+        metrics.contains("graph_cache_lookups_total{result=\"error\"}"),
         "{metrics}"
     );
 }

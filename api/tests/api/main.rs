@@ -4,6 +4,8 @@
 //! a Redis namespace per test.
 
 mod accounts;
+mod admin;
+mod admin_browser;
 mod animals;
 mod conformance;
 mod demo;

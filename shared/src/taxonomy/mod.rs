@@ -8,6 +8,7 @@ pub mod import;
 pub mod matching;
 pub mod names;
 pub mod rows;
+pub mod sample;
 pub mod stage;
 pub mod swap;
 pub mod tsv;

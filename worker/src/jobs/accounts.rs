@@ -25,6 +25,18 @@ pub async fn purge_expired_tokens(
 ) -> Result<(), BoxDynError> {
     let started = Instant::now();
     let result = run_purge_expired_tokens(&state).await;
+    let detail = match &result {
+        Ok(n) => format!("{n} expired tokens purged"),
+        Err(e) => e.to_string(),
+    };
+    crate::schedule::record_run(
+        &state.redis,
+        &state.settings,
+        crate::schedule::PURGE_EXPIRED_TOKENS.name,
+        result.is_ok(),
+        detail,
+    )
+    .await;
     state.metrics.record(
         PurgeExpiredTokens::QUEUE,
         result.is_ok(),

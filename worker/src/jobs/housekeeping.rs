@@ -140,6 +140,18 @@ pub async fn run(state: &WorkerState, task: &str) -> shared::Result<()> {
 pub async fn housekeeping(job: Housekeeping, state: Data<WorkerState>) -> Result<(), BoxDynError> {
     let started = Instant::now();
     let result = run(&state, &job.task).await;
+    let detail = match &result {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    schedule::record_run(
+        &state.redis,
+        &state.settings,
+        &job.task,
+        result.is_ok(),
+        detail,
+    )
+    .await;
     state.metrics.record(
         Housekeeping::QUEUE,
         result.is_ok(),

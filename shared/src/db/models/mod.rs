@@ -1,6 +1,7 @@
 //! Row types and queries, one file per domain. Functions take a connection, not the pool.
 
 pub mod accounts;
+pub mod admin;
 pub mod animals;
 pub mod conversions;
 pub mod dex;
