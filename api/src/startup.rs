@@ -90,28 +90,6 @@ fn cors(settings: &Settings) -> Cors {
         .fold(base, |cors, origin| cors.allowed_origin(origin))
 }
 
-fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|err, _req| {
-            let msg = match &err {
-                actix_web::error::JsonPayloadError::Overflow { .. }
-                | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
-                    "Request body is too large.".to_owned()
-                }
-                actix_web::error::JsonPayloadError::ContentType => {
-                    "Unsupported media type; send application/json.".to_owned()
-                }
-                other => format!("JSON parse error - {other}"),
-            };
-            actix_web::error::InternalError::from_response(
-                err,
-                ApiError::detail(StatusCode::BAD_REQUEST, msg),
-            )
-            .into()
-        })
-}
-
 /// Mounts every route: the single overview of the URL space.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Health sits outside the throttled scope (and before it: the scope claims /api/v1).
@@ -142,7 +120,6 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         App::new()
             .app_data(state_data.clone())
             .app_data(metrics.clone())
-            .app_data(json_config(limit))
             .app_data(web::PayloadConfig::new(limit))
             .app_data(web::PathConfig::default().error_handler(|err, _| {
                 // A malformed id in a path is "not found", as DRF answers it.
@@ -168,6 +145,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .add(("Referrer-Policy", "same-origin"))
                     .add(("Cross-Origin-Opener-Policy", "same-origin")),
             )
+            .wrap(middleware::from_fn(crate::input::refuse_nul_uri))
             .wrap(middleware::from_fn(observe))
             .configure(routes)
             .default_service(web::to(fallback::not_found))

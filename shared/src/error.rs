@@ -41,6 +41,9 @@ pub enum Error {
     /// A refresh token that is malformed, expired, revoked or of the wrong type.
     #[error("invalid refresh token: {0}")]
     InvalidRefreshToken(&'static str),
+    /// A request body (or one of its parts) over its cap.
+    #[error("request body too large")]
+    TooLarge,
     /// Too many requests; retry after this many seconds.
     #[error("throttled for {0} s")]
     Throttled(u64),

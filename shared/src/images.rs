@@ -98,7 +98,43 @@ fn limits() -> Limits {
     l
 }
 
+/// True when a JPEG's scan data ends with an EOI marker. The decoder fills a truncated scan
+/// with grey instead of failing, so the marker is looked for here: the segments before the
+/// first scan are walked by their lengths (an EXIF thumbnail inside APP1 has its own EOI),
+/// and inside the scan `FF` is always followed by `00`, a restart marker or a real marker.
+pub fn jpeg_complete(bytes: &[u8]) -> bool {
+    if bytes.len() < 4 || bytes[0..2] != [0xFF, 0xD8] {
+        return false;
+    }
+    let mut i = 2;
+    // Walk to the first start-of-scan.
+    loop {
+        while i < bytes.len() && bytes[i] == 0xFF && bytes.get(i + 1) == Some(&0xFF) {
+            i += 1;
+        }
+        let (Some(&0xFF), Some(&marker)) = (bytes.get(i), bytes.get(i + 1)) else {
+            return false;
+        };
+        let Some(len) = bytes
+            .get(i + 2..i + 4)
+            .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+        else {
+            return false;
+        };
+        i += 2 + len;
+        if marker == 0xDA {
+            break;
+        }
+    }
+    bytes
+        .get(i..)
+        .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]))
+}
+
 fn decode(bytes: &[u8], format: ImageFormat) -> Result<(DynamicImage, Orientation), ImageError> {
+    if format == ImageFormat::Jpeg && !jpeg_complete(bytes) {
+        return Err(ImageError::Corrupt);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(classify)?;
@@ -302,6 +338,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!((c.image.width, c.image.height), (40, 20));
+    }
+
+    #[test]
+    fn truncated_jpegs_are_corrupt_not_grey() {
+        let img = RgbImage::from_fn(256, 256, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let mut jpeg = Vec::new();
+        img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut jpeg, 90,
+        ))
+        .unwrap();
+        assert!(convert(&jpeg, Edits::default()).is_ok());
+        // Trailing bytes after the image (phone trailers) are still fine.
+        let mut trailer = jpeg.clone();
+        trailer.extend_from_slice(b"trailer");
+        assert!(convert(&trailer, Edits::default()).is_ok());
+        for cut in [jpeg.len() / 2, jpeg.len() - 2, 200] {
+            assert_eq!(
+                convert(&jpeg[..cut], Edits::default()).unwrap_err(),
+                ImageError::Corrupt,
+                "cut at {cut}"
+            );
+        }
     }
 
     #[test]

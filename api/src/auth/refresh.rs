@@ -68,7 +68,7 @@ async fn presented(
 )]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<Value>,
+    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let (claims, record) = presented(&state, &mut conn, body.into_inner()).await?;
@@ -99,7 +99,10 @@ pub async fn refresh(
             body = crate::docs::schemas::Detail),
     )
 )]
-pub async fn logout(state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let (_, record) = presented(&state, &mut conn, body.into_inner()).await?;
     tokens::revoke_family(&mut conn, record.family_id).await?;

@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
-use serde_json::Value;
 use shared::{
     db::models::{accounts::User, tokens},
     domain::password::{self, Verified},
@@ -43,7 +42,7 @@ pub struct PasswordChangedResponse {
 pub async fn change_password(
     state: web::Data<AppState>,
     me: AuthUser,
-    body: web::Json<Value>,
+    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
     let mut body = Body::new(
         body.into_inner(),

@@ -11,6 +11,7 @@ mod dex;
 mod docs;
 mod foundation;
 mod graph;
+mod hardening;
 mod helpers;
 mod migrations;
 mod social;
