@@ -125,9 +125,14 @@ pub async fn respond_to_request(
         Some("reject") => Action::Reject,
         _ => Action::Block,
     };
-    let was_friends = row.status == status::ACCEPTED;
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
+            // Read again under a lock: an unfriend or another answer may have changed the row.
+            let row = Friendship::lock(conn, row.id)
+                .await?
+                .filter(|r| r.to_user_id == me.id)
+                .ok_or(ApiError::not_found("Friendship"))?;
+            let was_friends = row.status == status::ACCEPTED;
             let row = Friendship::respond(conn, &row, me.id, action).await?;
             if was_friends && row.status == status::BLOCKED {
                 DexEntry::on_friendship_ended(conn, row.from_user_id, row.to_user_id).await?;
