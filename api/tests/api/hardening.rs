@@ -1,6 +1,8 @@
 //! Hostile and careless input: every value PostgreSQL would refuse is a 4xx in the contract's
 //! shapes, bodies have caps, and limits and permissions cannot be dodged.
 
+use std::time::Duration;
+
 use reqwest::{Method, multipart};
 use serde_json::{Value, json};
 
@@ -374,7 +376,7 @@ fn writer(table: &str, column: &str) -> Option<Writer> {
         ("friendships", "status") => Server,
         ("stored_images", "checksum" | "content_type") => Server,
         ("image_conversions", "original_format" | "checksum") => Server,
-        ("dex_entry_removals", "reason") => Server,
+        ("dex_entry_removals", "reason" | "visibility") => Server,
         ("__diesel_schema_migrations", "version") => Server,
         // The catalogue is written only by `import-col`, never through the API.
         (
@@ -554,4 +556,290 @@ async fn hardening_rate_limits_apply_to_percent_encoded_paths() {
         .part("original_image", png_part(9));
     let (s, b) = multipart_as(&app, "/api/v1/dex/entries/", &ash, form).await;
     assert_eq!(s, 429, "{b}");
+}
+
+#[tokio::test]
+async fn hardening_logout_refuses_the_access_tokens_of_that_login_only() {
+    let app = TestApp::spawn().await;
+    let ash = app.user("ash").await;
+    let (s, other) = app.login("ash", PASSWORD).await;
+    assert_eq!(s, 200, "{other}");
+    let other_access = other["access"].as_str().unwrap().to_owned();
+    // A refreshed access token of the same login.
+    let (s, refreshed) = app
+        .post_as(
+            "/api/v1/auth/refresh/",
+            None,
+            json!({"refresh": ash.refresh}),
+        )
+        .await;
+    assert_eq!(s, 200, "{refreshed}");
+    let (s, _) = app
+        .post_as(
+            "/api/v1/auth/logout/",
+            None,
+            json!({"refresh": ash.refresh}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    for token in [ash.access.as_str(), refreshed["access"].as_str().unwrap()] {
+        let (s, b) = app.get_as("/api/v1/users/me/", token).await;
+        assert_eq!(s, 401, "{b}");
+    }
+    // The other login goes on.
+    assert_eq!(app.get_as("/api/v1/users/me/", &other_access).await.0, 200);
+}
+
+#[tokio::test]
+async fn hardening_a_refresh_racing_a_password_change_mints_nothing_that_survives_it() {
+    let app = TestApp::spawn_with(&[("DB_POOL_SIZE", "20")]).await;
+    let ash = app.user("ash").await;
+    let refreshes: Vec<_> = (0..24)
+        .map(|i| {
+            let client = app.client.clone();
+            let url = app.url("/api/v1/auth/refresh/");
+            let refresh = ash.refresh.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(i * 15)).await;
+                let res = client
+                    .post(url)
+                    .json(&json!({"refresh": refresh}))
+                    .send()
+                    .await
+                    .unwrap();
+                let ok = res.status() == 200;
+                let body: Value = res.json().await.unwrap();
+                ok.then_some(body)
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let (s, changed) = app
+        .post_as(
+            "/api/v1/users/me/password/",
+            Some(&ash.access),
+            json!({"old_password": PASSWORD, "new_password": "another-horse-77", "new_password_confirm": "another-horse-77"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{changed}");
+    let mut minted = 0;
+    for r in refreshes {
+        if let Some(pair) = r.await.unwrap() {
+            minted += 1;
+            let (s, b) = app
+                .get_as("/api/v1/users/me/", pair["access"].as_str().unwrap())
+                .await;
+            assert_eq!(
+                s, 401,
+                "an access token minted around the change survived: {b}"
+            );
+            let (s, b) = app
+                .post_as(
+                    "/api/v1/auth/refresh/",
+                    None,
+                    json!({"refresh": pair["refresh"]}),
+                )
+                .await;
+            assert_eq!(
+                s, 401,
+                "a refresh token minted around the change survived: {b}"
+            );
+        }
+    }
+    assert!(minted > 0, "no refresh ran before the change");
+    let new = changed["access"].as_str().unwrap();
+    assert_eq!(app.get_as("/api/v1/users/me/", new).await.0, 200);
+}
+
+#[tokio::test]
+async fn hardening_an_unfriend_racing_a_block_never_deletes_the_block() {
+    let app = TestApp::spawn_with(&[("THROTTLE_LOGIN_RATE", "1000/minute")]).await;
+    let mut answered_block = 0;
+    for i in 0..8 {
+        let a = app.user(&format!("a{i}")).await;
+        let b = app.user(&format!("b{i}")).await;
+        let (s, row) = app
+            .post_as(
+                "/api/v1/social/friendships/send_request/",
+                Some(&a.access),
+                json!({"user_id": b.id}),
+            )
+            .await;
+        assert_eq!(s, 201, "{row}");
+        let id = row["id"].as_str().unwrap().to_owned();
+        let (s, _) = app
+            .post_as(
+                &format!("/api/v1/social/friendships/{id}/respond/"),
+                Some(&b.access),
+                json!({"action": "accept"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        // b blocks a while a unfriends b.
+        let block = app
+            .client
+            .post(app.url(&format!("/api/v1/social/friendships/{id}/respond/")))
+            .bearer_auth(&b.access)
+            .json(&json!({"action": "block"}))
+            .send();
+        let unfriend = app
+            .client
+            .delete(app.url(&format!("/api/v1/social/friendships/{}/unfriend/", b.id)))
+            .bearer_auth(&a.access)
+            .send();
+        let (block, unfriend) = tokio::join!(block, unfriend);
+        let (block, unfriend) = (block.unwrap().status(), unfriend.unwrap().status());
+        let (s, check) = app
+            .get_as(
+                &format!("/api/v1/social/friendships/check/?user_id={}", a.id),
+                &b.access,
+            )
+            .await;
+        if block == 200 {
+            answered_block += 1;
+            // The block holds: a is still blocked (a 404 to b's check).
+            assert_eq!(
+                s, 404,
+                "block answered 200, unfriend {unfriend}, yet: {check}"
+            );
+        } else {
+            assert_eq!(
+                (block, unfriend.as_u16()),
+                (reqwest::StatusCode::NOT_FOUND, 204)
+            );
+        }
+    }
+    assert!(answered_block > 0);
+}
+
+#[tokio::test]
+async fn hardening_a_block_hides_both_users_in_the_friendships_list_and_rotates_tokens() {
+    let app = TestApp::spawn().await;
+    let a = app.user("ash").await;
+    let b = app.user("gary").await;
+    app.befriend(&a, &b).await;
+    let fox = app.animal(&a, "Vulpes vulpes").await;
+    let form = multipart::Form::new()
+        .text("animal", fox)
+        .text("visibility", "friends")
+        .part("original_image", png_part(11));
+    let (s, entry) = multipart_as(&app, "/api/v1/dex/entries/", &a, form).await;
+    assert_eq!(s, 201, "{entry}");
+    let (_, synced) = app
+        .get_as(
+            &format!("/api/v1/dex/entries/user/{}/entries/", a.id),
+            &b.access,
+        )
+        .await;
+    let url = synced["entries"][0]["dex_compatible_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.fetch(&url).await.0, 200);
+    let (_, list) = app.get_as("/api/v1/social/friendships/", &a.access).await;
+    let row = list["results"][0]["id"].as_str().unwrap().to_owned();
+    // ash blocks gary: ash answered the request, so ash is its recipient.
+    let (s, b_row) = app
+        .post_as(
+            &format!("/api/v1/social/friendships/{row}/respond/"),
+            Some(&b.access),
+            json!({"action": "block"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b_row}");
+    for who in [&a, &b] {
+        let (s, list) = app.get_as("/api/v1/social/friendships/", &who.access).await;
+        assert_eq!(s, 200);
+        assert_eq!(list["count"], 0, "{list}");
+        assert_eq!(list["results"], json!([]), "{list}");
+    }
+    // The blocked user cannot read the row by id either.
+    let (s, _) = app
+        .get_as(&format!("/api/v1/social/friendships/{row}/"), &a.access)
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(app.fetch(&url).await.0, 404, "the old image URL is revoked");
+}
+
+#[tokio::test]
+async fn hardening_removed_since_lists_only_what_the_viewer_could_see() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("ash").await;
+    let stranger = app.user("eve").await;
+    let fox = app.animal(&owner, "Vulpes vulpes").await;
+    let crow = app.animal(&owner, "Corvus corax").await;
+    let before = "2000-01-01T00:00:00Z";
+    let mut ids = Vec::new();
+    for (seed, animal, vis) in [(1, &fox, "private"), (2, &crow, "friends")] {
+        let job = app.job_with_image(&owner, seed).await;
+        let (s, e) = app
+            .post_as(
+                "/api/v1/dex/entries/",
+                Some(&owner.access),
+                json!({"animal": animal, "visibility": vis, "source_vision_job": job}),
+            )
+            .await;
+        assert_eq!(s, 201, "{e}");
+        ids.push(e["id"].as_str().unwrap().to_owned());
+    }
+    let (s, e) = app
+        .post_as(
+            "/api/v1/dex/entries/",
+            Some(&owner.access),
+            json!({"animal": fox, "visibility": "public", "catch_date": "2026-01-01T00:00:00Z",
+                "source_vision_job": app.job_with_image(&owner, 3).await}),
+        )
+        .await;
+    assert_eq!(s, 201, "{e}");
+    let public = e["id"].as_str().unwrap().to_owned();
+    for id in ids.iter().chain([&public]) {
+        let (s, _) = app
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/dex/entries/{id}/"),
+                Some(&owner.access),
+                None,
+            )
+            .await;
+        assert_eq!(s, 204);
+    }
+    let (s, sync) = app
+        .get_as(
+            &format!(
+                "/api/v1/dex/entries/user/{}/entries/?last_sync={before}",
+                owner.id
+            ),
+            &stranger.access,
+        )
+        .await;
+    assert_eq!(s, 200, "{sync}");
+    assert_eq!(sync["deleted"], json!([public]), "{sync}");
+    // The owner learns of all three.
+    let (_, own) = app
+        .get_as(
+            &format!("/api/v1/dex/entries/sync_entries/?last_sync={before}"),
+            &owner.access,
+        )
+        .await;
+    assert_eq!(own["deleted"].as_array().unwrap().len(), 3, "{own}");
+}
+
+#[tokio::test]
+async fn hardening_redirects_stay_on_this_host() {
+    let app = TestApp::spawn().await;
+    for (path, want) in [
+        ("//evil.example", "/evil.example/"),
+        ("///evil.example/x", "/evil.example/x/"),
+        ("/\\evil.example", "/evil.example/"),
+        ("/api/v1/users", "/api/v1/users/"),
+    ] {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 301, "{path}");
+        assert_eq!(res.headers()["location"], want, "{path}");
+    }
 }

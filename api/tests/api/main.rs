@@ -12,6 +12,7 @@ mod docs;
 mod foundation;
 mod graph;
 mod hardening;
+mod hardening_jobs;
 mod helpers;
 mod migrations;
 mod social;

@@ -37,6 +37,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         started_at -> Nullable<Timestamptz>,
         completed_at -> Nullable<Timestamptz>,
+        lease_id -> Nullable<Uuid>,
+        provider_calls -> Int4,
     }
 }
 
@@ -126,6 +128,8 @@ diesel::table! {
         reason -> Varchar,
         viewer_id -> Nullable<Uuid>,
         removed_at -> Timestamptz,
+        #[max_length = 10]
+        visibility -> Nullable<Varchar>,
     }
 }
 
@@ -421,6 +425,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    vision_spend (id) {
+        id -> Int8,
+        job_id -> Nullable<Uuid>,
+        called_at -> Timestamptz,
+        cost_usd -> Float8,
+    }
+}
+
 diesel::joinable!(analysis_jobs -> animals (identified_animal_id));
 diesel::joinable!(analysis_jobs -> image_conversions (source_conversion_id));
 diesel::joinable!(analysis_jobs -> stored_images (image_id));
@@ -463,4 +476,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     taxonomy_sources,
     user_profiles,
     users,
+    vision_spend,
 );
