@@ -259,7 +259,7 @@ async fn hardening_bodies_have_caps_answered_with_413() {
 async fn hardening_search_terms_and_multipart_parts_are_bounded() {
     let app = TestApp::spawn().await;
     let ash = app.user("ash").await;
-    let many = vec!["a"; 11].join("+");
+    let many = ["a"; 11].join("+");
     for path in ["/api/v1/animals/", "/api/v1/dex/entries/"] {
         let (s, b) = app
             .get_as(&format!("{path}?search={many}"), &ash.access)
@@ -270,7 +270,7 @@ async fn hardening_search_terms_and_multipart_parts_are_bounded() {
             .get_as(&format!("{path}?search={}", "b".repeat(201)), &ash.access)
             .await;
         assert_eq!(s, 400, "{path}: {b}");
-        let ten = vec!["a"; 10].join("+");
+        let ten = ["a"; 10].join("+");
         let (s, b) = app
             .get_as(&format!("{path}?search={ten}"), &ash.access)
             .await;
