@@ -592,28 +592,38 @@ async fn hardening_logout_refuses_the_access_tokens_of_that_login_only() {
 
 #[tokio::test]
 async fn hardening_a_refresh_racing_a_password_change_mints_nothing_that_survives_it() {
-    let app = TestApp::spawn_with(&[("DB_POOL_SIZE", "20")]).await;
+    let app = TestApp::spawn_with(&[
+        ("DB_POOL_SIZE", "20"),
+        ("THROTTLE_ANON_RATE", "100000/hour"),
+    ])
+    .await;
     let ash = app.user("ash").await;
-    let refreshes: Vec<_> = (0..24)
-        .map(|i| {
+    // Refreshes in a tight loop on several connections while the password changes.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refreshes: Vec<_> = (0..6)
+        .map(|_| {
             let client = app.client.clone();
             let url = app.url("/api/v1/auth/refresh/");
             let refresh = ash.refresh.clone();
+            let stop = stop.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(i * 15)).await;
-                let res = client
-                    .post(url)
-                    .json(&json!({"refresh": refresh}))
-                    .send()
-                    .await
-                    .unwrap();
-                let ok = res.status() == 200;
-                let body: Value = res.json().await.unwrap();
-                ok.then_some(body)
+                let mut minted = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let res = client
+                        .post(&url)
+                        .json(&json!({"refresh": refresh}))
+                        .send()
+                        .await
+                        .unwrap();
+                    if res.status() == 200 {
+                        minted.push(res.json::<Value>().await.unwrap());
+                    }
+                }
+                minted
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let (s, changed) = app
         .post_as(
             "/api/v1/users/me/password/",
@@ -622,29 +632,34 @@ async fn hardening_a_refresh_racing_a_password_change_mints_nothing_that_survive
         )
         .await;
     assert_eq!(s, 200, "{changed}");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let refreshes: Vec<Value> = futures_util::future::join_all(refreshes)
+        .await
+        .into_iter()
+        .flat_map(Result::unwrap)
+        .collect();
     let mut minted = 0;
-    for r in refreshes {
-        if let Some(pair) = r.await.unwrap() {
-            minted += 1;
-            let (s, b) = app
-                .get_as("/api/v1/users/me/", pair["access"].as_str().unwrap())
-                .await;
-            assert_eq!(
-                s, 401,
-                "an access token minted around the change survived: {b}"
-            );
-            let (s, b) = app
-                .post_as(
-                    "/api/v1/auth/refresh/",
-                    None,
-                    json!({"refresh": pair["refresh"]}),
-                )
-                .await;
-            assert_eq!(
-                s, 401,
-                "a refresh token minted around the change survived: {b}"
-            );
-        }
+    for pair in refreshes {
+        minted += 1;
+        let (s, b) = app
+            .get_as("/api/v1/users/me/", pair["access"].as_str().unwrap())
+            .await;
+        assert_eq!(
+            s, 401,
+            "an access token minted around the change survived: {b}"
+        );
+        let (s, b) = app
+            .post_as(
+                "/api/v1/auth/refresh/",
+                None,
+                json!({"refresh": pair["refresh"]}),
+            )
+            .await;
+        assert_eq!(
+            s, 401,
+            "a refresh token minted around the change survived: {b}"
+        );
     }
     assert!(minted > 0, "no refresh ran before the change");
     let new = changed["access"].as_str().unwrap();
