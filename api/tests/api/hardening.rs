@@ -858,3 +858,56 @@ async fn hardening_redirects_stay_on_this_host() {
         assert_eq!(res.headers()["location"], want, "{path}");
     }
 }
+
+#[tokio::test]
+async fn hardening_a_graceful_stop_with_several_workers_answers_no_5xx() {
+    let db = shared::testing::TestDb::new().await;
+    let settings = crate::helpers::test_settings(
+        db.url(),
+        &[
+            ("HTTP_WORKERS", "4"),
+            ("DB_POOL_SIZE", "1"),
+            ("THROTTLE_LOGIN_RATE", "100000/hour"),
+            ("THROTTLE_ANON_RATE", "100000/hour"),
+        ],
+    );
+    let server = api::startup::Application::build(settings).await.unwrap();
+    let handle = server.handle();
+    let app = TestApp {
+        address: format!("http://127.0.0.1:{}", server.port()),
+        client: reqwest::Client::new(),
+        state: server.state().clone(),
+        db: std::sync::Arc::new(db),
+    };
+    let running = tokio::spawn(server.run_until_stopped());
+    // One pooled connection, opened by the worker that serves this client's keep-alive
+    // connection.
+    app.user("ash").await;
+    // Logins on fresh connections (other workers) hold it across the password check...
+    let burst: Vec<_> = (0..3)
+        .map(|_| {
+            let url = app.url("/api/v1/auth/login/");
+            tokio::spawn(async move {
+                let res = reqwest::Client::new()
+                    .post(url)
+                    .json(&json!({"username": "ash", "password": PASSWORD}))
+                    .send()
+                    .await;
+                res.map(|r| r.status().as_u16()).map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // ...while the idle worker that opened it drains at once and stops.
+    handle.stop(true).await;
+    let statuses: Vec<Result<u16, String>> = futures_util::future::join_all(burst)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    running.await.unwrap().unwrap();
+    let ok = statuses.iter().filter(|s| **s == Ok(200)).count();
+    let errors: Vec<_> = statuses.iter().flatten().filter(|s| **s >= 500).collect();
+    assert!(errors.is_empty(), "{errors:?} of {statuses:?}");
+    assert!(ok > 0, "{statuses:?}");
+}
