@@ -911,3 +911,27 @@ async fn hardening_a_graceful_stop_with_several_workers_answers_no_5xx() {
     assert!(errors.is_empty(), "{errors:?} of {statuses:?}");
     assert!(ok > 0, "{statuses:?}");
 }
+
+#[tokio::test]
+async fn hardening_pooled_connections_postgresql_closed_are_replaced_not_500() {
+    let app = TestApp::spawn_with(&[("DB_POOL_SIZE", "3")]).await;
+    let ash = app.user("ash").await;
+    // Fill the pool with idle connections.
+    let warm: Vec<_> = (0..3)
+        .map(|_| app.get_as("/api/v1/users/me/", &ash.access))
+        .collect();
+    for (s, _) in futures_util::future::join_all(warm).await {
+        assert_eq!(s, 200);
+    }
+    // A restart, as far as these connections can tell: every other backend is terminated.
+    app.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..6 {
+        let (s, b) = app.get_as("/api/v1/users/me/", &ash.access).await;
+        assert_eq!(s, 200, "{b}");
+    }
+}

@@ -10,7 +10,9 @@ use diesel::{Connection, ConnectionError, migration::MigrationVersion};
 use diesel_async::{
     AsyncPgConnection,
     async_connection_wrapper::AsyncConnectionWrapper,
-    pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, bb8},
+    pooled_connection::{
+        AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod, bb8,
+    },
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
@@ -31,13 +33,27 @@ const MIGRATION_LOCK_KEY: i64 = 0x0B10_1061_DE00_0001;
 pub fn build_pool(url: &str, max_size: u32, connect_timeout: Duration) -> DbPool {
     let mut config = ManagerConfig::default();
     config.custom_setup = Box::new(|url| establish_on_driver_runtime(url.to_owned()).boxed());
+    // A checkout skips connections PostgreSQL closed (a restart, a terminated backend) and
+    // hands out a fresh one instead, without a round trip: the driver task has already seen
+    // the socket close, and the check only reads that.
+    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
+        let broken = PoolableConnection::is_broken(conn);
+        async move {
+            if broken {
+                Err(diesel::result::Error::BrokenTransactionManager)
+            } else {
+                Ok(())
+            }
+        }
+        .boxed()
+    }));
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     bb8::Pool::builder()
         .max_size(max_size)
         .connection_timeout(connect_timeout)
-        // No `SELECT 1` before every checkout (it doubled the statements of a request): a
-        // broken connection fails its query and is then dropped from the pool.
-        .test_on_check_out(false)
+        // The checkout test is the local check above, not a `SELECT 1` (which doubled the
+        // statements of a request).
+        .test_on_check_out(true)
         .build_unchecked(manager)
 }
 
