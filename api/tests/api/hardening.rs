@@ -916,19 +916,34 @@ async fn hardening_a_graceful_stop_with_several_workers_answers_no_5xx() {
 async fn hardening_pooled_connections_postgresql_closed_are_replaced_not_500() {
     let app = TestApp::spawn_with(&[("DB_POOL_SIZE", "3")]).await;
     let ash = app.user("ash").await;
-    // Fill the pool with idle connections.
-    let warm: Vec<_> = (0..3)
-        .map(|_| app.get_as("/api/v1/users/me/", &ash.access))
-        .collect();
-    for (s, _) in futures_util::future::join_all(warm).await {
-        assert_eq!(s, 200);
+    // Fill the pool with idle connections, each used once.
+    {
+        use diesel_async::RunQueryDsl;
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut conn = app.state.db.get().await.unwrap();
+            diesel::sql_query("SELECT 1")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            held.push(conn);
+        }
     }
-    // A restart, as far as these connections can tell: every other backend is terminated.
-    app.sql(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    )
-    .await;
+    // A restart, as far as these connections can tell: their backends are terminated from a
+    // connection outside the pool.
+    {
+        use diesel_async::{AsyncConnection, RunQueryDsl};
+        let mut outside = diesel_async::AsyncPgConnection::establish(app.db.url())
+            .await
+            .unwrap();
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&mut outside)
+        .await
+        .unwrap();
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     for _ in 0..6 {
         let (s, b) = app.get_as("/api/v1/users/me/", &ash.access).await;
