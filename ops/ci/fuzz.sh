@@ -75,8 +75,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [ ! -x "$VENV/bin/st" ] || ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" ||
-    ! "$VENV/bin/pip" show hypothesis 2>/dev/null | grep -q "^Version: $HYPOTHESIS_VERSION$"; then
+have_st="$("$VENV/bin/st" --version 2>/dev/null || true)"
+have_hypothesis="$("$VENV/bin/pip" show hypothesis 2>/dev/null || true)"
+if [[ "$have_st" != *"$SCHEMATHESIS_VERSION"* ]] ||
+    [[ "$have_hypothesis" != *"Version: $HYPOTHESIS_VERSION"* ]]; then
     step "installing schemathesis $SCHEMATHESIS_VERSION (hypothesis $HYPOTHESIS_VERSION) into $VENV"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check \
