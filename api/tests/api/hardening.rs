@@ -950,3 +950,64 @@ async fn hardening_pooled_connections_postgresql_closed_are_replaced_not_500() {
         assert_eq!(s, 200, "{b}");
     }
 }
+
+#[tokio::test]
+async fn hardening_ctrl_c_on_serve_drains_in_flight_requests() {
+    let db = shared::testing::TestDb::new().await;
+    let port = crate::helpers::closed_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_biologidex-api"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_clear()
+        .env("DATABASE_URL", db.url())
+        .env(
+            "SECRET_KEY",
+            "a-long-enough-secret-key-for-tests-0123456789",
+        )
+        .env("REDIS_URL", shared::testing::redis_url())
+        .env("REDIS_KEY_PREFIX", shared::testing::redis_prefix())
+        .env("RUST_LOG", "warn")
+        .env(
+            "MEDIA_ROOT",
+            std::env::temp_dir().join(format!("bdx-sigint-{port}")),
+        )
+        .current_dir(std::env::temp_dir())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/ready/")).send().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready);
+    // Registration hashes a password: in flight long enough to be interrupted.
+    let register = tokio::spawn({
+        let client = client.clone();
+        let url = format!("{base}/api/v1/users/");
+        async move {
+            client
+                .post(url)
+                .json(&json!({"username": "ash", "email": "ash@example.com",
+                    "password": PASSWORD, "password_confirm": PASSWORD}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .map_err(|e| e.to_string())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(register.await.unwrap(), Ok(201), "the request was cut");
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
