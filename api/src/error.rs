@@ -85,6 +85,7 @@ impl ResponseError for ApiError {
             | Error::InvalidRefreshToken(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden | Error::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             Error::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::PoolUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -119,6 +120,7 @@ impl ResponseError for ApiError {
             Error::InvalidRefreshToken(detail) => {
                 return unauthorized(json!({ "detail": detail, "code": "token_not_valid" }));
             }
+            Error::TooLarge => json!({ "detail": "Request body is too large." }),
             Error::Forbidden => {
                 json!({ "detail": "You do not have permission to perform this action." })
             }

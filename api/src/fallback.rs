@@ -8,6 +8,8 @@ use serde_json::json;
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     let path = req.path();
     if !path.ends_with('/') && !path.starts_with("/media/") {
+        // `//host` (or `/\host`) in Location is another host: the redirect stays on this one.
+        let path = format!("/{}", path.trim_start_matches(['/', '\\']));
         let query = req.query_string();
         let location = if query.is_empty() {
             format!("{path}/")

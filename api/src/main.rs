@@ -86,7 +86,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 let app = api::startup::Application::build(settings).await?;
                 tracing::info!(port = app.port(), "api listening");
-                app.run_until_stopped().await?;
+                app.run_until_signal().await?;
                 Ok(())
             })
         }

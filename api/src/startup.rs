@@ -25,6 +25,33 @@ pub struct Application {
     state: AppState,
 }
 
+/// How long in-flight requests may finish after SIGTERM/SIGINT: under the 40 s systemd
+/// (`TimeoutStopSec`) and compose (`stop_grace_period`) give the process before SIGKILL.
+pub const SHUTDOWN_DRAIN: Duration = Duration::from_secs(35);
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
 /// How long a checkout from the database pool may wait before the request fails with 503.
 const DB_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -69,8 +96,28 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully).
+    /// Serves until stopped through [`Application::handle`] (no signal handling: tests).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// A handle that stops the server (`stop(true)` drains in-flight requests).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM or SIGINT (Ctrl-C), then drains in-flight requests for up to
+    /// [`SHUTDOWN_DRAIN`]. Both are graceful: actix's own handling stops at once on SIGINT.
+    pub async fn run_until_signal(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!(
+                drain_secs = SHUTDOWN_DRAIN.as_secs(),
+                "shutdown signal: draining"
+            );
+            handle.stop(true).await;
+        });
         self.server.await
     }
 }
@@ -88,28 +135,6 @@ fn cors(settings: &Settings) -> Cors {
         .cors_allowed_origins
         .iter()
         .fold(base, |cors, origin| cors.allowed_origin(origin))
-}
-
-fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|err, _req| {
-            let msg = match &err {
-                actix_web::error::JsonPayloadError::Overflow { .. }
-                | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
-                    "Request body is too large.".to_owned()
-                }
-                actix_web::error::JsonPayloadError::ContentType => {
-                    "Unsupported media type; send application/json.".to_owned()
-                }
-                other => format!("JSON parse error - {other}"),
-            };
-            actix_web::error::InternalError::from_response(
-                err,
-                ApiError::detail(StatusCode::BAD_REQUEST, msg),
-            )
-            .into()
-        })
 }
 
 /// Mounts every route: the single overview of the URL space.
@@ -144,7 +169,6 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         App::new()
             .app_data(state_data.clone())
             .app_data(metrics.clone())
-            .app_data(json_config(limit))
             .app_data(web::PayloadConfig::new(limit))
             .app_data(web::PathConfig::default().error_handler(|err, _| {
                 // A malformed id in a path is "not found", as DRF answers it.
@@ -170,12 +194,14 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .add(("Referrer-Policy", "same-origin"))
                     .add(("Cross-Origin-Opener-Policy", "same-origin")),
             )
+            .wrap(middleware::from_fn(crate::input::refuse_nul_uri))
             .wrap(middleware::from_fn(observe))
             .configure(routes)
             .default_service(web::to(fallback::not_found))
     })
     .listen(listener)?
-    .shutdown_timeout(10);
+    .disable_signals()
+    .shutdown_timeout(SHUTDOWN_DRAIN.as_secs());
     let server = match http_workers {
         Some(n) => server.workers(n),
         None => server,

@@ -26,16 +26,33 @@ pub struct Scope {
     pub rate: Rate,
 }
 
-fn is_upload_endpoint(req: &ServiceRequest) -> bool {
-    req.method() == Method::POST
-        && matches!(
-            req.path(),
-            "/api/v1/images/convert/" | "/api/v1/vision/jobs/"
-        )
+/// The pattern of the route the request will reach (`/api/v1/vision/jobs/{pk}/`), matched on
+/// the path as the router decodes it, so `/api/v1/auth/log%69n/` is the login route too.
+pub fn route_pattern(req: &ServiceRequest) -> Option<String> {
+    req.request()
+        .resource_map()
+        .match_pattern(req.match_info().as_str())
 }
 
-fn is_credential_endpoint(req: &ServiceRequest) -> bool {
-    req.method() == Method::POST && matches!(req.path(), "/api/v1/auth/login/" | "/api/v1/users/")
+fn is_multipart(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/"))
+}
+
+/// Routes that decode a photo: conversions, jobs, and entries created with `original_image`.
+fn is_upload_endpoint(req: &ServiceRequest, route: Option<&str>) -> bool {
+    req.method() == Method::POST
+        && match route {
+            Some("/api/v1/images/convert/" | "/api/v1/vision/jobs/") => true,
+            Some("/api/v1/dex/entries/") => is_multipart(req),
+            _ => false,
+        }
+}
+
+fn is_credential_endpoint(req: &ServiceRequest, route: Option<&str>) -> bool {
+    req.method() == Method::POST && matches!(route, Some("/api/v1/auth/login/" | "/api/v1/users/"))
 }
 
 /// The counters a request counts against.
@@ -47,7 +64,8 @@ pub fn scopes(req: &ServiceRequest, state: &AppState) -> Vec<Scope> {
     let ident = user
         .as_ref()
         .map_or_else(|| ip.clone(), |c| c.user_id.to_string());
-    let upload = is_upload_endpoint(req).then(|| Scope {
+    let route = route_pattern(req);
+    let upload = is_upload_endpoint(req, route.as_deref()).then(|| Scope {
         key: format!("throttle:upload:{ident}"),
         rate: settings.throttle_upload,
     });
@@ -62,7 +80,7 @@ pub fn scopes(req: &ServiceRequest, state: &AppState) -> Vec<Scope> {
         },
     }];
     scopes.extend(upload);
-    if is_credential_endpoint(req) {
+    if is_credential_endpoint(req, route.as_deref()) {
         scopes.push(Scope {
             key: format!("throttle:login:{ip}"),
             rate: settings.throttle_login,

@@ -7,7 +7,15 @@ use actix_web::{HttpRequest, http::header, web};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
-use crate::{ApiError, ApiResult};
+use crate::{
+    ApiError, ApiResult,
+    input::{JSON_MAX, NUL_MESSAGE, refuse_nul, too_large},
+};
+
+/// Most parts one multipart body may have (the client sends two or three).
+pub const MAX_PARTS: usize = 16;
+/// Largest text part (`transformations`, names, notes): far below the file cap.
+pub const MAX_TEXT_PART: usize = 64 * 1024;
 
 /// An uploaded file.
 #[derive(Debug)]
@@ -41,9 +49,9 @@ pub async fn read(
 ) -> ApiResult<Input> {
     if !is_multipart(req) {
         let body = payload
-            .to_bytes_limited(max_file + 64 * 1024)
+            .to_bytes_limited(JSON_MAX)
             .await
-            .map_err(|_| ApiError::field("non_field_errors", "Request body is too large."))?
+            .map_err(|_| too_large())?
             .map_err(|e| ApiError::detail_error(format!("Could not read the request body: {e}")))?;
         if body.is_empty() {
             return Ok(Input {
@@ -53,12 +61,20 @@ pub async fn read(
         }
         let fields: Value = serde_json::from_slice(&body)
             .map_err(|e| ApiError::detail_error(format!("JSON parse error - {e}")))?;
+        refuse_nul(&fields)?;
         return Ok(Input { fields, file: None });
     }
     let mut multipart = Multipart::new(req.headers(), payload);
     let mut fields = Map::new();
     let mut file = None;
+    let mut parts = 0;
     while let Some(part) = multipart.next().await {
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(ApiError::detail_error(format!(
+                "Too many form parts (at most {MAX_PARTS})."
+            )));
+        }
         let mut part =
             part.map_err(|e| ApiError::detail_error(format!("Multipart form parse error - {e}")))?;
         let name = part.name().unwrap_or_default().to_owned();
@@ -66,16 +82,22 @@ pub async fn read(
             .content_disposition()
             .and_then(|cd| cd.get_filename())
             .map(str::to_owned);
-        let limit = if filename.is_some() {
+        let limit = if filename.is_some() || name == file_field {
             max_file
         } else {
-            1024 * 1024
+            MAX_TEXT_PART
         };
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
             let chunk = chunk
                 .map_err(|e| ApiError::detail_error(format!("Multipart form parse error - {e}")))?;
             if bytes.len() + chunk.len() > limit {
+                if limit == MAX_TEXT_PART {
+                    return Err(ApiError::field(
+                        &name,
+                        format!("Ensure this field has no more than {MAX_TEXT_PART} bytes."),
+                    ));
+                }
                 let mb = limit as f64 / (1024.0 * 1024.0);
                 return Err(ApiError::field(
                     &name,
@@ -88,6 +110,9 @@ pub async fn read(
             if name != file_field {
                 return Err(ApiError::field(&name, "Unexpected file field."));
             }
+            if file.is_some() {
+                return Err(ApiError::field(&name, "Send one file only."));
+            }
             file = Some(Upload {
                 field: name,
                 filename,
@@ -96,6 +121,9 @@ pub async fn read(
         } else {
             let text = String::from_utf8(bytes)
                 .map_err(|_| ApiError::field(&name, "Not a valid string."))?;
+            if text.contains('\0') || name.contains('\0') {
+                return Err(ApiError::field(&name.replace('\0', ""), NUL_MESSAGE));
+            }
             fields.insert(name, Value::String(text));
         }
     }

@@ -23,7 +23,14 @@ static POOL: LazyLock<Mutex<mpsc::Sender<Work>>> = LazyLock::new(|| {
                         Err(_) => return,
                     };
                     match job {
-                        Ok(job) => job(),
+                        // A panic ends that one job (its caller sees the result dropped and
+                        // answers 500); the thread lives on for the next.
+                        Ok(job) => {
+                            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err()
+                            {
+                                tracing::error!("a CPU job panicked; its thread carries on");
+                            }
+                        }
                         Err(_) => return,
                     }
                 }
@@ -44,4 +51,17 @@ pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> a
         .send(job)
         .map_err(|_| anyhow::anyhow!("cpu pool stopped"))?;
     rx.await.map_err(|_| anyhow::anyhow!("cpu work dropped"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_panic_costs_one_job_not_a_thread() {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        for _ in 0..threads * 3 {
+            let r = super::run(|| -> u8 { panic!("hostile input") }).await;
+            assert!(r.is_err());
+        }
+        assert_eq!(super::run(|| 7).await.unwrap(), 7);
+    }
 }

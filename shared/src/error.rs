@@ -41,6 +41,9 @@ pub enum Error {
     /// A refresh token that is malformed, expired, revoked or of the wrong type.
     #[error("invalid refresh token: {0}")]
     InvalidRefreshToken(&'static str),
+    /// A request body (or one of its parts) over its cap.
+    #[error("request body too large")]
+    TooLarge,
     /// Too many requests; retry after this many seconds.
     #[error("throttled for {0} s")]
     Throttled(u64),
@@ -69,8 +72,45 @@ impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => Error::NotFound("object"),
+            // A connection PostgreSQL closed (a restart): unavailable, as a failed checkout is.
+            other if connection_lost(&other) => Error::PoolUnavailable(other.to_string()),
             other => Error::Internal(other.into()),
         }
+    }
+}
+
+/// True for errors of the connection rather than of the statement: it was closed (by a
+/// PostgreSQL restart or an administrator), or the server is shutting down or starting up.
+pub fn connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    match e {
+        E::DatabaseError(K::UnableToSendCommand | K::ClosedConnection, _) => true,
+        E::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("terminating connection")
+                || m.contains("the database system is shutting down")
+                || m.contains("the database system is starting up")
+        }
+        E::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
+/// True when retrying later may succeed: the database was unavailable, not the data refused.
+pub fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::PoolUnavailable(_) => true,
+        Error::Internal(e) => e.downcast_ref::<diesel::result::Error>().is_some_and(|d| {
+            connection_lost(d)
+                || matches!(
+                    d,
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::SerializationFailure,
+                        _
+                    )
+                )
+        }),
+        _ => false,
     }
 }
 

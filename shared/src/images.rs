@@ -23,7 +23,8 @@ pub const THUMB_SIDE: u32 = 256;
 pub const MAX_DIMENSION: u32 = 12_000;
 /// Largest accepted pixel count (a 48-megapixel phone photo fits).
 pub const MAX_PIXELS: u64 = 64_000_000;
-/// Decoder allocation cap.
+/// Decoder allocation cap, and the budget of every buffer the pipeline holds at once across
+/// all concurrent conversions of the process.
 pub const MAX_ALLOC: u64 = 512 << 20;
 
 /// Why an upload was refused; each message is shown to the client as a field error.
@@ -98,7 +99,96 @@ fn limits() -> Limits {
     l
 }
 
-fn decode(bytes: &[u8], format: ImageFormat) -> Result<(DynamicImage, Orientation), ImageError> {
+/// True when a JPEG's scan data ends with an EOI marker. The decoder fills a truncated scan
+/// with grey instead of failing, so the marker is looked for here: the segments before the
+/// first scan are walked by their lengths (an EXIF thumbnail inside APP1 has its own EOI),
+/// and inside the scan `FF` is always followed by `00`, a restart marker or a real marker.
+pub fn jpeg_complete(bytes: &[u8]) -> bool {
+    if bytes.len() < 4 || bytes[0..2] != [0xFF, 0xD8] {
+        return false;
+    }
+    let mut i = 2;
+    // Walk to the first start-of-scan.
+    loop {
+        while i < bytes.len() && bytes[i] == 0xFF && bytes.get(i + 1) == Some(&0xFF) {
+            i += 1;
+        }
+        let (Some(&0xFF), Some(&marker)) = (bytes.get(i), bytes.get(i + 1)) else {
+            return false;
+        };
+        let Some(len) = bytes
+            .get(i + 2..i + 4)
+            .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+        else {
+            return false;
+        };
+        i += 2 + len;
+        if marker == 0xDA {
+            break;
+        }
+    }
+    bytes
+        .get(i..)
+        .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]))
+}
+
+/// The bytes the pipeline holds at its peak for a `w`×`h` image the decoder returns as
+/// `color` in `decoded` bytes: the 8-bit copy of a 16-bit/float image next to its original,
+/// a rotated copy next to the image, the flattened RGB next to its source, plus the resized
+/// outputs.
+fn pipeline_bytes(w: u32, h: u32, color: image::ColorType, decoded: u64) -> u64 {
+    use image::ColorType as C;
+    let px = u64::from(w) * u64::from(h);
+    let eight_bit = matches!(color, C::L8 | C::La8 | C::Rgb8 | C::Rgba8);
+    let (to_8bit, image) = if eight_bit {
+        (decoded, decoded)
+    } else {
+        (decoded + px * 4, px * 4)
+    };
+    let resized = u64::from(MAX_SIDE) * u64::from(MAX_SIDE) * 3 * 2;
+    to_8bit.max(2 * image).max(image + 3 * px) + resized
+}
+
+/// Bytes of decode buffers all decodes of this process hold at once: a decode waits for its
+/// share, so concurrent hostile uploads cannot multiply the peak.
+static IN_FLIGHT: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
+static FREED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// A share of the process-wide decode budget, returned when dropped.
+struct Reservation(u64);
+
+impl Reservation {
+    fn take(bytes: u64) -> Reservation {
+        let mut used = IN_FLIGHT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *used + bytes > MAX_ALLOC {
+            used = FREED
+                .wait(used)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *used += bytes;
+        Reservation(bytes)
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let mut used = IN_FLIGHT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *used = used.saturating_sub(self.0);
+        FREED.notify_all();
+    }
+}
+
+fn decode(
+    bytes: &[u8],
+    format: ImageFormat,
+) -> Result<(DynamicImage, Orientation, Reservation), ImageError> {
+    if format == ImageFormat::Jpeg && !jpeg_complete(bytes) {
+        return Err(ImageError::Corrupt);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(classify)?;
@@ -108,9 +198,31 @@ fn decode(bytes: &[u8], format: ImageFormat) -> Result<(DynamicImage, Orientatio
             "{w}×{h} pixels, at most {MAX_PIXELS} allowed"
         )));
     }
+    // One budget for every buffer of the pipeline, not per copy.
+    let peak = pipeline_bytes(w, h, decoder.color_type(), decoder.total_bytes());
+    if peak > MAX_ALLOC {
+        return Err(ImageError::TooLarge(format!(
+            "{w}×{h} pixels of {:?} need {} MiB to convert, at most {} MiB allowed",
+            decoder.color_type(),
+            peak >> 20,
+            MAX_ALLOC >> 20
+        )));
+    }
+    let reservation = Reservation::take(peak);
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let img = DynamicImage::from_decoder(decoder).map_err(classify)?;
-    Ok((img, orientation))
+    Ok((to_8bit(img), orientation, reservation))
+}
+
+/// 16-bit and float images become 8-bit at once (before rotating: a rotated 16-bit copy is
+/// twice the size); 8-bit ones are returned as they are.
+fn to_8bit(img: DynamicImage) -> DynamicImage {
+    use image::ColorType as C;
+    match img.color() {
+        C::L8 | C::La8 | C::Rgb8 | C::Rgba8 => img,
+        c if c.has_alpha() => DynamicImage::ImageRgba8(img.into_rgba8()),
+        _ => DynamicImage::ImageRgb8(img.into_rgb8()),
+    }
 }
 
 fn classify(e: image::ImageError) -> ImageError {
@@ -196,7 +308,7 @@ pub fn encode_png(img: &RgbImage) -> Result<ImageBlob, ImageError> {
 /// enough to identify an animal. Returns the bytes and their MIME type.
 pub fn for_model(stored: &[u8], side: u32) -> Result<(Vec<u8>, &'static str), ImageError> {
     let format = detect(stored)?;
-    let (img, _) = decode(stored, format)?;
+    let (img, _, _budget) = decode(stored, format)?;
     let rgb = fit(flatten(img), side);
     let mut out = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
@@ -208,7 +320,7 @@ pub fn for_model(stored: &[u8], side: u32) -> Result<(Vec<u8>, &'static str), Im
 /// Runs the whole pipeline on an upload.
 pub fn convert(bytes: &[u8], edits: Edits) -> Result<Converted, ImageError> {
     let format = detect(bytes)?;
-    let (mut img, orientation) = decode(bytes, format)?;
+    let (mut img, orientation, _budget) = decode(bytes, format)?;
     let original_size = (img.width(), img.height());
     img.apply_orientation(orientation);
     img = match edits.rotation {
@@ -302,6 +414,62 @@ mod tests {
         )
         .unwrap();
         assert_eq!((c.image.width, c.image.height), (40, 20));
+    }
+
+    #[test]
+    fn the_budget_counts_every_copy_of_the_pipeline() {
+        use image::ColorType as C;
+        // A 16-bit RGBA 8000×8000 PNG (under 1 MB on the wire) needs far more than one copy.
+        let px = 8000u64 * 8000;
+        assert!(pipeline_bytes(8000, 8000, C::Rgba16, px * 8) > MAX_ALLOC);
+        // A 64-megapixel 8-bit photo still fits.
+        assert!(pipeline_bytes(8000, 8000, C::Rgb8, px * 3) < MAX_ALLOC);
+        // Refused from the header, before any pixel is allocated.
+        let mut bomb = Vec::new();
+        image::ImageEncoder::write_image(
+            image::codecs::png::PngEncoder::new(&mut bomb),
+            &[0u8; 8 * 8 * 8],
+            8,
+            8,
+            image::ExtendedColorType::Rgba16,
+        )
+        .unwrap();
+        bomb[16..20].copy_from_slice(&8000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&8000u32.to_be_bytes());
+        let crc = crc32fast::hash(&bomb[12..29]);
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        let started = std::time::Instant::now();
+        let edits = Edits {
+            rotation: 90,
+            crop: None,
+        };
+        assert!(matches!(
+            convert(&bomb, edits),
+            Err(ImageError::TooLarge(_))
+        ));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn truncated_jpegs_are_corrupt_not_grey() {
+        let img = RgbImage::from_fn(256, 256, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let mut jpeg = Vec::new();
+        img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut jpeg, 90,
+        ))
+        .unwrap();
+        assert!(convert(&jpeg, Edits::default()).is_ok());
+        // Trailing bytes after the image (phone trailers) are still fine.
+        let mut trailer = jpeg.clone();
+        trailer.extend_from_slice(b"trailer");
+        assert!(convert(&trailer, Edits::default()).is_ok());
+        for cut in [jpeg.len() / 2, jpeg.len() - 2, 200] {
+            assert_eq!(
+                convert(&jpeg[..cut], Edits::default()).unwrap_err(),
+                ImageError::Corrupt,
+                "cut at {cut}"
+            );
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub struct WorkerMetrics {
     pub vision_tokens: IntCounterVec,
     pub vision_cost: CounterVec,
     pub vision_retries: IntCounter,
+    pub vision_late_writes: IntCounterVec,
     pub queue_depth: IntGaugeVec,
     pub queue_dead: IntGaugeVec,
 }
@@ -80,6 +81,13 @@ impl WorkerMetrics {
             "vision_retries_total",
             "Transient provider failures retried",
         )?;
+        let vision_late_writes = IntCounterVec::new(
+            Opts::new(
+                "vision_late_writes_total",
+                "Job writes refused because the job's lease had passed to another claim, by write",
+            ),
+            &["write"],
+        )?;
         let queue_depth = IntGaugeVec::new(
             Opts::new("queue_depth", "Jobs waiting, by queue"),
             &["queue"],
@@ -94,6 +102,7 @@ impl WorkerMetrics {
         registry.register(Box::new(vision_tokens.clone()))?;
         registry.register(Box::new(vision_cost.clone()))?;
         registry.register(Box::new(vision_retries.clone()))?;
+        registry.register(Box::new(vision_late_writes.clone()))?;
         registry.register(Box::new(queue_depth.clone()))?;
         registry.register(Box::new(queue_dead.clone()))?;
         registry.register(Box::new(jobs.clone()))?;
@@ -110,6 +119,7 @@ impl WorkerMetrics {
             vision_tokens,
             vision_cost,
             vision_retries,
+            vision_late_writes,
             queue_depth,
             queue_dead,
         })

@@ -127,5 +127,12 @@ pub fn read(
         }
     }
     f.derive_genus_species();
+    // Derived from the scientific name, so not bounded by the checks above.
+    if !body.has_error("genus") {
+        body.max_chars("genus", Some(&f.genus), 100);
+    }
+    if !body.has_error("species") {
+        body.max_chars("species", Some(&f.species), 100);
+    }
     f
 }

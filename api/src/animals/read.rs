@@ -18,15 +18,34 @@ use crate::{
 
 const RECENT: i64 = 20;
 
-/// Splits DRF search text into terms (whitespace and commas).
-pub fn search_terms(raw: Option<&String>) -> Vec<String> {
-    raw.map(|s| {
-        s.split(|c: char| c.is_whitespace() || c == ',')
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect()
-    })
-    .unwrap_or_default()
+/// Most terms one `search` may have: each adds a pattern match over several columns.
+pub const MAX_SEARCH_TERMS: usize = 10;
+/// Longest search term (no column searched is longer).
+pub const MAX_SEARCH_TERM: usize = 200;
+
+/// Splits DRF search text into terms (whitespace and commas), bounded in count and length.
+pub fn search_terms(raw: Option<&String>) -> ApiResult<Vec<String>> {
+    let terms: Vec<String> = raw
+        .map(|s| {
+            s.split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if terms.len() > MAX_SEARCH_TERMS {
+        return Err(ApiError::field(
+            "search",
+            format!("Ensure this field has no more than {MAX_SEARCH_TERMS} terms."),
+        ));
+    }
+    if terms.iter().any(|t| t.chars().count() > MAX_SEARCH_TERM) {
+        return Err(ApiError::field(
+            "search",
+            format!("Ensure each term has no more than {MAX_SEARCH_TERM} characters."),
+        ));
+    }
+    Ok(terms)
 }
 
 /// Parses `ordering=a,-b` keeping only allowed columns (others are ignored, as DRF does).
@@ -110,7 +129,7 @@ pub async fn list_animals(
         kingdom: nonempty("kingdom"),
         phylum: nonempty("phylum"),
         family: nonempty("family"),
-        search: search_terms(params.get("search")),
+        search: search_terms(params.get("search"))?,
         ordering: ordering(
             params.get("ordering"),
             &["creation_index", "created_at", "scientific_name"],

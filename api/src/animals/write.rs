@@ -26,7 +26,7 @@ use crate::{ApiError, ApiResult, auth::AuthUser, ids::path_uuid, input::Body, st
 pub async fn create_animal(
     state: web::Data<AppState>,
     me: AuthUser,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let mut body = Body::new(body.into_inner(), fields::KEYS)?;
     let fields = fields::read(&mut body, None, true, me.is_staff);
@@ -59,7 +59,7 @@ pub async fn create_animal(
 pub async fn lookup_or_create_animal(
     state: web::Data<AppState>,
     me: AuthUser,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let mut value = body.into_inner();
     let name = value
@@ -118,7 +118,7 @@ pub async fn update_animal(
     me: AuthUser,
     req: actix_web::HttpRequest,
     pk: web::Path<String>,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid(&pk)?;
     if !me.is_staff {

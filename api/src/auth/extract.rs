@@ -51,11 +51,11 @@ async fn authenticate(
         }))
     })?;
     let mut conn = state.db.get().await?;
-    let found = User::find(&mut conn, claims.user_id).await?;
-    // A password change refuses access tokens issued before it.
+    let found = User::find_for_access(&mut conn, claims.user_id, claims.family_id).await?;
+    // A password change refuses access tokens issued before it, a logout those of its login.
     let valid_after = |v: &UserView| v.user.tokens_valid_after.timestamp_micros() as f64 / 1e6;
     match found {
-        Some(v) if v.user.is_active && claims.iat >= valid_after(&v) => Ok(AuthUser {
+        Some((v, false)) if v.user.is_active && claims.iat >= valid_after(&v) => Ok(AuthUser {
             id: v.user.id,
             username: v.user.username.clone(),
             is_staff: v.user.is_staff,

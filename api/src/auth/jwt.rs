@@ -36,6 +36,9 @@ pub struct Claims {
     pub iat: f64,
     pub jti: String,
     pub user_id: Uuid,
+    /// The login (refresh-token family) an access token belongs to: logout refuses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_id: Option<Uuid>,
 }
 
 impl Claims {
@@ -87,6 +90,18 @@ impl Jwt {
         jti: Uuid,
         lifetime: Duration,
     ) -> anyhow::Result<(String, DateTime<Utc>)> {
+        self.issue_in_family(kind, user_id, jti, None, lifetime)
+    }
+
+    /// `issue`, naming the login the token belongs to.
+    pub fn issue_in_family(
+        &self,
+        kind: TokenType,
+        user_id: Uuid,
+        jti: Uuid,
+        family_id: Option<Uuid>,
+        lifetime: Duration,
+    ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let now = Utc::now();
         let expires = now + chrono::Duration::from_std(lifetime)?;
         let claims = Claims {
@@ -95,6 +110,7 @@ impl Jwt {
             iat: now.timestamp_micros() as f64 / 1e6,
             jti: jti.simple().to_string(),
             user_id,
+            family_id,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, expires))

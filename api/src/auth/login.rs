@@ -2,7 +2,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use serde_json::Value;
 use shared::{
     Error,
     db::models::accounts::User,
@@ -51,7 +50,7 @@ pub struct LoginResponse {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<Value>,
+    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
     let mut body = Body::new(body.into_inner(), &["username", "password"])?;
     let username = body.required_str("username");

@@ -3,6 +3,7 @@
 //! login token, M1). Logout revokes the whole family.
 
 use actix_web::{HttpResponse, web};
+use diesel_async::AsyncConnection;
 use serde::Serialize;
 use serde_json::Value;
 use shared::{
@@ -68,21 +69,34 @@ async fn presented(
 )]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<Value>,
+    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
+    let claims = refresh_claims(&state, body.into_inner())?;
+    let jti = claims
+        .jti_uuid()
+        .ok_or_else(|| invalid("Token is invalid"))?;
     let mut conn = state.db.get().await?;
-    let (claims, record) = presented(&state, &mut conn, body.into_inner()).await?;
-    if record.revoked_at.is_some() {
-        return Err(invalid("Token is blacklisted"));
-    }
-    if record.user_id != claims.user_id {
-        return Err(invalid("Token is invalid"));
-    }
-    match User::auth_info(&mut conn, record.user_id).await? {
-        Some(u) if u.is_active => {}
-        _ => return Err(invalid("No active account found for the given token.")),
-    }
-    let pair = issue_pair(&state, &mut conn, record.user_id, record.family_id).await?;
+    let pair = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            // The user row first: a password change either committed before (the record then
+            // reads revoked) or waits for this pair and revokes it too.
+            let user = User::lock_auth_info(conn, claims.user_id, false).await?;
+            let record = tokens::find(conn, jti)
+                .await?
+                .ok_or_else(|| invalid("Token is invalid"))?;
+            if record.revoked_at.is_some() {
+                return Err(invalid("Token is blacklisted"));
+            }
+            if record.user_id != claims.user_id {
+                return Err(invalid("Token is invalid"));
+            }
+            match user {
+                Some(u) if u.is_active => {}
+                _ => return Err(invalid("No active account found for the given token.")),
+            }
+            issue_pair(&state, conn, record.user_id, record.family_id).await
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(RefreshResponse {
         access: pair.access,
         refresh: pair.refresh,
@@ -99,7 +113,10 @@ pub async fn refresh(
             body = crate::docs::schemas::Detail),
     )
 )]
-pub async fn logout(state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let (_, record) = presented(&state, &mut conn, body.into_inner()).await?;
     tokens::revoke_family(&mut conn, record.family_id).await?;

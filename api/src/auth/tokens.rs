@@ -24,10 +24,11 @@ pub async fn issue_pair(
     family: Uuid,
 ) -> ApiResult<TokenPair> {
     let settings = &state.settings;
-    let (access, _) = state.jwt.issue(
+    let (access, _) = state.jwt.issue_in_family(
         TokenType::Access,
         user_id,
         Uuid::new_v4(),
+        Some(family),
         settings.jwt_access_lifetime,
     )?;
     let jti = Uuid::new_v4();

@@ -62,8 +62,14 @@ pub fn coordinate(body: &mut Body, field: &str) -> Option<Option<f64>> {
     None
 }
 
-/// Django's `parse_datetime` formats; values without an offset are UTC.
+/// Django's `parse_datetime` formats; values without an offset are UTC. Years outside
+/// 1..=9999 (Python's range, inside PostgreSQL's) are refused like any malformed value.
 pub fn parse_datetime(raw: &str) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
+    parse_any(raw).filter(|dt| (1..=9999).contains(&dt.year()))
+}
+
+fn parse_any(raw: &str) -> Option<DateTime<Utc>> {
     let s = raw.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.with_timezone(&Utc));
@@ -123,5 +129,8 @@ mod tests {
         }
         assert!(parse_datetime("yesterday").is_none());
         assert!(parse_datetime("2026-13-45T00:00:00Z").is_none());
+        assert!(parse_datetime("-5000-01-01T00:00:00").is_none());
+        assert!(parse_datetime("+20000-01-01T00:00:00Z").is_none());
+        assert!(parse_datetime("0000-01-01T00:00:00Z").is_none());
     }
 }

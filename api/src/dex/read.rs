@@ -83,7 +83,7 @@ pub async fn list_entries(
         animal,
         visibility: vis,
         is_favorite: boolean(params.get("is_favorite")),
-        search: search_terms(params.get("search")),
+        search: search_terms(params.get("search"))?,
         ordering: ordering(params.get("ordering"), &["catch_date", "created_at"]),
     };
     let mut conn = state.db.get().await?;

@@ -195,7 +195,7 @@ pub async fn batch_sync(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let mut body = Body::new(body.into_inner(), &["sync_requests"])?;
     let requests = match body.optional_json("sync_requests") {

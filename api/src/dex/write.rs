@@ -3,7 +3,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
-use serde_json::Value;
 use shared::{
     Error,
     db::models::{
@@ -254,7 +253,7 @@ pub async fn update_entry(
     req: HttpRequest,
     me: AuthUser,
     pk: web::Path<String>,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let current = owned(&mut conn, &me, &pk).await?;

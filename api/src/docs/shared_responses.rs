@@ -5,6 +5,7 @@
 use utoipa::openapi::{
     ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder,
     path::{HttpMethod, Operation},
+    schema::AnyOfBuilder,
 };
 
 use super::JWT;
@@ -37,6 +38,29 @@ fn add_missing(op: &mut Operation, status: &str, text: &str, schema: &str) {
         .responses
         .entry(status.to_owned())
         .or_insert_with(|| detail_response(text, schema));
+}
+
+/// Any route may answer `{"detail"}` with 400: a NUL character in the path or query string is
+/// refused before routing.
+fn allow_detail_400(op: &mut Operation) {
+    let response = op
+        .responses
+        .responses
+        .entry("400".to_owned())
+        .or_insert_with(|| detail_response("Malformed request.", "Detail"));
+    let RefOr::T(r) = response else { return };
+    for content in r.content.values_mut() {
+        if let RefOr::T(c) = content
+            && let Some(schema) = c.schema.take()
+        {
+            c.schema = Some(
+                AnyOfBuilder::new()
+                    .item(schema)
+                    .item(Ref::from_schema_name("Detail"))
+                    .into(),
+            );
+        }
+    }
 }
 
 /// What a success says when the handler gave no description (OpenAPI requires one).
@@ -85,7 +109,15 @@ pub fn add(doc: &mut OpenApi) {
                     "Invalid input: the fields at fault and why.",
                     "FieldErrors",
                 );
+                add_missing(
+                    op,
+                    "413",
+                    "The body is over its cap (1 MiB of JSON, a few KB on credential routes, \
+                     `MAX_UPLOAD_SIZE_MB` for a photo).",
+                    "Detail",
+                );
             }
+            allow_detail_400(op);
             if needs_token(op) {
                 add_missing(
                     op,

@@ -3,7 +3,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
-use serde_json::Value;
 use shared::{
     Error,
     db::models::{
@@ -41,7 +40,7 @@ pub async fn send_friend_request(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let mut body = Body::new(body.into_inner(), &["friend_code", "user_id", "to_user_id"])?;
     let code = if body.has("friend_code") {
@@ -105,7 +104,7 @@ pub async fn respond_to_request(
     req: HttpRequest,
     me: AuthUser,
     pk: web::Path<String>,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid(&pk)?;
     let mut conn = state.db.get().await?;
@@ -126,9 +125,14 @@ pub async fn respond_to_request(
         Some("reject") => Action::Reject,
         _ => Action::Block,
     };
-    let was_friends = row.status == status::ACCEPTED;
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
+            // Read again under a lock: an unfriend or another answer may have changed the row.
+            let row = Friendship::lock(conn, row.id)
+                .await?
+                .filter(|r| r.to_user_id == me.id)
+                .ok_or(ApiError::not_found("Friendship"))?;
+            let was_friends = row.status == status::ACCEPTED;
             let row = Friendship::respond(conn, &row, me.id, action).await?;
             if was_friends && row.status == status::BLOCKED {
                 DexEntry::on_friendship_ended(conn, row.from_user_id, row.to_user_id).await?;

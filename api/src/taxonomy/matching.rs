@@ -4,9 +4,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use serde_json::Value;
 use shared::{
-    db::models::taxa::Taxa,
+    db::models::{animals::Animal, taxa::Taxa},
     taxonomy::matching::{self, MatchOptions, MatchType, NameMatch},
 };
 use uuid::Uuid;
@@ -75,7 +74,7 @@ struct Validated {
     /// Always true.
     #[schema(schema_with = crate::docs::schemas::always_true)]
     valid: bool,
-    /// True when this call created the animal (never for anonymous callers).
+    /// True when this call created the animal (only staff calls create).
     created: bool,
     message: String,
     taxonomy: TaxonDetailResponse,
@@ -83,7 +82,8 @@ struct Validated {
     match_type: &'static str,
     /// The match's confidence, 0 to 1, two decimals.
     confidence: f64,
-    /// The animal created or updated; null for anonymous callers, who never write.
+    /// The animal created or updated (staff), or the existing one (signed-in callers); null
+    /// for anonymous callers.
     animal_id: Option<Uuid>,
 }
 
@@ -191,11 +191,11 @@ pub async fn match_name(
     Ok(HttpResponse::Ok().json(match_response(&mut conn, m).await?))
 }
 
-/// Is this a known taxon? Creates or updates the animal for signed-in callers.
+/// Is this a known taxon? Creates or updates the animal for staff callers.
 ///
-/// For a signed-in caller a species-level match also creates or updates the animal (verified
-/// by the taxonomy); anonymous callers never write anything (defect 10). An unknown name is
-/// still a 200, with `valid: false`.
+/// For a staff caller a species-level match also creates or updates the animal (verified by
+/// the taxonomy); other callers never write anything and get the existing animal's id, if
+/// any. An unknown name is still a 200, with `valid: false`.
 #[utoipa::path(
     post, path = "/api/v1/taxonomy/validate/", tag = "taxonomy",
     security((), ("jwt" = [])),
@@ -205,7 +205,7 @@ pub async fn match_name(
 pub async fn validate_name(
     state: web::Data<AppState>,
     caller: MaybeAuthUser,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let mut b = Body::new(
         body.into_inner(),
@@ -240,6 +240,13 @@ pub async fn validate_name(
         );
     };
     let (animal_id, created) = match &caller.0 {
+        // Only staff write shared catalogue data; others learn the existing animal, if any.
+        Some(u) if !u.is_staff => (
+            Animal::find_by_name(&mut conn, &taxon.scientific_name)
+                .await?
+                .map(|a| a.animal.id),
+            false,
+        ),
         Some(_) => {
             let up = matching::upsert_animal_from_taxon(
                 &mut conn,

@@ -2,7 +2,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use serde_json::Value;
 use shared::{
     Error,
     db::models::{accounts::User, friendships::Friendship},
@@ -81,7 +80,7 @@ pub async fn lookup_friend_code(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let mut body = Body::new(body.into_inner(), &["friend_code"])?;
     let code = code_field(&mut body, "friend_code");

@@ -2,8 +2,8 @@
 //! token issued before the change stop working; the response carries a fresh pair.
 
 use actix_web::{HttpResponse, web};
+use diesel_async::AsyncConnection;
 use serde::Serialize;
-use serde_json::Value;
 use shared::{
     db::models::{accounts::User, tokens},
     domain::password::{self, Verified},
@@ -43,7 +43,7 @@ pub struct PasswordChangedResponse {
 pub async fn change_password(
     state: web::Data<AppState>,
     me: AuthUser,
-    body: web::Json<Value>,
+    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
     let mut body = Body::new(
         body.into_inner(),
@@ -79,8 +79,15 @@ pub async fn change_password(
         ));
     }
     let hash = shared::cpu::run(move || password::hash(&new)).await??;
-    User::set_password_hash(&mut conn, me.id, &hash, Some(chrono::Utc::now())).await?;
-    tokens::revoke_all_for_user(&mut conn, me.id).await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        // Locked before the cut-off is taken: a refresh in flight finishes first, and its
+        // pair is then both older than the cut-off and revoked below.
+        User::lock_auth_info(conn, me.id, true).await?;
+        User::set_password_hash(conn, me.id, &hash, Some(chrono::Utc::now())).await?;
+        tokens::revoke_all_for_user(conn, me.id).await?;
+        Ok(())
+    })
+    .await?;
     let pair = issue_pair(&state, &mut conn, me.id, Uuid::new_v4()).await?;
     tracing::info!(user.id = %me.id, "password changed; all tokens revoked");
     Ok(HttpResponse::Ok().json(PasswordChangedResponse {

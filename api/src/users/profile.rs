@@ -26,6 +26,8 @@ use crate::{
 };
 
 const BIO_MAX: usize = 500;
+/// Largest card style, as serialised JSON.
+pub const CARD_STYLE_MAX: usize = 4096;
 
 /// Every active user the caller may see, newest first, without emails.
 ///
@@ -145,6 +147,17 @@ fn profile_changes(body: Value) -> ApiResult<ProfileChanges> {
         ),
     }
     changes.preferred_card_style = body.optional_json("preferred_card_style");
+    // Sent with every user of a list page, so it stays small.
+    if changes
+        .preferred_card_style
+        .as_ref()
+        .is_some_and(|v| v.to_string().len() > CARD_STYLE_MAX)
+    {
+        body.error(
+            "preferred_card_style",
+            format!("Ensure this value has no more than {CARD_STYLE_MAX} bytes as JSON."),
+        );
+    }
     body.finish()?;
     Ok(changes)
 }
@@ -180,7 +193,7 @@ pub async fn update_user(
     req: HttpRequest,
     me: AuthUser,
     pk: web::Path<String>,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let id = visible_user(&state, &me, &pk).await?;
     if !me.may_manage(id) {

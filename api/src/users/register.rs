@@ -1,7 +1,6 @@
 //! `POST /api/v1/users/`: registration (anyone; works when authenticated too).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
 use shared::{
     db::models::accounts::{NewUser, User},
     domain::{email, password, username},
@@ -21,7 +20,7 @@ use crate::{ApiResult, input::Body, media::MediaUrls, state::AppState};
 pub async fn register_user(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<Value>,
+    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
     let mut body = Body::new(
         body.into_inner(),

@@ -1,7 +1,6 @@
 //! Changing one's own jobs: edit settings, delete, retry, select an animal.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
 use shared::db::models::vision::AnalysisJob;
 use uuid::Uuid;
 
@@ -26,7 +25,7 @@ pub async fn update_job(
     req: HttpRequest,
     me: AuthUser,
     pk: web::Path<String>,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let j = read::load(&state, &me, &pk).await?;
     let mut body = Body::new(
@@ -39,6 +38,11 @@ pub async fn update_job(
     )?;
     let transformations = body.optional_json("post_conversion_transformations");
     let detail = body.optional_str("detail_level");
+    body.max_chars(
+        "detail_level",
+        detail.as_deref(),
+        super::create::DETAIL_LEVEL_MAX,
+    );
     let selected = match body.nullable("selected_animal_index") {
         None => None,
         Some(None) => Some(None),
@@ -125,7 +129,7 @@ pub async fn select_animal(
     req: HttpRequest,
     me: AuthUser,
     pk: web::Path<String>,
-    body: web::Json<Value>,
+    body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let j = read::load(&state, &me, &pk).await?;
     let detections = j.detected_animals.as_array().cloned().unwrap_or_default();

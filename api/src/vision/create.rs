@@ -21,6 +21,9 @@ use crate::{
     state::AppState, upload,
 };
 
+/// `analysis_jobs.detail_level` is `varchar(20)`.
+pub const DETAIL_LEVEL_MAX: usize = 20;
+
 const KEYS: &[&str] = &[
     "conversion_id",
     "post_conversion_transformations",
@@ -99,12 +102,7 @@ pub async fn create_job(
         .optional_str("detail_level")
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| "auto".to_owned());
-    if detail.chars().count() > 20 {
-        body.error(
-            "detail_level",
-            "Ensure this field has no more than 20 characters.",
-        );
-    }
+    body.max_chars("detail_level", Some(&detail), DETAIL_LEVEL_MAX);
     let edits = match parse_edits(transformations) {
         Ok((edits, _)) => edits,
         Err(m) => {

@@ -13,6 +13,8 @@ mod dex;
 mod docs;
 mod foundation;
 mod graph;
+mod hardening;
+mod hardening_jobs;
 mod helpers;
 mod import_django;
 mod migrations;

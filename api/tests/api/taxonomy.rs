@@ -935,7 +935,7 @@ async fn search_queries_use_indexes_not_a_scan_of_the_taxa_table() {
 }
 
 #[tokio::test]
-async fn validate_works_and_only_records_animals_for_signed_in_callers() {
+async fn validate_works_and_only_records_animals_for_staff_callers() {
     let app = imported().await;
     let body =
         json!({"scientific_name": "Canis familiaris", "common_name": "dog", "confidence": 0.8});
@@ -949,7 +949,26 @@ async fn validate_works_and_only_records_animals_for_signed_in_callers() {
     assert_eq!(v["match_type"], "synonym");
     assert_eq!(count(&app, "SELECT count(*) AS n FROM animals").await, 0);
 
+    // A normal user validates but writes nothing.
+    let misty = app.user("misty").await;
+    let (status, v) = app
+        .post_as(
+            "/api/v1/taxonomy/validate/",
+            Some(&misty.access),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["valid"].clone(), v["created"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(v["animal_id"], Value::Null);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM animals").await, 0);
+
     let ash = app.user("ash").await;
+    app.sql("UPDATE users SET is_staff = true WHERE username = 'ash'")
+        .await;
     let (status, v) = app
         .post_as(
             "/api/v1/taxonomy/validate/",
@@ -1136,6 +1155,8 @@ async fn match_requires_a_name_and_works_on_an_empty_taxonomy() {
 async fn an_animal_reclassified_by_the_taxonomy_shows_in_the_next_cached_tree() {
     let app = imported().await;
     let ash = app.user("ash").await;
+    app.sql("UPDATE users SET is_staff = true WHERE username = 'ash'")
+        .await;
     let lion = json!({"scientific_name": "Panthera leo"});
     let (s, v) = app
         .post_as(

@@ -4,15 +4,18 @@
 pub mod models;
 pub mod schema;
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
 
-use diesel::{Connection, migration::MigrationVersion};
+use diesel::{Connection, ConnectionError, migration::MigrationVersion};
 use diesel_async::{
     AsyncPgConnection,
     async_connection_wrapper::AsyncConnectionWrapper,
-    pooled_connection::{AsyncDieselConnectionManager, bb8},
+    pooled_connection::{
+        AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod, bb8,
+    },
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
 
 /// The pool every request and job borrows connections from.
 pub type DbPool = bb8::Pool<AsyncPgConnection>;
@@ -28,14 +31,55 @@ const MIGRATION_LOCK_KEY: i64 = 0x0B10_1061_DE00_0001;
 /// Builds the pool. Connections are opened lazily, so this succeeds while PostgreSQL is down;
 /// checkouts then fail after `connect_timeout` instead of hanging.
 pub fn build_pool(url: &str, max_size: u32, connect_timeout: Duration) -> DbPool {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(|url| establish_on_driver_runtime(url.to_owned()).boxed());
+    // A checkout skips connections PostgreSQL closed (a restart, a terminated backend) and
+    // hands out a fresh one instead, without a round trip: the driver task has already seen
+    // the socket close, and the check only reads that.
+    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
+        let broken = PoolableConnection::is_broken(conn);
+        async move {
+            if broken {
+                Err(diesel::result::Error::BrokenTransactionManager)
+            } else {
+                Ok(())
+            }
+        }
+        .boxed()
+    }));
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     bb8::Pool::builder()
         .max_size(max_size)
         .connection_timeout(connect_timeout)
-        // No `SELECT 1` before every checkout (it doubled the statements of a request): a
-        // broken connection fails its query and is then dropped from the pool.
-        .test_on_check_out(false)
+        // The checkout test is the local check above, not a `SELECT 1` (which doubled the
+        // statements of a request).
+        .test_on_check_out(true)
         .build_unchecked(manager)
+}
+
+/// The runtime every pooled connection's driver task runs on. A connection's driver lives on
+/// the runtime that opened it, and the pool is shared by all of actix's worker threads (each
+/// with its own runtime): opened on a worker, it would die with that worker during a graceful
+/// shutdown, under another worker's request. This runtime lives as long as the process.
+static DRIVERS: LazyLock<Option<tokio::runtime::Runtime>> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("db-drivers")
+        .enable_all()
+        .build()
+        .ok()
+});
+
+async fn establish_on_driver_runtime(url: String) -> diesel::ConnectionResult<AsyncPgConnection> {
+    match DRIVERS.as_ref() {
+        Some(rt) => rt
+            .spawn(async move {
+                <AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url).await
+            })
+            .await
+            .map_err(|e| ConnectionError::BadConnection(e.to_string()))?,
+        None => <AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url).await,
+    }
 }
 
 type SyncPg = AsyncConnectionWrapper<AsyncPgConnection>;

@@ -67,6 +67,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         started_at -> Nullable<Timestamptz>,
         completed_at -> Nullable<Timestamptz>,
+        lease_id -> Nullable<Uuid>,
+        provider_calls -> Int4,
     }
 }
 
@@ -156,6 +158,8 @@ diesel::table! {
         reason -> Varchar,
         viewer_id -> Nullable<Uuid>,
         removed_at -> Timestamptz,
+        #[max_length = 10]
+        visibility -> Nullable<Varchar>,
     }
 }
 
@@ -451,6 +455,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    vision_spend (id) {
+        id -> Int8,
+        job_id -> Nullable<Uuid>,
+        called_at -> Timestamptz,
+        cost_usd -> Float8,
+    }
+}
+
 diesel::joinable!(admin_audit_log -> users (actor_id));
 diesel::joinable!(admin_sessions -> users (user_id));
 diesel::joinable!(analysis_jobs -> animals (identified_animal_id));
@@ -497,4 +510,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     taxonomy_sources,
     user_profiles,
     users,
+    vision_spend,
 );

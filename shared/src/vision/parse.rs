@@ -21,8 +21,26 @@ static TEXT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"([A-Z][a-z]+)[\s,]+([a-z]+)(?:\s+([a-z]+))?(?:\s*\(([^)]*)\))?").ok()
 });
 
+/// Longest word kept (genus, species and subspecies are `varchar(100)`) and longest name
+/// (`varchar(200)`): a model's answer must fit the columns it is stored in.
+const MAX_WORD: usize = 100;
+const MAX_NAME: usize = 200;
+
+/// Whitespace collapsed, control characters (NUL included, which PostgreSQL refuses) removed,
+/// and clipped to the columns.
 fn clean(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let words: Vec<String> = s
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_WORD)
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let name: String = words.join(" ").chars().take(MAX_NAME).collect();
+    name.trim_end().to_owned()
 }
 
 fn from_json(value: &Value) -> Option<Vec<Detection>> {
@@ -89,6 +107,7 @@ fn from_text(answer: &str) -> Vec<Detection> {
                 name.push(' ');
                 name.push_str(sub.as_str());
             }
+            let name = clean(&name);
             let common = caps.get(4).map(|m| clean(m.as_str())).unwrap_or_default();
             // The position stands in for confidence, as before, but never below zero.
             let confidence = ((0.9 - idx as f64 * 0.1) * 100.0).round().max(0.0) / 100.0;
@@ -118,6 +137,19 @@ pub fn parse_answer(answer: &str) -> Vec<Detection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_fit_their_columns_and_lose_control_characters() {
+        let long = "a".repeat(300);
+        let d = parse_answer(&format!(
+            r#"{{"animals":[{{"scientific_name":"Bufo\u0000 {long}","common_name":"t\u0000oad {long}"}}]}}"#
+        ));
+        assert_eq!(d[0].scientific_name, format!("Bufo {}", "a".repeat(100)));
+        assert!(d[0].common_name.starts_with("toad "));
+        assert!(d[0].common_name.chars().count() <= 200);
+        let d = parse_answer(&format!("B{} bufo", "u".repeat(300)));
+        assert_eq!(d[0].scientific_name.split(' ').next().unwrap().len(), 100);
+    }
 
     #[test]
     fn structured_answers_are_read_and_clamped() {

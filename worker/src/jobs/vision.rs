@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use shared::{
     db::models::{
         animals::Animal,
-        vision::{self as jobs_db, AnalysisJob, JobResult, MAX_ATTEMPTS},
+        vision::{
+            self as jobs_db, AnalysisJob, CallSlot, JobResult, MAX_ATTEMPTS, MAX_PROVIDER_CALLS,
+        },
     },
     graph_cache,
     jobs::{Job, ProcessAnalysis},
@@ -19,10 +21,7 @@ use shared::{
 };
 use uuid::Uuid;
 
-use crate::{
-    state::WorkerState,
-    vision::{ProviderError, VisionRequest},
-};
+use crate::{state::WorkerState, vision::VisionRequest};
 
 /// How long a worker holds a job: longer than a provider call plus matching.
 pub const LEASE: Duration = Duration::from_secs(120);
@@ -98,9 +97,19 @@ async fn match_animal(
     Ok((view, created, false))
 }
 
-async fn fail(state: &WorkerState, id: Uuid, message: &str) -> shared::Result<Outcome> {
+async fn fail(
+    state: &WorkerState,
+    id: Uuid,
+    lease: Uuid,
+    message: &str,
+) -> shared::Result<Outcome> {
     let mut conn = state.db.get().await?;
-    AnalysisJob::fail(&mut conn, id, message).await?;
+    if AnalysisJob::fail(&mut conn, id, lease, message)
+        .await?
+        .is_none()
+    {
+        return Ok(late(state, id, "fail"));
+    }
     state
         .metrics
         .vision_jobs
@@ -110,12 +119,32 @@ async fn fail(state: &WorkerState, id: Uuid, message: &str) -> shared::Result<Ou
     Ok(Outcome::Failed(message.to_owned()))
 }
 
+/// A write refused because another claim holds the job now (this worker ran past its lease):
+/// nothing was changed; counted.
+fn late(state: &WorkerState, id: Uuid, write: &'static str) -> Outcome {
+    state
+        .metrics
+        .vision_late_writes
+        .with_label_values(&[write])
+        .inc();
+    tracing::warn!(analysis_job.id = %id, write, "late write ignored: the job's lease passed to another claim");
+    Outcome::Skipped
+}
+
 /// Backoff for attempt `n` (0-based): base × 2ⁿ plus up to half a base of jitter.
 pub fn backoff(base: Duration, attempt: i32) -> Duration {
     let factor = 2u32.saturating_pow(u32::try_from(attempt).unwrap_or(0));
     let jitter = rand::rng().random_range(0.0..=0.5);
     base.saturating_mul(factor) + base.mul_f64(jitter)
 }
+
+/// How often storing a paid answer is retried while the database is unavailable, and the
+/// first wait (doubling; about 30 s in all, well inside the lease).
+const STORE_ATTEMPTS: u32 = 6;
+const STORE_FIRST_WAIT: Duration = Duration::from_millis(500);
+
+/// What the user reads when the answer could not be stored.
+const UNSTORABLE: &str = "The identification could not be saved.";
 
 /// Runs one job to completion, failure or a scheduled retry.
 pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
@@ -124,6 +153,7 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
     let Some(job) = AnalysisJob::claim(&mut conn, id, LEASE).await? else {
         return Ok(Outcome::Skipped);
     };
+    let lease = job.lease_id.unwrap_or_default();
     let settings = &state.settings;
     if let Some(budget) = settings.vision_daily_budget_usd
         && AnalysisJob::spent_today(&mut conn).await? >= budget
@@ -132,6 +162,7 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
         return fail(
             state,
             id,
+            lease,
             "The daily vision budget is spent; new photos can be identified tomorrow.",
         )
         .await;
@@ -141,25 +172,22 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
         return fail(
             state,
             id,
+            lease,
             "Animal identification is not configured on this server (OPENAI_API_KEY is not set).",
         )
         .await;
     };
     let Some((key, _)) = jobs_db::image_file(&mut conn, id).await? else {
         drop(conn);
-        return fail(state, id, "This job has no image.").await;
+        return fail(state, id, lease, "This job has no image.").await;
     };
     // No pooled connection is held during the slow provider call.
     drop(conn);
     let stored = match state.storage.get(&key).await {
         Ok(b) => b,
         Err(e) => {
-            return fail(
-                state,
-                id,
-                &format!("The job's image could not be read: {e}"),
-            )
-            .await;
+            tracing::error!(analysis_job.id = %id, error = %e, "job image unreadable");
+            return fail(state, id, lease, "The job's image could not be read.").await;
         }
     };
     let prepared =
@@ -172,12 +200,34 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
             return fail(
                 state,
                 id,
+                lease,
                 &format!("The job's image could not be decoded: {e}"),
             )
             .await;
         }
     };
 
+    // Every call is counted before it is made, so no crash or lease expiry can repeat it
+    // without bound.
+    let mut conn = state.db.get().await?;
+    match AnalysisJob::count_call(&mut conn, id, lease).await? {
+        CallSlot::Granted => {}
+        CallSlot::LeaseLost => return Ok(late(state, id, "call")),
+        CallSlot::Exhausted => {
+            drop(conn);
+            return fail(
+                state,
+                id,
+                lease,
+                &format!(
+                    "The photo could not be identified (gave up after {MAX_PROVIDER_CALLS} \
+                     calls to the vision service)."
+                ),
+            )
+            .await;
+        }
+    }
+    drop(conn);
     let call_started = Instant::now();
     let answer = provider
         .identify(VisionRequest {
@@ -193,21 +243,33 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
         .observe(call_started.elapsed().as_secs_f64());
     let answer = match answer {
         Ok(a) => a,
-        Err(ProviderError::Permanent(msg)) => return fail(state, id, &msg).await,
-        Err(ProviderError::Transient(msg)) if job.retry_count + 1 >= MAX_ATTEMPTS => {
+        Err(e) if !e.kind.is_transient() => {
+            tracing::warn!(analysis_job.id = %id, error = %e.detail, "vision provider refused");
+            return fail(state, id, lease, e.kind.sentence()).await;
+        }
+        Err(e) if job.retry_count + 1 >= MAX_ATTEMPTS => {
+            tracing::warn!(analysis_job.id = %id, error = %e.detail, "vision provider failed; giving up");
             return fail(
                 state,
                 id,
-                &format!("{msg} (gave up after {MAX_ATTEMPTS} attempts)"),
+                lease,
+                &format!(
+                    "{} (gave up after {MAX_ATTEMPTS} attempts)",
+                    e.kind.sentence()
+                ),
             )
             .await;
         }
-        Err(ProviderError::Transient(msg)) => {
+        Err(e) => {
             let delay = backoff(settings.vision_retry_base, job.retry_count);
             let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
             let mut conn = state.db.get().await?;
-            AnalysisJob::schedule_retry(&mut conn, id, at, &msg).await?;
+            let scheduled =
+                AnalysisJob::schedule_retry(&mut conn, id, lease, at, e.kind.sentence()).await?;
             drop(conn);
+            if scheduled.is_none() {
+                return Ok(late(state, id, "schedule_retry"));
+            }
             state.metrics.vision_retries.inc();
             // apalis schedules in whole seconds: a second more never wakes it before `at`.
             let task = TaskBuilder::new(ProcessAnalysis {
@@ -221,42 +283,50 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
                 // The lease expires at the retry time; the reaper re-enqueues it then.
                 tracing::warn!(analysis_job.id = %id, error = %e, "retry push failed; left to the reaper");
             }
-            tracing::info!(analysis_job.id = %id, delay_ms = delay.as_millis() as u64, error = %msg, "vision retry scheduled");
+            tracing::info!(analysis_job.id = %id, delay_ms = delay.as_millis() as u64, error = %e.detail, "vision retry scheduled");
             return Ok(Outcome::RetryScheduled(delay));
         }
     };
 
-    // Match every detection to an animal, most prominent first.
-    let detections = parse_answer(&answer.text);
-    let mut conn = state.db.get().await?;
-    let mut detected = Vec::with_capacity(detections.len());
-    let mut first = None;
-    let mut reclassified = false;
-    for d in &detections {
-        let (view, created, changed) = match_animal(&mut conn, d, job.user_id).await?;
-        reclassified |= changed;
-        if first.is_none() {
-            first = Some((view.animal.id, d.confidence));
-        }
-        detected.push(animal_json(d, &view.animal, created));
-    }
     let cost = cost_usd(&job.model_name, answer.input_tokens, answer.output_tokens);
-    AnalysisJob::complete(
-        &mut conn,
-        id,
-        &JobResult {
-            parsed_prediction: answer.text.clone(),
-            detected_animals: Value::Array(detected),
-            identified_animal_id: first.map(|(a, _)| a),
-            confidence_score: first.map(|(_, c)| c),
-            cost_usd: cost,
-            processing_time: call_started.elapsed().as_secs_f64(),
-            input_tokens: i32::try_from(answer.input_tokens).unwrap_or(i32::MAX),
-            output_tokens: i32::try_from(answer.output_tokens).unwrap_or(i32::MAX),
-            raw_response: answer.raw,
-        },
-    )
-    .await?;
+    let detections = parse_answer(&answer.text);
+    let processing_time = call_started.elapsed().as_secs_f64();
+    // The answer is paid for: it is kept and only the writes are retried while the database
+    // is unavailable; a refusal of the data itself ends the job.
+    let mut wait = STORE_FIRST_WAIT;
+    let mut spend_recorded = false;
+    let mut attempt = 1;
+    let stored = loop {
+        let result = store(
+            state,
+            &job,
+            lease,
+            &answer,
+            &detections,
+            cost,
+            processing_time,
+            &mut spend_recorded,
+        )
+        .await;
+        match result {
+            Err(e) if shared::error::is_transient(&e) && attempt < STORE_ATTEMPTS => {
+                tracing::warn!(analysis_job.id = %id, error = %e, attempt, "storing the answer failed; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                attempt += 1;
+            }
+            other => break other,
+        }
+    };
+    let reclassified = match stored {
+        Ok(Some(reclassified)) => reclassified,
+        Ok(None) => return Ok(late(state, id, "complete")),
+        Err(e) if shared::error::is_transient(&e) => return Err(e),
+        Err(e) => {
+            tracing::error!(analysis_job.id = %id, error = %e, "the answer could not be stored");
+            return fail(state, id, lease, UNSTORABLE).await;
+        }
+    };
     if reclassified {
         // Trees cached with the animal's old classification are stale now.
         if let Err(e) = graph_cache::bump_all(&state.redis, &state.settings).await {
@@ -277,6 +347,73 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
         .inc_by(cost);
     tracing::info!(analysis_job.id = %id, detections = detections.len(), cost_usd = cost, "vision job completed");
     Ok(Outcome::Completed)
+}
+
+/// Records the call's cost (once), matches every detection to an animal (most prominent
+/// first) and completes the job. `Some(reclassified)` when done, `None` when the lease passed
+/// to another claim.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, every value distinct"
+)]
+async fn store(
+    state: &WorkerState,
+    job: &AnalysisJob,
+    lease: Uuid,
+    answer: &crate::vision::VisionAnswer,
+    detections: &[Detection],
+    cost: f64,
+    processing_time: f64,
+    spend_recorded: &mut bool,
+) -> shared::Result<Option<bool>> {
+    let mut conn = state.db.get().await?;
+    if !*spend_recorded {
+        AnalysisJob::record_spend(&mut conn, job.id, cost).await?;
+        *spend_recorded = true;
+    }
+    let mut detected = Vec::with_capacity(detections.len());
+    let mut first = None;
+    let mut reclassified = false;
+    for d in detections {
+        let (view, created, changed) = match_animal(&mut conn, d, job.user_id).await?;
+        reclassified |= changed;
+        if first.is_none() {
+            first = Some((view.animal.id, d.confidence));
+        }
+        detected.push(animal_json(d, &view.animal, created));
+    }
+    let done = AnalysisJob::complete(
+        &mut conn,
+        job.id,
+        lease,
+        &JobResult {
+            parsed_prediction: answer.text.replace('\0', ""),
+            detected_animals: Value::Array(detected),
+            identified_animal_id: first.map(|(a, _)| a),
+            confidence_score: first.map(|(_, c)| c),
+            cost_usd: cost,
+            processing_time,
+            input_tokens: i32::try_from(answer.input_tokens).unwrap_or(i32::MAX),
+            output_tokens: i32::try_from(answer.output_tokens).unwrap_or(i32::MAX),
+            raw_response: strip_nul(answer.raw.clone()),
+        },
+    )
+    .await?;
+    Ok(done.map(|_| reclassified))
+}
+
+/// The provider's raw answer without NUL characters (jsonb refuses `\u0000`).
+fn strip_nul(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(s.replace('\0', "")),
+        Value::Array(items) => Value::Array(items.into_iter().map(strip_nul).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k.replace('\0', ""), strip_nul(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// apalis adapter for [`run`]. Job-level failures are recorded on the row, so the task

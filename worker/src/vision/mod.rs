@@ -24,14 +24,62 @@ pub struct VisionAnswer {
     pub raw: Value,
 }
 
-/// Why a call failed: transient failures are retried with backoff, permanent ones fail the
-/// job at once.
+/// The kinds of provider failure. Users see one fixed sentence per kind; the provider's own
+/// text (which may carry the base URL or part of the key) goes only to the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    RateLimited,
+    Unavailable,
+    TimedOut,
+    Unreachable,
+    Rejected,
+    BadRequest,
+    BadAnswer,
+}
+
+impl FailureKind {
+    /// What the job's owner reads in `error_message`.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            FailureKind::RateLimited => "The vision service is busy; please try again later.",
+            FailureKind::Unavailable => {
+                "The vision service is unavailable right now; please try again later."
+            }
+            FailureKind::TimedOut => "The vision service did not answer in time.",
+            FailureKind::Unreachable => "The vision service could not be reached.",
+            FailureKind::Rejected => "The vision service refused this server's credentials.",
+            FailureKind::BadRequest => "The vision service could not process this photo.",
+            FailureKind::BadAnswer => "The vision service's answer could not be read.",
+        }
+    }
+
+    /// Transient failures are retried with backoff; the others fail the job at once.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            FailureKind::RateLimited
+                | FailureKind::Unavailable
+                | FailureKind::TimedOut
+                | FailureKind::Unreachable
+        )
+    }
+}
+
+/// Why a call failed: the kind, and the provider's text for the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProviderError {
-    #[error("{0}")]
-    Transient(String),
-    #[error("{0}")]
-    Permanent(String),
+#[error("{detail}")]
+pub struct ProviderError {
+    pub kind: FailureKind,
+    pub detail: String,
+}
+
+impl ProviderError {
+    pub fn new(kind: FailureKind, detail: impl Into<String>) -> Self {
+        ProviderError {
+            kind,
+            detail: detail.into(),
+        }
+    }
 }
 
 /// Something that identifies animals in photos.

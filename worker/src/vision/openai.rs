@@ -11,9 +11,10 @@ use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use shared::vision::prompt::{PROMPT, answer_schema};
 
-use super::{ProviderError, VisionAnswer, VisionProvider, VisionRequest};
+use super::{FailureKind, ProviderError, VisionAnswer, VisionProvider, VisionRequest};
 
-/// Longest a provider call may take before it counts as a (transient) timeout.
+/// Longest a provider call may take before it counts as a (transient) timeout. The only
+/// timeout: the HTTP client has none of its own to race it (only a connect timeout).
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_OUTPUT_TOKENS: u32 = 500;
 
@@ -36,7 +37,6 @@ impl OpenAiProvider {
             .with_api_base(base_url)
             .with_api_key(api_key);
         let http = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
             .build()?;
         let client = Client::with_config(config).with_http_service(ReqwestService::new(http));
@@ -87,26 +87,43 @@ pub fn classify(e: &OpenAIError) -> ProviderError {
     match e {
         OpenAIError::ApiError(api) => {
             let status = api.status_code.as_u16();
-            let msg = format!(
+            let detail = format!(
                 "vision provider answered {status}: {}",
                 api.api_error.message
             );
-            if status == 429 || status == 408 || status >= 500 {
-                ProviderError::Transient(msg)
-            } else {
-                ProviderError::Permanent(msg)
-            }
+            let kind = match status {
+                429 => FailureKind::RateLimited,
+                408 => FailureKind::TimedOut,
+                s if s >= 500 => FailureKind::Unavailable,
+                401 | 403 => FailureKind::Rejected,
+                _ => FailureKind::BadRequest,
+            };
+            ProviderError::new(kind, detail)
         }
-        OpenAIError::Reqwest(r) if r.is_timeout() || r.is_connect() || r.is_request() => {
-            ProviderError::Transient(format!("vision provider unreachable: {r}"))
+        OpenAIError::Reqwest(r) if r.is_timeout() => ProviderError::new(
+            FailureKind::TimedOut,
+            format!("vision provider timed out: {r}"),
+        ),
+        OpenAIError::Reqwest(r) if r.is_connect() || r.is_request() => ProviderError::new(
+            FailureKind::Unreachable,
+            format!("vision provider unreachable: {r}"),
+        ),
+        OpenAIError::Reqwest(r) if r.status().is_some_and(|s| s.as_u16() == 429) => {
+            ProviderError::new(
+                FailureKind::RateLimited,
+                format!("vision provider error: {r}"),
+            )
         }
-        OpenAIError::Reqwest(r)
-            if r.status()
-                .is_some_and(|s| s.is_server_error() || s.as_u16() == 429) =>
-        {
-            ProviderError::Transient(format!("vision provider error: {r}"))
+        OpenAIError::Reqwest(r) if r.status().is_some_and(|s| s.is_server_error()) => {
+            ProviderError::new(
+                FailureKind::Unavailable,
+                format!("vision provider error: {r}"),
+            )
         }
-        other => ProviderError::Permanent(format!("vision provider error: {other}")),
+        other => ProviderError::new(
+            FailureKind::BadAnswer,
+            format!("vision provider error: {other}"),
+        ),
     }
 }
 
@@ -115,7 +132,9 @@ fn answer(raw: Value) -> Result<VisionAnswer, ProviderError> {
         .as_str()
         .map(str::trim)
         .map(str::to_owned)
-        .ok_or_else(|| ProviderError::Permanent("vision provider returned no answer".to_owned()))?;
+        .ok_or_else(|| {
+            ProviderError::new(FailureKind::BadAnswer, "vision provider returned no answer")
+        })?;
     let tokens = |k: &str| {
         raw["usage"][k]
             .as_u64()
@@ -140,8 +159,9 @@ impl VisionProvider for OpenAiProvider {
             let chat = self.client.chat();
             let call = chat.create_byot::<Value, Value>(body);
             match tokio::time::timeout(CALL_TIMEOUT, call).await {
-                Err(_) => Err(ProviderError::Transient(
-                    "vision provider timed out".to_owned(),
+                Err(_) => Err(ProviderError::new(
+                    FailureKind::TimedOut,
+                    format!("vision provider timed out after {CALL_TIMEOUT:?}"),
                 )),
                 Ok(Err(e)) => Err(classify(&e)),
                 Ok(Ok(raw)) => answer(raw),

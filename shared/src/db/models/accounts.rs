@@ -173,6 +173,48 @@ impl User {
         .await
     }
 
+    /// The user of an access token and whether its login was logged out, in one query (every
+    /// authenticated request makes it). `family` is the token's refresh-token family.
+    pub async fn find_for_access(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        family: Option<Uuid>,
+    ) -> QueryResult<Option<(UserView, bool)>> {
+        use crate::db::schema::refresh_tokens;
+        // A token without a family (issued before families were in access tokens) matches none.
+        let family = family.unwrap_or_else(Uuid::nil);
+        users::table
+            .inner_join(user_profiles::table)
+            .filter(users::id.eq(id))
+            .select((
+                UserView::as_select(),
+                diesel::dsl::exists(
+                    refresh_tokens::table
+                        .filter(refresh_tokens::family_id.eq(family))
+                        .filter(refresh_tokens::revoked_at.is_not_null()),
+                ),
+            ))
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// `auth_info`, locking the user row until the end of the transaction: shared by token
+    /// refreshes, exclusive for a password change, so a refresh that read its token before a
+    /// password change cannot record a pair after it.
+    pub async fn lock_auth_info(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        exclusive: bool,
+    ) -> QueryResult<Option<AuthInfo>> {
+        let q = users::table.find(id).select(AuthInfo::as_select());
+        if exclusive {
+            q.for_update().first(conn).await.optional()
+        } else {
+            q.for_share().first(conn).await.optional()
+        }
+    }
+
     /// Authentication facts for a token's user.
     pub async fn auth_info(
         conn: &mut AsyncPgConnection,

@@ -385,7 +385,8 @@ impl DexEntry {
     }
 
     /// Ids of `owner`'s entries that left the viewer's view since `since` and are not visible
-    /// to them now.
+    /// to them now: an entry deleted or narrowed is listed only to viewers whose visible set
+    /// held it (a stranger never learns the ids of friends-only or private entries).
     pub async fn removed_since(
         conn: &mut AsyncPgConnection,
         viewer: &Viewer,
@@ -396,9 +397,14 @@ impl DexEntry {
             .filter(dex_entry_removals::owner_id.eq(owner))
             .filter(dex_entry_removals::removed_at.ge(since))
             .filter(
-                dex_entry_removals::viewer_id
-                    .is_null()
-                    .or(dex_entry_removals::viewer_id.eq(viewer.id)),
+                dex_entry_removals::viewer_id.eq(viewer.id).or(
+                    dex_entry_removals::viewer_id
+                        .is_null()
+                        // Only what the viewer could see at the level it had (older rows: unknown).
+                        .and(dex_entry_removals::visibility.is_null().or(
+                            dex_entry_removals::visibility.eq_any(viewer.visible_levels(owner)),
+                        )),
+                ),
             )
             .select(dex_entry_removals::entry_id)
             .distinct()
@@ -484,7 +490,8 @@ impl DexEntry {
             .await
             .map_err(duplicate)?;
         if narrowed {
-            log_removals(conn, &[(row.id, row.owner_id)], "visibility", None).await?;
+            let was = Some(current.visibility.as_str());
+            log_removals(conn, &[(row.id, row.owner_id)], "visibility", None, was).await?;
         }
         Ok(row)
     }
@@ -509,7 +516,8 @@ impl DexEntry {
             .await
             .optional()?;
         if let Some(r) = &row {
-            log_removals(conn, &[(r.id, r.owner_id)], "deleted", None).await?;
+            let was = Some(r.visibility.as_str());
+            log_removals(conn, &[(r.id, r.owner_id)], "deleted", None, was).await?;
         }
         Ok(row)
     }
@@ -537,7 +545,7 @@ impl DexEntry {
                 }
             }
             let entries: Vec<(Uuid, Uuid)> = rows.iter().map(|(id, _)| (*id, owner)).collect();
-            log_removals(conn, &entries, "unfriend", Some(viewer)).await?;
+            log_removals(conn, &entries, "unfriend", Some(viewer), None).await?;
         }
         Ok(())
     }
@@ -563,6 +571,7 @@ async fn log_removals(
     entries: &[(Uuid, Uuid)],
     reason: &str,
     viewer: Option<Uuid>,
+    was: Option<&str>,
 ) -> QueryResult<usize> {
     if entries.is_empty() {
         return Ok(0);
@@ -575,6 +584,7 @@ async fn log_removals(
                 dex_entry_removals::owner_id.eq(*owner),
                 dex_entry_removals::reason.eq(reason),
                 dex_entry_removals::viewer_id.eq(viewer),
+                dex_entry_removals::visibility.eq(was),
             )
         })
         .collect();

@@ -99,7 +99,8 @@ impl Friendship {
             .optional()
     }
 
-    /// A row by id, only if `user` is one of its parties.
+    /// A row by id, only if `user` is one of its parties; a block is invisible to the user it
+    /// blocks.
     pub async fn find_for_party(
         conn: &mut AsyncPgConnection,
         id: Uuid,
@@ -112,13 +113,29 @@ impl Friendship {
                     .eq(user)
                     .or(friendships::to_user_id.eq(user)),
             )
+            .filter(diesel::dsl::not(
+                friendships::status
+                    .eq(status::BLOCKED)
+                    .and(friendships::from_user_id.eq(user)),
+            ))
             .select(Friendship::as_select())
             .first(conn)
             .await
             .optional()
     }
 
-    /// How many rows `user` is a party to.
+    /// A row by id, locked until the end of the transaction.
+    pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Friendship>> {
+        friendships::table
+            .find(id)
+            .select(Friendship::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// How many rows `user` is a party to, blocks left out (see `list_for_user`).
     pub async fn count_for_user(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<i64> {
         friendships::table
             .filter(
@@ -126,12 +143,14 @@ impl Friendship {
                     .eq(user)
                     .or(friendships::to_user_id.eq(user)),
             )
+            .filter(friendships::status.ne(status::BLOCKED))
             .count()
             .get_result(conn)
             .await
     }
 
-    /// One page of every row `user` is a party to, newest first.
+    /// One page of every row `user` is a party to, newest first. Blocks are left out: a block
+    /// hides both users from each other (the row would show the other's name and stats).
     pub async fn list_for_user(
         conn: &mut AsyncPgConnection,
         user: Uuid,
@@ -144,6 +163,7 @@ impl Friendship {
                     .eq(user)
                     .or(friendships::to_user_id.eq(user)),
             )
+            .filter(friendships::status.ne(status::BLOCKED))
             .order((friendships::created_at.desc(), friendships::id))
             .offset(offset)
             .limit(limit)
@@ -413,9 +433,19 @@ impl Friendship {
         let row = row
             .filter(|r| !(r.status == status::BLOCKED && r.from_user_id == user))
             .ok_or(Error::NotFound("Friendship"))?;
-        diesel::delete(friendships::table.find(row.id))
-            .execute(conn)
-            .await?;
-        Ok(row)
+        // The rule is checked again by the delete itself: a block committed since the read
+        // must not be deleted by the user it blocks. The deleted row tells the real status.
+        diesel::delete(
+            friendships::table.find(row.id).filter(diesel::dsl::not(
+                friendships::status
+                    .eq(status::BLOCKED)
+                    .and(friendships::from_user_id.eq(user)),
+            )),
+        )
+        .returning(Friendship::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or(Error::NotFound("Friendship"))
     }
 }

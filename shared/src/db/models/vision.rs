@@ -28,6 +28,16 @@ pub mod status {
 /// Provider attempts before a transient failure becomes permanent.
 pub const MAX_ATTEMPTS: i32 = 3;
 
+/// The job, if `lease` (from `claim`) still holds it.
+macro_rules! leased {
+    ($id:expr, $lease:expr) => {
+        analysis_jobs::table
+            .find($id)
+            .filter(analysis_jobs::lease_id.eq($lease))
+            .filter(analysis_jobs::status.eq(status::PROCESSING))
+    };
+}
+
 /// A job row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = analysis_jobs)]
@@ -60,6 +70,24 @@ pub struct AnalysisJob {
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// Set by each claim; the claimant's writes are conditional on it.
+    pub lease_id: Option<Uuid>,
+    /// Provider calls made for the job so far (all retries and reaper passes).
+    pub provider_calls: i32,
+}
+
+/// Most provider calls one job may cost: two full rounds of attempts (a manual retry starts
+/// the second), whatever crashes and lease expiries happen in between.
+pub const MAX_PROVIDER_CALLS: i32 = 2 * MAX_ATTEMPTS;
+
+/// Whether a worker may call the provider for a job it claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallSlot {
+    Granted,
+    /// The job has had its share of calls.
+    Exhausted,
+    /// Another claim took the job: this worker's lease is gone.
+    LeaseLost,
 }
 
 /// A new job (its image already stored or shared from a conversion).
@@ -337,6 +365,7 @@ impl AnalysisJob {
             analysis_jobs::started_at.eq(diesel::dsl::now),
             analysis_jobs::locked_until.eq(Some(until)),
             analysis_jobs::next_retry_at.eq(None::<DateTime<Utc>>),
+            analysis_jobs::lease_id.eq(Some(Uuid::new_v4())),
         ))
         .returning(AnalysisJob::as_returning())
         .get_result(conn)
@@ -344,13 +373,62 @@ impl AnalysisJob {
         .optional()
     }
 
-    /// Records a successful analysis.
+    /// Counts a provider call against the job's limit, if `lease` still holds the job.
+    pub async fn count_call(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        lease: Uuid,
+    ) -> QueryResult<CallSlot> {
+        let counted = diesel::update(
+            analysis_jobs::table
+                .find(id)
+                .filter(analysis_jobs::lease_id.eq(lease))
+                .filter(analysis_jobs::provider_calls.lt(MAX_PROVIDER_CALLS)),
+        )
+        .set(analysis_jobs::provider_calls.eq(analysis_jobs::provider_calls + 1))
+        .execute(conn)
+        .await?;
+        if counted == 1 {
+            return Ok(CallSlot::Granted);
+        }
+        let holder: Option<Option<Uuid>> = analysis_jobs::table
+            .find(id)
+            .select(analysis_jobs::lease_id)
+            .first(conn)
+            .await
+            .optional()?;
+        Ok(if holder == Some(Some(lease)) {
+            CallSlot::Exhausted
+        } else {
+            CallSlot::LeaseLost
+        })
+    }
+
+    /// Records what an answered provider call cost (the daily budget counts every call).
+    pub async fn record_spend(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        cost_usd: f64,
+    ) -> QueryResult<usize> {
+        use crate::db::schema::vision_spend;
+        diesel::insert_into(vision_spend::table)
+            .values((
+                vision_spend::job_id.eq(Some(id)),
+                vision_spend::cost_usd.eq(cost_usd),
+            ))
+            .execute(conn)
+            .await
+    }
+
+    /// Records a successful analysis; `None` (nothing written) when `lease` no longer holds
+    /// the job.
     pub async fn complete(
         conn: &mut AsyncPgConnection,
         id: Uuid,
+        lease: Uuid,
         r: &JobResult,
-    ) -> QueryResult<AnalysisJob> {
-        diesel::update(analysis_jobs::table.find(id))
+    ) -> QueryResult<Option<AnalysisJob>> {
+        diesel::update(leased!(id, lease))
             .set((
                 analysis_jobs::status.eq(status::COMPLETED),
                 analysis_jobs::completed_at.eq(diesel::dsl::now),
@@ -370,37 +448,41 @@ impl AnalysisJob {
             .returning(AnalysisJob::as_returning())
             .get_result(conn)
             .await
+            .optional()
     }
 
-    /// Fails the job with a message the owner sees.
+    /// Fails the job with a message the owner sees; `None` when `lease` no longer holds it.
+    /// Not a retry: `retry_count` stays.
     pub async fn fail(
         conn: &mut AsyncPgConnection,
         id: Uuid,
+        lease: Uuid,
         message: &str,
-    ) -> QueryResult<AnalysisJob> {
-        diesel::update(analysis_jobs::table.find(id))
+    ) -> QueryResult<Option<AnalysisJob>> {
+        diesel::update(leased!(id, lease))
             .set((
                 analysis_jobs::status.eq(status::FAILED),
                 analysis_jobs::error_message.eq(message),
                 analysis_jobs::completed_at.eq(diesel::dsl::now),
                 analysis_jobs::locked_until.eq(None::<DateTime<Utc>>),
                 analysis_jobs::next_retry_at.eq(None::<DateTime<Utc>>),
-                analysis_jobs::retry_count.eq(analysis_jobs::retry_count + 1),
             ))
             .returning(AnalysisJob::as_returning())
             .get_result(conn)
             .await
+            .optional()
     }
 
     /// A transient failure: the job stays `processing` (the client keeps polling), counts the
-    /// attempt and waits until `at`.
+    /// retry and waits until `at`; `None` when `lease` no longer holds it.
     pub async fn schedule_retry(
         conn: &mut AsyncPgConnection,
         id: Uuid,
+        lease: Uuid,
         at: DateTime<Utc>,
         message: &str,
-    ) -> QueryResult<AnalysisJob> {
-        diesel::update(analysis_jobs::table.find(id))
+    ) -> QueryResult<Option<AnalysisJob>> {
+        diesel::update(leased!(id, lease))
             .set((
                 analysis_jobs::next_retry_at.eq(Some(at)),
                 // The lease lasts until the retry time so the reaper leaves it alone meanwhile.
@@ -411,6 +493,7 @@ impl AnalysisJob {
             .returning(AnalysisJob::as_returning())
             .get_result(conn)
             .await
+            .optional()
     }
 
     /// Jobs to (re-)enqueue: pending ones older than `pending_grace` with no lease, and
@@ -439,15 +522,17 @@ impl AnalysisJob {
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
-    /// USD spent on vision today (UTC).
+    /// USD spent on vision today (UTC): every answered provider call, whatever became of its
+    /// job.
     pub async fn spent_today(conn: &mut AsyncPgConnection) -> QueryResult<f64> {
-        let sum: Option<f64> = analysis_jobs::table
-            .filter(analysis_jobs::completed_at.ge(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-            >(
-                "date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-            )))
-            .select(diesel::dsl::sum(analysis_jobs::cost_usd))
+        use crate::db::schema::vision_spend;
+        let sum: Option<f64> = vision_spend::table
+            .filter(
+                vision_spend::called_at.ge(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+                    "date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+                )),
+            )
+            .select(diesel::dsl::sum(vision_spend::cost_usd))
             .first(conn)
             .await?;
         Ok(sum.unwrap_or(0.0))
