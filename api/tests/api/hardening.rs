@@ -378,6 +378,16 @@ fn writer(table: &str, column: &str) -> Option<Writer> {
         ("image_conversions", "original_format" | "checksum") => Server,
         ("dex_entry_removals", "reason" | "visibility") => Server,
         ("__diesel_schema_migrations", "version") => Server,
+        // Bookkeeping of `import-django`, written only by that command.
+        (
+            "django_import_runs"
+            | "django_import_media"
+            | "django_import_rejects"
+            | "django_import_ids",
+            _,
+        ) => Server,
+        // The console writes these from server-side values (actions, object kinds, hashes).
+        ("admin_audit_log" | "admin_sessions", _) => Server,
         // The catalogue is written only by `import-col`, never through the API.
         (
             "taxa"
