@@ -22,6 +22,7 @@ const MAX_OUTPUT_TOKENS: u32 = 500;
 #[derive(Clone)]
 pub struct OpenAiProvider {
     client: Client<OpenAIConfig>,
+    call_timeout: Duration,
 }
 
 impl std::fmt::Debug for OpenAiProvider {
@@ -40,7 +41,16 @@ impl OpenAiProvider {
             .connect_timeout(Duration::from_secs(10))
             .build()?;
         let client = Client::with_config(config).with_http_service(ReqwestService::new(http));
-        Ok(OpenAiProvider { client })
+        Ok(OpenAiProvider {
+            client,
+            call_timeout: CALL_TIMEOUT,
+        })
+    }
+
+    /// The same provider with another call timeout (tests of a hanging provider).
+    pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
     }
 }
 
@@ -158,14 +168,51 @@ impl VisionProvider for OpenAiProvider {
             let body = request_body(&request);
             let chat = self.client.chat();
             let call = chat.create_byot::<Value, Value>(body);
-            match tokio::time::timeout(CALL_TIMEOUT, call).await {
+            match tokio::time::timeout(self.call_timeout, call).await {
                 Err(_) => Err(ProviderError::new(
                     FailureKind::TimedOut,
-                    format!("vision provider timed out after {CALL_TIMEOUT:?}"),
+                    format!("vision provider timed out after {:?}", self.call_timeout),
                 )),
                 Ok(Err(e)) => Err(classify(&e)),
                 Ok(Ok(raw)) => answer(raw),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    /// A provider that never answers in time is one failure, the same every time: timed out,
+    /// with the fixed sentence, and nothing of the URL in what users see.
+    #[tokio::test]
+    async fn a_hanging_provider_is_always_a_timeout() {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::any())
+            .respond_with(wiremock::ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+            .mount(&server)
+            .await;
+        let provider = OpenAiProvider::new(&format!("{}/v1", server.uri()), "test-key")
+            .unwrap()
+            .with_call_timeout(Duration::from_millis(300));
+        for _ in 0..3 {
+            let err = provider
+                .identify(VisionRequest {
+                    model: "gpt-4o-mini".to_owned(),
+                    detail: "auto".to_owned(),
+                    image: vec![0xFF, 0xD8, 0xFF],
+                    content_type: "image/jpeg",
+                })
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind, FailureKind::TimedOut, "{err:?}");
+            assert_eq!(
+                err.kind.sentence(),
+                "The vision service did not answer in time."
+            );
+        }
     }
 }
