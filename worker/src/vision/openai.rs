@@ -182,7 +182,6 @@ impl VisionProvider for OpenAiProvider {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
     use super::*;
 
