@@ -182,11 +182,10 @@ impl VisionProvider for OpenAiProvider {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
 
     /// A provider that never answers in time is one failure, the same every time: timed out,
-    /// with the fixed sentence, and nothing of the URL in what users see.
+    /// with its fixed sentence.
     #[tokio::test]
     async fn a_hanging_provider_is_always_a_timeout() {
         let server = wiremock::MockServer::start().await;
