@@ -1,5 +1,6 @@
 //! Animals: search (unverified first), edit names and taxonomy, verify, merge a duplicate.
 
+use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use maud::html;
 use serde::Deserialize;
@@ -164,16 +165,41 @@ pub struct EditForm {
     conservation_status: String,
 }
 
+/// Each value against its column's limit (the API's own field limits).
+fn check_lengths(f: &EditForm) -> AdminResult<()> {
+    let limits = [
+        ("scientific name", &f.scientific_name, 200),
+        ("common name", &f.common_name, 200),
+        ("kingdom", &f.kingdom, 100),
+        ("phylum", &f.phylum, 100),
+        ("class", &f.class_name, 100),
+        ("order", &f.order_name, 100),
+        ("family", &f.family, 100),
+        ("genus", &f.genus, 100),
+        ("species", &f.species, 100),
+    ];
+    match limits
+        .iter()
+        .find(|(_, value, max)| value.trim().chars().count() > *max)
+    {
+        Some((label, _, max)) => Err(AdminError::BadRequest(format!(
+            "The {label} can have at most {max} characters."
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `POST /admin/animals/{id}/edit/`: the fields not on the form are kept.
 pub async fn edit(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<EditForm>,
+    form: Form<EditForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let id = id_of(&id)?;
     let f = form.into_inner();
+    check_lengths(&f)?;
     let name = f
         .scientific_name
         .split_whitespace()
@@ -223,7 +249,7 @@ pub async fn verify(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let id = id_of(&id)?;
@@ -246,7 +272,7 @@ pub async fn merge(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<MergeForm>,
+    form: Form<MergeForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let from = id_of(&id)?;

@@ -1,5 +1,6 @@
 //! Dex entries: find by user or animal; hide or delete one (moderation).
 
+use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use maud::html;
 use serde::Deserialize;
@@ -100,7 +101,7 @@ pub async fn hide(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let id = id_of(&id)?;
@@ -115,7 +116,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<DeleteForm>,
+    form: Form<DeleteForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     if form.confirm.as_deref() != Some("yes") {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
@@ -189,7 +190,7 @@ pub async fn retry(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let id = id_of(&id)?;
@@ -211,7 +212,7 @@ pub struct RetryFailedForm {
 pub async fn retry_failed(
     state: web::Data<AppState>,
     staff: Staff,
-    form: web::Form<RetryFailedForm>,
+    form: Form<RetryFailedForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let since = super::cli::parse_since(&form.since, Utc::now())

@@ -5,6 +5,7 @@
 pub mod animals;
 pub mod cli;
 pub mod entries;
+pub mod form;
 pub mod jobs;
 pub mod page;
 pub mod session;

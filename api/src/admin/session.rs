@@ -5,6 +5,7 @@
 
 use std::{future::Future, pin::Pin};
 
+use super::form::Form;
 use actix_web::{
     FromRequest, HttpRequest, HttpResponse,
     cookie::{Cookie, SameSite, time::Duration as CookieDuration},
@@ -236,7 +237,7 @@ pub struct LoginForm {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<LoginForm>,
+    form: Form<LoginForm>,
 ) -> AdminResult<HttpResponse> {
     let form = form.into_inner();
     let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_owned());
@@ -329,7 +330,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
     staff: Staff,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     if let Some(c) = req.cookie(COOKIE) {

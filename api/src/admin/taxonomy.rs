@@ -2,6 +2,7 @@
 //! page reloads itself while one runs: no script needed), and starting an import from a path
 //! the server can read (run on a worker).
 
+use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use maud::html;
 use serde::Deserialize;
@@ -92,7 +93,7 @@ pub struct ImportForm {
 pub async fn start_import(
     state: web::Data<AppState>,
     staff: Staff,
-    form: web::Form<ImportForm>,
+    form: Form<ImportForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let path = std::path::PathBuf::from(form.path.trim());

@@ -1,5 +1,6 @@
 //! Users: search, a user's page, (de)activation, staff, a new password, deletion.
 
+use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use maud::html;
 use rand::Rng;
@@ -190,7 +191,7 @@ pub async fn set_active(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<ActiveForm>,
+    form: Form<ActiveForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let id = id_of(&id)?;
@@ -214,7 +215,7 @@ pub async fn set_staff(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<StaffForm>,
+    form: Form<StaffForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let id = id_of(&id)?;
@@ -245,7 +246,7 @@ pub async fn set_password(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let id = id_of(&id)?;
@@ -284,7 +285,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<DeleteForm>,
+    form: Form<DeleteForm>,
 ) -> AdminResult<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     if form.confirm.as_deref() != Some("yes") {

@@ -789,6 +789,27 @@ async fn animals_are_edited_verified_and_merged_with_counters_kept_right() {
         "Canidae"
     );
 
+    // Values the columns cannot hold are a 400, not a database error.
+    let long = "x".repeat(201);
+    for (field, value) in [("common_name", long.as_str()), ("family", "Cani\0dae")] {
+        let mut fields = vec![
+            ("scientific_name", "Vulpes vulpes"),
+            ("common_name", "Red fox"),
+            ("kingdom", "Animalia"),
+            ("phylum", "Chordata"),
+            ("class_name", "Mammalia"),
+            ("order_name", "Carnivora"),
+            ("family", "Canidae"),
+            ("genus", "Vulpes"),
+            ("species", "vulpes"),
+            ("conservation_status", "LC"),
+        ];
+        for f in fields.iter_mut().filter(|f| f.0 == field) {
+            f.1 = value;
+        }
+        let res = post_form(&app, &c, &format!("/admin/animals/{real}/edit/"), &fields).await;
+        assert_eq!(res.status(), 400, "{field}");
+    }
     let res = post_form(
         &app,
         &c,
