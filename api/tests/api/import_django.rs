@@ -194,6 +194,14 @@ async fn the_old_world_arrives_and_every_user_signs_in_with_their_old_password()
     // 34 rows, two pairs with two rows each.
     expect(Kind::Friendships, 32, 32);
     expect(Kind::VisionJobs, 11, 11);
+    // Their cost counts toward the daily budget as calls made here do.
+    let spend = count(
+        app.db.url(),
+        "SELECT count(*) AS n FROM vision_spend s JOIN analysis_jobs j ON j.id = s.job_id \
+         WHERE s.cost_usd = j.cost_usd",
+    )
+    .await;
+    assert_eq!(spend, 10, "one spend row per completed, billed job");
     expect(Kind::DexEntries, 68, 68);
     // Every conversion is long expired.
     assert_eq!(report.of(Kind::Conversions).imported, 0, "{report}");

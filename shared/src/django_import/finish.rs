@@ -129,8 +129,8 @@ pub async fn delete_gone(
     }
     if kind == Kind::DexEntries {
         diesel::sql_query(
-            "INSERT INTO dex_entry_removals (entry_id, owner_id, reason) \
-             SELECT id, owner_id, 'deleted' FROM dex_entries WHERE id = ANY($1)",
+            "INSERT INTO dex_entry_removals (entry_id, owner_id, reason, visibility) \
+             SELECT id, owner_id, 'deleted', visibility FROM dex_entries WHERE id = ANY($1)",
         )
         .bind::<Array<SqlUuid>, _>(&gone)
         .execute(conn)

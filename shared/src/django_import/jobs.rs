@@ -173,6 +173,16 @@ impl Phase for Jobs {
             .bind::<Jsonb, _>(Value::Array(keep))
             .load(conn)
             .await?;
+        // What the old server spent counts like a call made here (the daily budget sums it).
+        diesel::sql_query(
+            "INSERT INTO vision_spend (job_id, called_at, cost_usd) \
+             SELECT j.id, j.completed_at, j.cost_usd FROM analysis_jobs j \
+             WHERE j.id = ANY($1) AND j.cost_usd IS NOT NULL AND j.completed_at IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM vision_spend s WHERE s.job_id = j.id)",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&ids)
+        .execute(conn)
+        .await?;
         out.upserted(ids, &written);
         Ok(out)
     }
