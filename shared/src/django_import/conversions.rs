@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, Jsonb, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     media::Purpose,
-    phase::{Ctx, OldRow, Phase, Upserted, Written},
+    phase::{Ctx, OldRow, Phase, Written},
     report::Kind,
 };
 
@@ -120,15 +120,7 @@ impl Phase for Conversions {
                 "used_in_job": row.used_in_job,
             }));
         }
-        let ids: Vec<Uuid> = keep
-            .iter()
-            .filter_map(|r| r["id"].as_str().and_then(|s| s.parse().ok()))
-            .collect();
-        let written: Vec<Upserted> = diesel::sql_query(UPSERT)
-            .bind::<Jsonb, _>(Value::Array(keep))
-            .load(conn)
-            .await?;
-        out.upserted(ids, &written);
+        out.upsert_json(conn, UPSERT, keep).await?;
         Ok(out)
     }
 }

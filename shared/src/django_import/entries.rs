@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{
     conversions::existing,
     media::Purpose,
-    phase::{Ctx, OldRow, Phase, Upserted, Written},
+    phase::{Ctx, OldRow, Phase, Written},
     report::Kind,
 };
 use crate::db::models::dex::new_image_token;
@@ -168,7 +168,6 @@ impl Phase for Entries {
         .load(conn)
         .await?;
         let mut rows_out = Vec::new();
-        let mut ids = Vec::new();
         for value in json.as_array().into_iter().flatten() {
             let id: Option<Uuid> = value["id"].as_str().and_then(|s| s.parse().ok());
             match clashes.iter().find(|c| Some(c.id) == id) {
@@ -181,17 +180,10 @@ impl Phase for Entries {
                     out.reject(conn, ctx, Self::KIND, &old_id, &reason, value)
                         .await?;
                 }
-                None => {
-                    ids.extend(id);
-                    rows_out.push(value.clone());
-                }
+                None => rows_out.push(value.clone()),
             }
         }
-        let written: Vec<Upserted> = diesel::sql_query(UPSERT)
-            .bind::<Jsonb, _>(Value::Array(rows_out))
-            .load(conn)
-            .await?;
-        out.upserted(ids, &written);
+        out.upsert_json(conn, UPSERT, rows_out).await?;
         Ok(out)
     }
 }

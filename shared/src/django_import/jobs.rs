@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::Jsonb;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,7 +14,7 @@ use uuid::Uuid;
 use super::{
     conversions::existing,
     media::Purpose,
-    phase::{Ctx, OldRow, Phase, Upserted, Written},
+    phase::{Ctx, OldRow, Phase, Written},
     report::Kind,
 };
 use crate::db::models::dex::new_image_token;
@@ -165,14 +164,7 @@ impl Phase for Jobs {
                 "updated_at": row.completed_at.or(row.started_at).unwrap_or(row.created_at),
             }));
         }
-        let ids: Vec<Uuid> = keep
-            .iter()
-            .filter_map(|r| r["id"].as_str().and_then(|s| s.parse().ok()))
-            .collect();
-        let written: Vec<Upserted> = diesel::sql_query(UPSERT)
-            .bind::<Jsonb, _>(Value::Array(keep))
-            .load(conn)
-            .await?;
+        out.upsert_json(conn, UPSERT, keep).await?;
         // What the old server spent counts like a call made here (the daily budget sums it).
         diesel::sql_query(
             "INSERT INTO vision_spend (job_id, called_at, cost_usd) \
@@ -180,10 +172,9 @@ impl Phase for Jobs {
              WHERE j.id = ANY($1) AND j.cost_usd IS NOT NULL AND j.completed_at IS NOT NULL \
                AND NOT EXISTS (SELECT 1 FROM vision_spend s WHERE s.job_id = j.id)",
         )
-        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&ids)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&out.ids)
         .execute(conn)
         .await?;
-        out.upserted(ids, &written);
         Ok(out)
     }
 }

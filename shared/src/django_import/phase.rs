@@ -68,6 +68,26 @@ impl Written {
         Ok(())
     }
 
+    /// Runs the upsert `sql` over `rows` (JSON objects with an `id`, bound as `$1`) and counts
+    /// what it wrote.
+    pub async fn upsert_json(
+        &mut self,
+        conn: &mut AsyncPgConnection,
+        sql: &str,
+        rows: Vec<serde_json::Value>,
+    ) -> anyhow::Result<()> {
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .filter_map(|r| r["id"].as_str().and_then(|s| s.parse().ok()))
+            .collect();
+        let written: Vec<Upserted> = diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Jsonb, _>(serde_json::Value::Array(rows))
+            .load(conn)
+            .await?;
+        self.upserted(ids, &written);
+        Ok(())
+    }
+
     /// Counts the rows an upsert answered (the rest of `valid` were unchanged).
     pub fn upserted(&mut self, valid: Vec<Uuid>, rows: &[Upserted]) {
         let inserted = rows.iter().filter(|r| r.inserted).count() as u64;
