@@ -87,7 +87,12 @@ pub async fn detail(
         .await?
         .ok_or_else(|| AdminError::NotFound("No such animal.".to_owned()))?;
     let entries = Animal::discovery_count(&mut conn, id).await?;
-    let audit = queries::audit_for(&mut conn, "animal", &id.to_string(), 50).await?;
+    let audit = queries::audit_rows(
+        &mut conn,
+        queries::AuditScope::Object("animal", &id.to_string()),
+        50,
+    )
+    .await?;
     let a = &view.animal;
     let base = format!("/admin/animals/{id}");
     let csrf = staff.csrf.as_str();

@@ -47,7 +47,7 @@ pub async fn list(
         ),
     };
     let rows = queries::search_entries(&mut conn, owner, animal, 200).await?;
-    let audit = queries::audit_of_type(&mut conn, "entry", 20).await?;
+    let audit = queries::audit_rows(&mut conn, queries::AuditScope::Type("entry"), 20).await?;
     let csrf = staff.csrf.as_str();
     let body = html! {
         form.search method="get" action="/admin/entries/" {

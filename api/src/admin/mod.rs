@@ -86,7 +86,7 @@ async fn not_found() -> HttpResponse {
 async fn overview(state: web::Data<AppState>, staff: Staff) -> AdminResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let t = queries::totals(&mut conn).await?;
-    let recent = queries::audit_recent(&mut conn, 10).await?;
+    let recent = queries::audit_rows(&mut conn, queries::AuditScope::All, 10).await?;
     let cards = [
         ("Users", t.users, "/admin/users/"),
         ("Active users", t.active_users, "/admin/users/"),
@@ -122,7 +122,7 @@ async fn overview(state: web::Data<AppState>, staff: Staff) -> AdminResult<HttpR
 /// `GET /admin/audit/`: the newest actions on every object.
 async fn audit(state: web::Data<AppState>, staff: Staff) -> AdminResult<HttpResponse> {
     let mut conn = state.db.get().await?;
-    let rows = queries::audit_recent(&mut conn, 500).await?;
+    let rows = queries::audit_rows(&mut conn, queries::AuditScope::All, 500).await?;
     let body = html! {
         table {
             thead { tr { th { "When" } th { "Who" } th { "Action" } th { "Object" } } }

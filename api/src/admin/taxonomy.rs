@@ -29,7 +29,7 @@ pub async fn page(
 ) -> AdminResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let rows = queries::imports(&mut conn, 50).await?;
-    let audit = queries::audit_of_type(&mut conn, "import", 20).await?;
+    let audit = queries::audit_rows(&mut conn, queries::AuditScope::Type("import"), 20).await?;
     let running = rows
         .iter()
         .any(|r| r.status == "pending" || r.status == "processing");

@@ -90,7 +90,12 @@ pub async fn detail(
     let friends = Friendship::friends_of(&mut conn, id).await?;
     let entries = queries::search_entries(&mut conn, Some(id), None, 20).await?;
     let jobs = queries::recent_jobs(&mut conn, None, Some(id), 20).await?;
-    let audit = queries::audit_for(&mut conn, "user", &id.to_string(), 50).await?;
+    let audit = queries::audit_rows(
+        &mut conn,
+        queries::AuditScope::Object("user", &id.to_string()),
+        50,
+    )
+    .await?;
     let u = &view.user;
     let p = &view.profile;
     let base = format!("/admin/users/{id}");

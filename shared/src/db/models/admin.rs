@@ -76,58 +76,41 @@ pub async fn audit(
         .await
 }
 
-/// The audit rows of one object, newest first.
-pub async fn audit_for(
-    conn: &mut AsyncPgConnection,
-    object_type: &str,
-    object_id: &str,
-    limit: i64,
-) -> QueryResult<Vec<AuditEntry>> {
-    admin_audit_log::table
-        .filter(admin_audit_log::object_type.eq(object_type))
-        .filter(admin_audit_log::object_id.eq(object_id))
-        .order((
-            admin_audit_log::created_at.desc(),
-            admin_audit_log::id.desc(),
-        ))
-        .limit(limit)
-        .select(AuditEntry::as_select())
-        .load(conn)
-        .await
+/// Which audit rows a page shows.
+#[derive(Debug, Clone, Copy)]
+pub enum AuditScope<'a> {
+    /// Every object.
+    All,
+    /// One kind of object (`"entry"`, `"import"`, ...).
+    Type(&'a str),
+    /// One object.
+    Object(&'a str, &'a str),
 }
 
-/// The newest audit rows of one kind of object.
-pub async fn audit_of_type(
+/// The newest audit rows of `scope`.
+pub async fn audit_rows(
     conn: &mut AsyncPgConnection,
-    object_type: &str,
+    scope: AuditScope<'_>,
     limit: i64,
 ) -> QueryResult<Vec<AuditEntry>> {
-    admin_audit_log::table
-        .filter(admin_audit_log::object_type.eq(object_type))
-        .order((
-            admin_audit_log::created_at.desc(),
-            admin_audit_log::id.desc(),
-        ))
-        .limit(limit)
-        .select(AuditEntry::as_select())
-        .load(conn)
-        .await
-}
-
-/// The newest audit rows of every object.
-pub async fn audit_recent(
-    conn: &mut AsyncPgConnection,
-    limit: i64,
-) -> QueryResult<Vec<AuditEntry>> {
-    admin_audit_log::table
-        .order((
-            admin_audit_log::created_at.desc(),
-            admin_audit_log::id.desc(),
-        ))
-        .limit(limit)
-        .select(AuditEntry::as_select())
-        .load(conn)
-        .await
+    let mut q = admin_audit_log::table.into_boxed();
+    match scope {
+        AuditScope::All => {}
+        AuditScope::Type(t) => q = q.filter(admin_audit_log::object_type.eq(t)),
+        AuditScope::Object(t, id) => {
+            q = q
+                .filter(admin_audit_log::object_type.eq(t))
+                .filter(admin_audit_log::object_id.eq(id));
+        }
+    }
+    q.order((
+        admin_audit_log::created_at.desc(),
+        admin_audit_log::id.desc(),
+    ))
+    .limit(limit)
+    .select(AuditEntry::as_select())
+    .load(conn)
+    .await
 }
 
 /// A live console session with the facts that keep it alive.
