@@ -108,6 +108,13 @@ async fn revoke_everything(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(),
     Ok(())
 }
 
+/// The account flags the console and the CLI switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flag {
+    Active,
+    Staff,
+}
+
 /// Activates or deactivates an account; deactivation refuses every token at once.
 pub async fn set_active(
     conn: &mut AsyncPgConnection,
@@ -115,20 +122,52 @@ pub async fn set_active(
     user: Uuid,
     active: bool,
 ) -> Result<Outcome, Error> {
+    set_flag(conn, actor, user, Flag::Active, active).await
+}
+
+/// Grants or removes staff; removing it ends the user's console sessions.
+pub async fn set_staff(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    user: Uuid,
+    staff: bool,
+) -> Result<Outcome, Error> {
+    set_flag(conn, actor, user, Flag::Staff, staff).await
+}
+
+/// Sets one flag under the user's row lock, ends what losing it must end, and audits it.
+async fn set_flag(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    user: Uuid,
+    flag: Flag,
+    on: bool,
+) -> Result<Outcome, Error> {
     conn.transaction::<_, Error, _>(async |conn| {
         let before = lock_user(conn, user).await?;
-        diesel::update(users::table.find(user))
-            .set(users::is_active.eq(active))
-            .execute(conn)
-            .await?;
-        if !active {
-            revoke_everything(conn, user).await?;
+        let target = diesel::update(users::table.find(user));
+        match flag {
+            Flag::Active => target.set(users::is_active.eq(on)).execute(conn).await?,
+            Flag::Staff => target.set(users::is_staff.eq(on)).execute(conn).await?,
+        };
+        match (flag, on) {
+            (Flag::Active, false) => revoke_everything(conn, user).await?,
+            (Flag::Staff, false) => {
+                admin::delete_sessions_of(conn, user).await?;
+            }
+            (_, true) => {}
         }
         let after = lock_user(conn, user).await?;
-        let action = if active {
-            "user.activate"
-        } else {
-            "user.deactivate"
+        let (action, field, was, note) = match (flag, on) {
+            (Flag::Active, true) => ("user.activate", "is_active", before.is_active, ""),
+            (Flag::Active, false) => (
+                "user.deactivate",
+                "is_active",
+                before.is_active,
+                " (every token revoked)",
+            ),
+            (Flag::Staff, true) => ("user.grant_staff", "is_staff", before.is_staff, ""),
+            (Flag::Staff, false) => ("user.remove_staff", "is_staff", before.is_staff, ""),
         };
         admin::audit(
             conn,
@@ -140,56 +179,8 @@ pub async fn set_active(
             Some(user_snapshot(&after)),
         )
         .await?;
-        let summary = format!(
-            "user `{}`: is_active {} -> {}{}",
-            before.username,
-            before.is_active,
-            active,
-            if active { "" } else { " (every token revoked)" }
-        );
+        let summary = format!("user `{}`: {field} {was} -> {on}{note}", before.username);
         Ok(Outcome::new(summary, Invalidate::Nothing))
-    })
-    .await
-}
-
-/// Grants or removes staff; removing it ends the user's console sessions.
-pub async fn set_staff(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    user: Uuid,
-    staff: bool,
-) -> Result<Outcome, Error> {
-    conn.transaction::<_, Error, _>(async |conn| {
-        let before = lock_user(conn, user).await?;
-        diesel::update(users::table.find(user))
-            .set(users::is_staff.eq(staff))
-            .execute(conn)
-            .await?;
-        if !staff {
-            admin::delete_sessions_of(conn, user).await?;
-        }
-        let after = lock_user(conn, user).await?;
-        admin::audit(
-            conn,
-            actor,
-            if staff {
-                "user.grant_staff"
-            } else {
-                "user.remove_staff"
-            },
-            "user",
-            &user.to_string(),
-            Some(user_snapshot(&before)),
-            Some(user_snapshot(&after)),
-        )
-        .await?;
-        Ok(Outcome::new(
-            format!(
-                "user `{}`: is_staff {} -> {staff}",
-                before.username, before.is_staff
-            ),
-            Invalidate::Nothing,
-        ))
     })
     .await
 }
