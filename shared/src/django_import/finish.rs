@@ -69,15 +69,15 @@ pub async fn link_taxa(conn: &mut AsyncPgConnection) -> anyhow::Result<i64> {
     .await
 }
 
-/// The tables of each kind, here and in the old database (same names).
-fn table(kind: Kind) -> (&'static str, &'static str) {
+/// The table of each kind, here and in the old database (the names are the same).
+fn table(kind: Kind) -> &'static str {
     match kind {
-        Kind::Users => ("users", "users"),
-        Kind::Animals => ("animals", "animals"),
-        Kind::Friendships => ("friendships", "friendships"),
-        Kind::Conversions => ("image_conversions", "image_conversions"),
-        Kind::VisionJobs => ("analysis_jobs", "analysis_jobs"),
-        Kind::DexEntries => ("dex_entries", "dex_entries"),
+        Kind::Users => "users",
+        Kind::Animals => "animals",
+        Kind::Friendships => "friendships",
+        Kind::Conversions => "image_conversions",
+        Kind::VisionJobs => "analysis_jobs",
+        Kind::DexEntries => "dex_entries",
     }
 }
 
@@ -106,8 +106,8 @@ pub async fn delete_gone(
     old: &mut OldDb,
     kind: Kind,
 ) -> anyhow::Result<u64> {
-    let (new_table, old_table) = table(kind);
-    let present = old_ids(old, old_table).await?;
+    let table = table(kind);
+    let present = old_ids(old, table).await?;
     #[derive(diesel::QueryableByName)]
     struct Gone {
         #[diesel(sql_type = SqlUuid)]
@@ -136,7 +136,7 @@ pub async fn delete_gone(
         .execute(conn)
         .await?;
     }
-    let deleted = diesel::sql_query(format!("DELETE FROM {new_table} WHERE id = ANY($1)"))
+    let deleted = diesel::sql_query(format!("DELETE FROM {table} WHERE id = ANY($1)"))
         .bind::<Array<SqlUuid>, _>(&gone)
         .execute(conn)
         .await?;

@@ -56,7 +56,7 @@ impl OldRow for OldJob {
 }
 
 /// What users are told of an old failure (its text may carry provider details).
-pub const IMPORTED_FAILURE: &str =
+const IMPORTED_FAILURE: &str =
     "The photo could not be identified on the previous server. Please try again.";
 
 const CONVERSION_STATES: [&str; 5] = [

@@ -25,7 +25,6 @@ use std::{path::PathBuf, time::Duration};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-pub use jobs::IMPORTED_FAILURE;
 pub use report::{Counts, Kind, MediaCounts, Report};
 
 use crate::storage::SharedStorage;
@@ -152,7 +151,7 @@ async fn finish_run(
         let linked = finish::link_taxa(conn).await?;
         let foreign = finish::foreign_hashes(conn).await?;
         let report = &mut run.report;
-        report.notes.retain(|_| false);
+        report.notes.clear();
         report.notes.push(format!(
             "profile counters recomputed from the entries ({recounted} changed)"
         ));
