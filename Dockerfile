@@ -18,16 +18,21 @@ ENV CARGO_TERM_COLOR=never \
 COPY Cargo.toml Cargo.lock ./
 COPY api/Cargo.toml api/Cargo.toml
 COPY worker/Cargo.toml worker/Cargo.toml
-COPY shared/Cargo.toml shared/Cargo.toml
+COPY shared/core/Cargo.toml shared/core/Cargo.toml
+COPY shared/media/Cargo.toml shared/media/Cargo.toml
+COPY shared/db/Cargo.toml shared/db/Cargo.toml
+COPY shared/tree/Cargo.toml shared/tree/Cargo.toml
+COPY shared/taxonomy/Cargo.toml shared/taxonomy/Cargo.toml
+COPY shared/import/Cargo.toml shared/import/Cargo.toml
 RUN set -eux; \
-    for crate in api worker shared; do mkdir -p "$crate/src"; : > "$crate/src/lib.rs"; done; \
+    for crate in api worker shared/core shared/media shared/db shared/tree shared/taxonomy shared/import; do mkdir -p "$crate/src"; : > "$crate/src/lib.rs"; done; \
     echo 'fn main() {}' > api/src/main.rs; \
     echo 'fn main() {}' > worker/src/main.rs; \
     cargo build --release --locked --bin biologidex-api --bin biologidex-worker; \
-    rm -rf api/src worker/src shared/src
+    rm -rf api/src worker/src shared
 
-# 2. The real sources. `migrations/` must be present when `shared` compiles: diesel's
-#    embed_migrations!("../migrations") reads it at compile time. If a crate starts to
+# 2. The real sources. `migrations/` must be present when `shared/db` compiles: diesel's
+#    embed_migrations!("../../migrations") reads it at compile time. If a crate starts to
 #    include_str!/include_bytes! a file outside these directories, COPY it here as well.
 COPY migrations migrations
 COPY shared shared

@@ -8,14 +8,12 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use biologidex_db::models::taxa::{SearchParams, Taxa};
+use biologidex_taxonomy::matching::{MatchOptions, MatchType, match_name};
 use clap::Parser;
 use diesel::{QueryableByName, sql_types::Text};
 use diesel_async::RunQueryDsl;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
-use shared::{
-    db::models::taxa::{SearchParams, Taxa},
-    taxonomy::matching::{MatchOptions, MatchType, match_name},
-};
 
 #[derive(Parser)]
 struct Args {
@@ -80,7 +78,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let pool = shared::db::build_pool(&args.database_url, 2, Duration::from_secs(10));
+    let pool = biologidex_db::build_pool(&args.database_url, 2, Duration::from_secs(10));
     let mut conn = pool.get().await?;
     let mut rng = StdRng::seed_from_u64(args.seed);
     let n = args.names;

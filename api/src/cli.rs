@@ -2,11 +2,11 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use shared::{
+use biologidex_core::{
     config::Settings,
-    db::models::accounts::{NewUser, User},
     domain::{email, password, username},
 };
+use biologidex_db::models::accounts::{NewUser, User};
 
 /// Arguments of `create-superuser`; missing ones are prompted for in a terminal.
 #[derive(Debug, clap::Args)]
@@ -74,7 +74,8 @@ pub async fn create_superuser(settings: &Settings, args: SuperuserArgs) -> anyho
         anyhow::bail!("password: {}", weak.join(" "));
     }
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await??;
-    let pool = shared::db::build_pool(&settings.database_url, 1, std::time::Duration::from_secs(5));
+    let pool =
+        biologidex_db::build_pool(&settings.database_url, 1, std::time::Duration::from_secs(5));
     let mut conn = pool.get().await?;
     let created = User::create(
         &mut conn,
@@ -93,7 +94,7 @@ pub async fn create_superuser(settings: &Settings, args: SuperuserArgs) -> anyho
             eprintln!("superuser `{name}` created");
             Ok(())
         }
-        Err(shared::Error::Validation(fields)) => {
+        Err(biologidex_core::Error::Validation(fields)) => {
             let msgs: Vec<String> = fields
                 .into_iter()
                 .map(|(f, m)| format!("{f}: {}", m.join(" ")))
@@ -127,8 +128,8 @@ pub struct ImportColArgs {
 /// Imports a ColDP release (or queues it), printing a summary; fails on a malformed release,
 /// leaving the previous taxonomy in place.
 pub async fn import_col(settings: &Settings, args: ImportColArgs) -> anyhow::Result<()> {
-    use shared::taxonomy::import;
-    let pool = shared::db::build_pool(
+    use biologidex_taxonomy::import;
+    let pool = biologidex_db::build_pool(
         &settings.database_url,
         2,
         std::time::Duration::from_secs(10),
@@ -136,7 +137,7 @@ pub async fn import_col(settings: &Settings, args: ImportColArgs) -> anyhow::Res
     let job = import::create_col_job(&pool, &args.path).await?;
     if args.enqueue {
         use apalis::prelude::TaskSink;
-        use shared::jobs::{Job, RunTaxonomyImport};
+        use biologidex_core::jobs::{Job, RunTaxonomyImport};
         let conn = apalis_redis::connect(settings.redis_url.as_str()).await?;
         let mut storage = RunTaxonomyImport::storage(conn, &settings.redis_key_prefix);
         storage
@@ -154,7 +155,7 @@ pub async fn import_col(settings: &Settings, args: ImportColArgs) -> anyhow::Res
         ..import::ImportOptions::default()
     };
     let report = import::run_import(&pool, &settings.database_url, job.id, &opts).await?;
-    shared::taxonomy::cache::invalidate_after_import(settings).await;
+    biologidex_taxonomy::cache::invalidate_after_import(settings).await;
     let c = &report.counts;
     eprintln!(
         "imported release {:?} in {:.1} s (job {}): {} name usages ({} accepted, {} synonyms; \

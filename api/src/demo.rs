@@ -4,21 +4,20 @@
 
 use std::path::PathBuf;
 
+use biologidex_core::{config::Settings, domain::password};
+use biologidex_db::models::{
+    accounts::{NewUser, User},
+    animals::Animal,
+    dex::{DexEntry, NewEntry},
+    friendships::{Action, Friendship},
+    images,
+};
+use biologidex_media::storage::{LocalStorage, Storage};
+use biologidex_taxonomy::matching::{
+    MatchOptions, MatchType, match_name, upsert_animal_from_taxon,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use rand::Rng;
-use shared::{
-    config::Settings,
-    db::models::{
-        accounts::{NewUser, User},
-        animals::Animal,
-        dex::{DexEntry, NewEntry},
-        friendships::{Action, Friendship},
-        images,
-    },
-    domain::password,
-    storage::{LocalStorage, Storage},
-    taxonomy::matching::{MatchOptions, MatchType, match_name, upsert_animal_from_taxon},
-};
 use uuid::Uuid;
 
 /// Arguments of `seed-demo`.
@@ -52,7 +51,7 @@ fn demo_photo(seed: u8) -> anyhow::Result<images::ImageBlob> {
             ((y * 255) / 240) as u8,
         ])
     });
-    shared::images::encode_png(&img).map_err(|e| anyhow::anyhow!("demo photo: {e}"))
+    biologidex_media::images::encode_png(&img).map_err(|e| anyhow::anyhow!("demo photo: {e}"))
 }
 
 async fn animal(conn: &mut AsyncPgConnection, name: &str, user: Uuid) -> anyhow::Result<Uuid> {
@@ -73,7 +72,7 @@ async fn animal(conn: &mut AsyncPgConnection, name: &str, user: Uuid) -> anyhow:
 
 /// Loads the sample taxonomy and the demo world; prints the demo logins.
 pub async fn seed_demo(settings: &Settings, args: SeedArgs) -> anyhow::Result<()> {
-    let pool = shared::db::build_pool(
+    let pool = biologidex_db::build_pool(
         &settings.database_url,
         2,
         std::time::Duration::from_secs(10),
@@ -85,11 +84,11 @@ pub async fn seed_demo(settings: &Settings, args: SeedArgs) -> anyhow::Result<()
         }
         Some(p) => (p.as_path(), p.display().to_string()),
         None => {
-            sample = shared::taxonomy::sample::SampleDir::write()?;
+            sample = biologidex_taxonomy::sample::SampleDir::write()?;
             (sample.path(), "the built-in sample release".to_owned())
         }
     };
-    let stats = shared::taxonomy::import::import_path(
+    let stats = biologidex_taxonomy::import::import_path(
         &pool,
         &settings.database_url,
         path,
@@ -122,7 +121,7 @@ pub async fn seed_demo(settings: &Settings, args: SeedArgs) -> anyhow::Result<()
                 .map(|_| char::from(b"abcdefghjkmnpqrstuvwxyz23456789"[rng.random_range(0..31)]))
                 .collect()
         };
-        let hash = shared::cpu::run({
+        let hash = biologidex_core::cpu::run({
             let pw = pw.clone();
             move || password::hash(&pw)
         })

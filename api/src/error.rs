@@ -4,10 +4,10 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
+use biologidex_core::Error;
 use serde_json::{Value, json};
-use shared::Error;
 
-/// Every handler error. Wraps [`shared::Error`] so `?` works on model calls.
+/// Every handler error. Wraps [`biologidex_core::Error`] so `?` works on model calls.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct ApiError(#[from] pub Error);

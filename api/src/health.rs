@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::{HttpResponse, http::header, web};
+use biologidex_core::{jobs, redis_util};
 use serde::Serialize;
-use shared::{jobs, redis_util};
 use utoipa::ToSchema;
 
 use crate::{fallback::resource, state::AppState};
@@ -82,7 +82,7 @@ async fn liveness() -> HttpResponse {
     )
 )]
 async fn readiness(state: web::Data<AppState>) -> HttpResponse {
-    match shared::db::ping(&state.db, CHECK_DEADLINE).await {
+    match biologidex_db::ping(&state.db, CHECK_DEADLINE).await {
         Ok(()) => no_cache(
             actix_web::http::StatusCode::OK,
             Readiness {
@@ -257,7 +257,7 @@ async fn check_queue(state: &AppState) -> Result<QueueState, String> {
 )]
 async fn detailed(state: web::Data<AppState>) -> HttpResponse {
     let started = Instant::now();
-    let db = timed(shared::db::ping(&state.db, CHECK_DEADLINE));
+    let db = timed(biologidex_db::ping(&state.db, CHECK_DEADLINE));
     let redis = timed(check_redis(&state));
     let queue = timed(check_queue(&state));
     let storage = timed(async {
@@ -337,8 +337,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .set(i64::from(state.settings.database_pool_size));
     refresh_totals(&state).await;
     HttpResponse::Ok()
-        .content_type(shared::metrics::CONTENT_TYPE)
-        .body(shared::metrics::render(&m.registry))
+        .content_type(biologidex_core::metrics::CONTENT_TYPE)
+        .body(biologidex_core::metrics::render(&m.registry))
 }
 
 /// Refreshes the business gauges, at most once a minute per process (one statement of four
@@ -356,7 +356,7 @@ async fn refresh_totals(state: &AppState) {
     }
     let totals = async {
         let mut conn = state.db.get().await.map_err(|e| e.to_string())?;
-        shared::db::models::admin::totals(&mut conn)
+        biologidex_db::models::admin::totals(&mut conn)
             .await
             .map_err(|e| e.to_string())
     };

@@ -6,5 +6,5 @@ use crate::{ApiError, ApiResult};
 
 /// Parses a `{pk}` path segment.
 pub fn path_uuid(raw: &str) -> ApiResult<Uuid> {
-    Uuid::try_parse(raw).map_err(|_| ApiError(shared::Error::NotFound("object")))
+    Uuid::try_parse(raw).map_err(|_| ApiError(biologidex_core::Error::NotFound("object")))
 }

@@ -1,4 +1,4 @@
-//! `biologidex-api import-django`: the operator's side of `shared::django_import` — arguments,
+//! `biologidex-api import-django`: the operator's side of `biologidex_import` — arguments,
 //! a progress bar on a terminal (plain periodic lines otherwise), the report, `--verify`.
 
 use std::{
@@ -8,13 +8,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+use biologidex_core::config::Settings;
+use biologidex_import::{Kind, Options, Progress};
+use biologidex_media::storage::LocalStorage;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use indicatif::{ProgressBar, ProgressStyle};
-use shared::{
-    config::Settings,
-    django_import::{self, Kind, Options, Progress},
-    storage::LocalStorage,
-};
 
 /// Arguments of `import-django`.
 #[derive(Debug, clap::Args)]
@@ -118,7 +116,7 @@ pub async fn import_django(settings: &Settings, args: ImportDjangoArgs) -> anyho
         );
     }
     if args.verify {
-        let diffs = django_import::verify::verify(
+        let diffs = biologidex_import::verify::verify(
             &args.from,
             &settings.database_url,
             &args.media_root,
@@ -143,7 +141,7 @@ pub async fn import_django(settings: &Settings, args: ImportDjangoArgs) -> anyho
         pause: Duration::from_millis(args.pause_ms),
     };
     let report =
-        django_import::import(&settings.database_url, storage, &opts, &Shown::new()).await?;
+        biologidex_import::import(&settings.database_url, storage, &opts, &Shown::new()).await?;
     eprint!("{report}");
     let rejects = report
         .kinds
@@ -152,7 +150,7 @@ pub async fn import_django(settings: &Settings, args: ImportDjangoArgs) -> anyho
         .sum::<u64>();
     if rejects > 0 && !opts.dry_run {
         let mut conn = AsyncPgConnection::establish(&settings.database_url).await?;
-        let rows = django_import::state::rejects(&mut conn).await?;
+        let rows = biologidex_import::state::rejects(&mut conn).await?;
         for r in rows.iter().take(20) {
             eprintln!("kept aside: {} {}: {}", r.kind, r.old_id, r.reason);
         }

@@ -3,9 +3,9 @@
 //! integral floats (`0.0`, which the Godot client sends for `0`) count as integers.
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, error::JsonPayloadError};
+use biologidex_core::error::FieldErrors;
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
-use shared::error::FieldErrors;
 use uuid::Uuid;
 
 use crate::{ApiError, ApiResult};
@@ -31,7 +31,7 @@ impl<const MAX: usize> Json<MAX> {
 
 /// The 413 every body cap answers.
 pub fn too_large() -> ApiError {
-    ApiError(shared::Error::TooLarge)
+    ApiError(biologidex_core::Error::TooLarge)
 }
 
 impl<const MAX: usize> FromRequest for Json<MAX> {
@@ -103,7 +103,7 @@ pub fn refuse_nul(value: &Value) -> ApiResult<()> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ApiError(shared::Error::Validation(errors)))
+        Err(ApiError(biologidex_core::Error::Validation(errors)))
     }
 }
 
@@ -332,7 +332,7 @@ impl Body {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError(shared::Error::Validation(self.errors)))
+            Err(ApiError(biologidex_core::Error::Validation(self.errors)))
         }
     }
 

@@ -1,7 +1,7 @@
 //! `biologidex-api`: serve the HTTP API (default), or run one operational command.
 
+use biologidex_core::config::Settings;
 use clap::{Parser, Subcommand};
-use shared::config::Settings;
 
 #[derive(Parser)]
 #[command(name = "biologidex-api", version, about = "BiologiDex HTTP API")]
@@ -51,9 +51,12 @@ fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    let _log_guard =
-        shared::telemetry::init_tracing(settings.debug, settings.log_files.as_ref(), "api");
-    shared::legacy_env::warn_about_process_env();
+    let _log_guard = biologidex_core::telemetry::init_tracing(
+        settings.debug,
+        settings.log_files.as_ref(),
+        "api",
+    );
+    biologidex_core::legacy_env::warn_about_process_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -94,7 +97,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let applied = shared::db::run_migrations(&settings.database_url).await?;
+    let applied = biologidex_db::run_migrations(&settings.database_url).await?;
     tracing::info!(count = applied.len(), versions = ?applied, "migrations applied");
     Ok(())
 }

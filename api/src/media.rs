@@ -5,7 +5,8 @@
 //! served. URLs are absolute on default ports (`PUBLIC_BASE_URL`, or the request's host).
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use shared::{config::Settings, db::models::dex::DexEntry};
+use biologidex_core::config::Settings;
+use biologidex_db::models::dex::DexEntry;
 
 use crate::{ApiError, ApiResult, fallback::resource, state::AppState, urls::base_url};
 
@@ -95,7 +96,7 @@ pub async fn serve_image(
     let mut conn = state.db.get().await?;
     let found = match kind.as_str() {
         kind::ENTRY => DexEntry::image_by_token(&mut conn, token).await?,
-        kind::JOB => shared::db::models::vision::image_by_token(&mut conn, token).await?,
+        kind::JOB => biologidex_db::models::vision::image_by_token(&mut conn, token).await?,
         _ => None,
     };
     drop(conn);
@@ -114,7 +115,7 @@ async fn serve_avatar(state: &AppState, file: &str) -> ApiResult<HttpResponse> {
     }
     let key = format!("{}/{file}", kind::AVATAR);
     let mut conn = state.db.get().await?;
-    let shown = shared::db::models::accounts::User::avatar_in_use(&mut conn, &key).await?;
+    let shown = biologidex_db::models::accounts::User::avatar_in_use(&mut conn, &key).await?;
     drop(conn);
     if !shown {
         return Err(ApiError::not_found("object"));

@@ -31,7 +31,7 @@ pub struct ApiMetrics {
 impl ApiMetrics {
     /// Builds and registers the metrics.
     pub fn new() -> anyhow::Result<Self> {
-        let registry = shared::metrics::new_registry("biologidex_api");
+        let registry = biologidex_core::metrics::new_registry("biologidex_api");
         let requests = IntCounterVec::new(
             Opts::new(
                 "http_requests_total",

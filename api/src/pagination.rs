@@ -2,8 +2,8 @@
 //! absolute links whose query parameters are sorted, `page=last`, and 404 "Invalid page.".
 
 use actix_web::HttpRequest;
+use biologidex_core::config::Settings;
 use serde::Serialize;
-use shared::config::Settings;
 
 use crate::{ApiError, ApiResult, urls::base_url};
 
@@ -28,7 +28,7 @@ pub struct PageRequest {
 }
 
 fn invalid_page() -> ApiError {
-    ApiError(shared::Error::NotFound("page"))
+    ApiError(biologidex_core::Error::NotFound("page"))
 }
 
 fn page_param(req: &HttpRequest) -> Option<String> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use apalis::prelude::TaskSink;
 use apalis_redis::ConnectionManager;
-use shared::jobs::Job;
+use biologidex_core::jobs::Job;
 use tokio::sync::OnceCell;
 
 /// Connect and push deadline: a dead Redis costs a request at most this.

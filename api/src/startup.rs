@@ -10,7 +10,8 @@ use actix_web::{
     middleware::{self, DefaultHeaders},
     web,
 };
-use shared::{config::Settings, storage::LocalStorage};
+use biologidex_core::config::Settings;
+use biologidex_media::storage::LocalStorage;
 
 use crate::{
     ApiError, admin, animals, auth, auth::jwt::Jwt, dex, docs, fallback, graph, health, images,
@@ -59,12 +60,12 @@ impl Application {
     /// Builds state and binds `settings.bind_address` (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let state = AppState {
-            db: shared::db::build_pool(
+            db: biologidex_db::build_pool(
                 &settings.database_url,
                 settings.database_pool_size,
                 DB_CHECKOUT_TIMEOUT,
             ),
-            redis: shared::redis_util::build_pool(&settings.redis_url, 32)?,
+            redis: biologidex_core::redis_util::build_pool(&settings.redis_url, 32)?,
             storage: Arc::new(LocalStorage::new(&settings.media_root)),
             metrics: ApiMetrics::new()?,
             jwt: Arc::new(Jwt::new(settings.secret_bytes())),

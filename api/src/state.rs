@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use shared::{config::Settings, db::DbPool, redis_util::RedisPool, storage::SharedStorage};
+use biologidex_core::{config::Settings, redis_util::RedisPool};
+use biologidex_db::DbPool;
+use biologidex_media::storage::SharedStorage;
 
 use crate::{auth::jwt::Jwt, graph::LocalTrees, metrics::ApiMetrics, queue::JobQueue};
 

@@ -15,7 +15,7 @@ use actix_web::{
     middleware::Next,
     web::Data,
 };
-use shared::{config::Rate, redis_util};
+use biologidex_core::{config::Rate, redis_util};
 
 use crate::{ApiError, auth::bearer, state::AppState, urls::client_ip};
 
@@ -140,7 +140,7 @@ pub async fn throttle(
         let scopes = scopes(&req, &state);
         match count(&state, &scopes).await {
             Ok(Some(wait)) => {
-                let res = ApiError(shared::Error::Throttled(wait)).error_response();
+                let res = ApiError(biologidex_core::Error::Throttled(wait)).error_response();
                 return Ok(req.into_response(res));
             }
             Ok(None) => {}

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
-use shared::config::Settings;
+use biologidex_core::config::Settings;
 
 fn from_trusted_proxy(req: &HttpRequest, settings: &Settings) -> bool {
     req.peer_addr()

@@ -9,7 +9,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 echo "== layout (release example)"
-nice -n 19 cargo run --release -q -p shared --example layout_bench
+nice -n 19 cargo run --release -q -p biologidex-tree --example layout_bench
 
 start_api
 

@@ -7,7 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N="${1:-200}"
 TARGET="${CARGO_TARGET_DIR:-$REPO/target}/release"
-cargo build --release -p shared --example convert_bench >/dev/null 2>&1 || cargo build --release -p shared --example convert_bench
+cargo build --release -p biologidex-media --example convert_bench >/dev/null 2>&1 || cargo build --release -p biologidex-media --example convert_bench
 cargo build --release --bin biologidex-worker >/dev/null 2>&1 || cargo build --release --bin biologidex-worker
 
 echo "== 1. converter, 12 MP JPEG, single thread"

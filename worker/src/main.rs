@@ -1,7 +1,7 @@
 //! `biologidex-worker`: consumes job queues and (with `WORKER_RUN_CRON=true`) runs the cron
 //! schedule, until SIGTERM or SIGINT, then drains in-flight jobs.
 
-use shared::config::Settings;
+use biologidex_core::config::Settings;
 use tokio::signal::unix::{SignalKind, signal};
 
 #[tokio::main]
@@ -13,9 +13,12 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    let _log_guard =
-        shared::telemetry::init_tracing(settings.debug, settings.log_files.as_ref(), "worker");
-    shared::legacy_env::warn_about_process_env();
+    let _log_guard = biologidex_core::telemetry::init_tracing(
+        settings.debug,
+        settings.log_files.as_ref(),
+        "worker",
+    );
+    biologidex_core::legacy_env::warn_about_process_env();
     let state = worker::state::WorkerState::connect(settings).await?;
     let (server, port) =
         worker::server::serve(&state.settings.worker_metrics_bind, state.metrics.clone())?;

@@ -26,7 +26,7 @@ pub struct WorkerMetrics {
 impl WorkerMetrics {
     /// Builds and registers the metrics.
     pub fn new() -> anyhow::Result<Self> {
-        let registry = shared::metrics::new_registry("biologidex_worker");
+        let registry = biologidex_core::metrics::new_registry("biologidex_worker");
         let jobs = IntCounterVec::new(
             Opts::new("jobs_total", "Jobs finished, by queue and outcome"),
             &["queue", "outcome"],

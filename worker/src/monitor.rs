@@ -4,7 +4,7 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use apalis::prelude::*;
 use apalis_cron::CronScheduler;
-use shared::jobs::{
+use biologidex_core::jobs::{
     self, Housekeeping, Job, ProcessAnalysis, PurgeExpiredTokens, RunTaxonomyImport,
 };
 use tokio::sync::Notify;

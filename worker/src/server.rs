@@ -11,8 +11,8 @@ async fn health() -> HttpResponse {
 
 async fn metrics(m: web::Data<WorkerMetrics>) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type(shared::metrics::CONTENT_TYPE)
-        .body(shared::metrics::render(&m.registry))
+        .content_type(biologidex_core::metrics::CONTENT_TYPE)
+        .body(biologidex_core::metrics::render(&m.registry))
 }
 
 /// Binds `addr` and returns the server (not yet awaited) and its port.

@@ -3,13 +3,10 @@
 use std::sync::Arc;
 
 use apalis_redis::ConnectionManager;
+use biologidex_core::{config::Settings, redis_util::RedisPool};
+use biologidex_db::DbPool;
+use biologidex_media::storage::{LocalStorage, SharedStorage};
 use secrecy::ExposeSecret;
-use shared::{
-    config::Settings,
-    db::DbPool,
-    redis_util::RedisPool,
-    storage::{LocalStorage, SharedStorage},
-};
 
 use crate::{
     metrics::WorkerMetrics,
@@ -46,12 +43,12 @@ impl WorkerState {
         Ok(WorkerState {
             storage: Arc::new(LocalStorage::new(&settings.media_root)),
             vision,
-            db: shared::db::build_pool(
+            db: biologidex_db::build_pool(
                 &settings.database_url,
                 settings.database_pool_size,
                 std::time::Duration::from_secs(5),
             ),
-            redis: shared::redis_util::build_pool(&settings.redis_url, 8)?,
+            redis: biologidex_core::redis_util::build_pool(&settings.redis_url, 8)?,
             queue_conn,
             metrics: WorkerMetrics::new()?,
             settings: Arc::new(settings),

@@ -10,12 +10,12 @@ use std::{
 };
 
 use apalis::prelude::TaskSink;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use shared::{
+use biologidex_core::{
     config::Settings,
     jobs::{Job, PurgeExpiredTokens},
-    testing::{TestDb, redis_prefix, redis_url},
 };
+use biologidex_db::testing::{TestDb, redis_prefix, redis_url};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 #[derive(diesel::QueryableByName)]
 struct Count {
@@ -200,7 +200,7 @@ async fn a_cron_tick_is_enqueued_once_however_many_replicas_see_it() {
             .unwrap()
     );
 
-    let config = shared::jobs::queue_config(&prefix, PurgeExpiredTokens::QUEUE);
+    let config = biologidex_core::jobs::queue_config(&prefix, PurgeExpiredTokens::QUEUE);
     let mut conn = apalis_redis::connect(redis_url()).await.unwrap();
     let (active, scheduled): (i64, i64) = redis::pipe()
         .cmd("LLEN")
@@ -226,14 +226,14 @@ fn sample_release() -> std::path::PathBuf {
 
 #[tokio::test]
 async fn a_taxonomy_import_job_runs_once_and_a_redelivery_is_a_no_op() {
-    use shared::jobs::RunTaxonomyImport;
+    use biologidex_core::jobs::RunTaxonomyImport;
     use worker::jobs::taxonomy::run_taxonomy_import;
 
     let db = TestDb::new().await;
     let state = worker::state::WorkerState::connect(settings(db.url(), &redis_prefix()))
         .await
         .unwrap();
-    let job = shared::taxonomy::import::create_col_job(&state.db, &sample_release())
+    let job = biologidex_taxonomy::import::create_col_job(&state.db, &sample_release())
         .await
         .unwrap();
     let payload = RunTaxonomyImport {
@@ -268,7 +268,7 @@ async fn a_taxonomy_import_job_runs_once_and_a_redelivery_is_a_no_op() {
 #[tokio::test]
 async fn a_malformed_release_aborts_the_job_without_retries() {
     use apalis::prelude::{AbortError, Data};
-    use shared::jobs::RunTaxonomyImport;
+    use biologidex_core::jobs::RunTaxonomyImport;
 
     let db = TestDb::new().await;
     let state = worker::state::WorkerState::connect(settings(db.url(), &redis_prefix()))
@@ -276,7 +276,7 @@ async fn a_malformed_release_aborts_the_job_without_retries() {
         .unwrap();
     let empty = std::env::temp_dir().join(format!("empty-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&empty).unwrap();
-    let job = shared::taxonomy::import::create_col_job(&state.db, &empty)
+    let job = biologidex_taxonomy::import::create_col_job(&state.db, &empty)
         .await
         .unwrap();
     let err = worker::jobs::taxonomy::taxonomy_import(

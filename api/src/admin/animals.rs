@@ -2,15 +2,15 @@
 
 use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
-use maud::html;
-use serde::Deserialize;
-use shared::{
+use biologidex_db::{
     admin,
-    db::models::{
+    models::{
         admin as queries,
         animals::{Animal, AnimalFields, CONSERVATION_STATUSES},
     },
 };
+use maud::html;
+use serde::Deserialize;
 
 use super::{
     page::{

@@ -5,14 +5,12 @@
 
 use std::io::{IsTerminal, Write};
 
-use chrono::{DateTime, NaiveDate, Utc};
-use shared::{
+use biologidex_core::{config::Settings, domain::password, jobs::ProcessAnalysis};
+use biologidex_db::{
     admin::{self, Outcome},
-    config::Settings,
-    db::models::admin::Actor,
-    domain::password,
-    jobs::ProcessAnalysis,
+    models::admin::Actor,
 };
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::queue::JobQueue;
@@ -92,8 +90,8 @@ fn say(outcome: &Outcome) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn pool(settings: &Settings) -> shared::db::DbPool {
-    shared::db::build_pool(
+fn pool(settings: &Settings) -> biologidex_db::DbPool {
+    biologidex_db::build_pool(
         &settings.database_url,
         2,
         std::time::Duration::from_secs(10),
@@ -102,7 +100,7 @@ fn pool(settings: &Settings) -> shared::db::DbPool {
 
 async fn finish(settings: &Settings, outcome: Outcome) -> anyhow::Result<()> {
     if outcome.invalidate != admin::Invalidate::Nothing || !outcome.requeue.is_empty() {
-        let redis = shared::redis_util::build_pool(&settings.redis_url, 2)?;
+        let redis = biologidex_core::redis_util::build_pool(&settings.redis_url, 2)?;
         admin::invalidate(&redis, settings, &outcome.invalidate).await;
         let queue = JobQueue::new(&settings.redis_url, &settings.redis_key_prefix);
         for id in &outcome.requeue {

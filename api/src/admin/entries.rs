@@ -2,9 +2,9 @@
 
 use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
+use biologidex_db::{admin, models::admin as queries};
 use maud::html;
 use serde::Deserialize;
-use shared::{admin, db::models::admin as queries};
 use uuid::Uuid;
 
 use super::{

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
+use biologidex_db::{
+    admin,
+    models::{admin as queries, vision::status},
+};
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
-use shared::{
-    admin,
-    db::models::{admin as queries, vision::status},
-};
 
 use super::{
     page::{

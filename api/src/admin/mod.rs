@@ -1,6 +1,6 @@
 //! The operators' console at `/admin/`: server-rendered HTML (maud), one small stylesheet, no
 //! script, a strict same-origin CSP. Staff only, through its own cookie session
-//! (`session.rs`); every action goes through `shared::admin`, which writes the audit row.
+//! (`session.rs`); every action goes through `biologidex_db::admin`, which writes the audit row.
 
 pub mod animals;
 pub mod cli;
@@ -14,8 +14,8 @@ pub mod taxonomy;
 pub mod users;
 
 use actix_web::{HttpResponse, http::StatusCode, http::header, middleware::DefaultHeaders, web};
+use biologidex_db::models::admin as queries;
 use maud::html;
-use shared::db::models::admin as queries;
 
 use page::{AdminResult, at, html_response, layout};
 use session::Staff;

@@ -1,9 +1,9 @@
 //! The console's page frame, its error pages and small rendering helpers.
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, http::header};
+use biologidex_db::models::admin::AuditEntry;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
-use shared::db::models::admin::AuditEntry;
 
 /// Same-origin everything, no script at all, no framing.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
@@ -168,9 +168,9 @@ pub enum AdminError {
 /// The console's result type.
 pub type AdminResult<T> = Result<T, AdminError>;
 
-impl From<shared::Error> for AdminError {
-    fn from(e: shared::Error) -> Self {
-        use shared::Error as E;
+impl From<biologidex_core::Error> for AdminError {
+    fn from(e: biologidex_core::Error) -> Self {
+        use biologidex_core::Error as E;
         match e {
             E::NotFound(what) => AdminError::NotFound(format!("{what} not found.")),
             E::NotFoundBecause(m) => AdminError::NotFound(m),
@@ -189,7 +189,7 @@ impl From<shared::Error> for AdminError {
 
 impl From<diesel::result::Error> for AdminError {
     fn from(e: diesel::result::Error) -> Self {
-        shared::Error::from(e).into()
+        biologidex_core::Error::from(e).into()
     }
 }
 
@@ -260,10 +260,10 @@ pub fn id_of(id: &str) -> AdminResult<uuid::Uuid> {
 /// After a committed action: invalidate trees, queue jobs, and go to `to` with the summary.
 pub async fn finish(
     state: &crate::state::AppState,
-    outcome: shared::admin::Outcome,
+    outcome: biologidex_db::admin::Outcome,
     to: &str,
 ) -> HttpResponse {
-    shared::admin::invalidate(&state.redis, &state.settings, &outcome.invalidate).await;
+    biologidex_db::admin::invalidate(&state.redis, &state.settings, &outcome.invalidate).await;
     for id in &outcome.requeue {
         crate::vision::create::enqueue(state, *id).await;
     }

@@ -12,18 +12,16 @@ use actix_web::{
     dev::Payload,
     web,
 };
+use biologidex_core::domain::password::{self, Verified};
+use biologidex_db::models::{
+    accounts::User,
+    admin::{self, Actor},
+};
 use chrono::Utc;
 use maud::html;
 use rand::Rng;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use shared::{
-    db::models::{
-        accounts::User,
-        admin::{self, Actor},
-    },
-    domain::password::{self, Verified},
-};
 
 use super::page::{AdminError, AdminResult, html_response, layout, see_other};
 use crate::{
@@ -262,7 +260,7 @@ pub async fn login(
     let user = User::find_by_username(&mut conn, &form.username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let pw = form.password.clone();
-    let verified = shared::cpu::run(move || match stored {
+    let verified = biologidex_core::cpu::run(move || match stored {
         Some(stored) => password::verify(&pw, &stored),
         None => {
             password::verify_dummy(&pw);

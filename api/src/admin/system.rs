@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, http::StatusCode, web};
+use biologidex_core::{jobs, redis_util, schedule};
 use chrono::{DateTime, Utc};
 use maud::html;
-use shared::{jobs, redis_util, schedule};
 
 use super::{
     page::{AdminResult, at, html_response, layout},
@@ -64,7 +64,7 @@ pub async fn page(state: web::Data<AppState>, staff: Staff) -> AdminResult<HttpR
     for q in jobs::ALL_QUEUES {
         queues.push(queue_line(&state, q).await);
     }
-    let (db, db_t) = timed(shared::db::ping(&state.db, DEADLINE)).await;
+    let (db, db_t) = timed(biologidex_db::ping(&state.db, DEADLINE)).await;
     let (redis, redis_t) = timed(redis_util::run(&state.redis, async |c| {
         redis::cmd("PING").query_async::<String>(c).await
     }))

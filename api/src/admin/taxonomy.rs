@@ -4,9 +4,10 @@
 
 use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
+use biologidex_core::jobs::RunTaxonomyImport;
+use biologidex_db::{admin, models::admin as queries};
 use maud::html;
 use serde::Deserialize;
-use shared::{admin, db::models::admin as queries, jobs::RunTaxonomyImport};
 
 use super::{
     page::{
@@ -102,7 +103,7 @@ pub async fn start_import(
             "Give an absolute path the server can read.".to_owned(),
         ));
     }
-    let job = shared::taxonomy::import::create_col_job(&state.db, &path)
+    let job = biologidex_taxonomy::import::create_col_job(&state.db, &path)
         .await
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     let mut conn = state.db.get().await?;

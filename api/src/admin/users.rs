@@ -2,14 +2,14 @@
 
 use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
+use biologidex_core::domain::password;
+use biologidex_db::{
+    admin,
+    models::{accounts::User, admin as queries, friendships::Friendship},
+};
 use maud::html;
 use rand::Rng;
 use serde::Deserialize;
-use shared::{
-    admin,
-    db::models::{accounts::User, admin as queries, friendships::Friendship},
-    domain::password,
-};
 
 use super::{
     page::{
@@ -257,7 +257,7 @@ pub async fn set_password(
     let id = id_of(&id)?;
     let pw = generated_password();
     let clear = pw.clone();
-    let hash = shared::cpu::run(move || password::hash(&clear))
+    let hash = biologidex_core::cpu::run(move || password::hash(&clear))
         .await
         .map_err(|e| AdminError::Internal(anyhow::anyhow!("{e}")))?
         .map_err(AdminError::Internal)?;

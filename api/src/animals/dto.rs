@@ -1,9 +1,9 @@
 //! Animal response shapes (DRF's `AnimalListSerializer` and `AnimalSerializer`).
 
+use biologidex_db::models::animals::{Animal, AnimalView};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use shared::db::models::animals::{Animal, AnimalView};
 use uuid::Uuid;
 
 use crate::json::ser_datetime;

@@ -1,7 +1,7 @@
 //! Validation of animal input (create, update, lookup-or-create).
 
+use biologidex_db::models::animals::{Animal, AnimalFields, CONSERVATION_STATUSES};
 use serde_json::Value;
-use shared::db::models::animals::{Animal, AnimalFields, CONSERVATION_STATUSES};
 
 use crate::input::Body;
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use shared::db::models::animals::{Animal, AnimalQuery, CONSERVATION_STATUSES};
+use biologidex_db::models::animals::{Animal, AnimalQuery, CONSERVATION_STATUSES};
 
 use super::dto::{
     AnimalListResponse, AnimalResponse, PopularAnimal, TaxonomicTree, taxonomic_tree,

@@ -1,8 +1,9 @@
 //! Changing the catalogue.
 
 use actix_web::{HttpResponse, web};
+use biologidex_core::Error;
+use biologidex_db::models::animals::Animal;
 use serde_json::Value;
-use shared::{Error, db::models::animals::Animal};
 
 use super::{
     dto::{AnimalResponse, LookupOrCreateResponse},

@@ -5,10 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use shared::{
-    Error,
-    db::models::accounts::{User, UserView},
-};
+use biologidex_core::Error;
+use biologidex_db::models::accounts::{User, UserView};
 use uuid::Uuid;
 
 use super::jwt::Rejection;

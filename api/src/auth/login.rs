@@ -1,12 +1,12 @@
 //! `POST /api/v1/auth/login/`: username and password for a token pair and the user.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
-use shared::{
+use biologidex_core::{
     Error,
-    db::models::accounts::User,
     domain::password::{self, Verified},
 };
+use biologidex_db::models::accounts::User;
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::tokens::issue_pair;
@@ -16,7 +16,7 @@ use crate::{
 
 /// Checks the password on the password threads (argon2 costs tens of milliseconds).
 async fn check_password(pw: String, stored: Option<String>) -> ApiResult<Verified> {
-    let verified = shared::cpu::run(move || match stored {
+    let verified = biologidex_core::cpu::run(move || match stored {
         Some(stored) => password::verify(&pw, &stored),
         None => {
             password::verify_dummy(&pw);
@@ -69,7 +69,7 @@ pub async fn login(
         _ => return Err(ApiError(Error::BadCredentials)),
     };
     if verified == Verified::OkNeedsUpgrade {
-        let hash = shared::cpu::run(move || password::hash(&pw)).await??;
+        let hash = biologidex_core::cpu::run(move || password::hash(&pw)).await??;
         User::set_password_hash(&mut conn, user.id, &hash, None).await?;
         tracing::info!(user.id = %user.id, "legacy password hash upgraded to argon2id");
     }

@@ -3,13 +3,11 @@
 //! login token, M1). Logout revokes the whole family.
 
 use actix_web::{HttpResponse, web};
+use biologidex_core::Error;
+use biologidex_db::models::{accounts::User, tokens};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
 use serde_json::Value;
-use shared::{
-    Error,
-    db::models::{accounts::User, tokens},
-};
 
 use super::{
     jwt::{Claims, Rejection, TokenType},

@@ -1,8 +1,8 @@
 //! Issuing token pairs: every refresh token is recorded in its login's family.
 
+use biologidex_db::models::tokens;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use shared::db::models::tokens;
 use uuid::Uuid;
 
 use super::jwt::TokenType;

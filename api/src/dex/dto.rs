@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use biologidex_db::models::dex::{AnimalBrief, DexEntryView};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use shared::db::models::dex::{AnimalBrief, DexEntryView};
 use uuid::Uuid;
 
 use crate::{

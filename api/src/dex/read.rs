@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use shared::db::models::dex::{DexEntry, EntryQuery, visibility};
+use biologidex_db::models::dex::{DexEntry, EntryQuery, visibility};
 use uuid::Uuid;
 
 use super::{

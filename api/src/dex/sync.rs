@@ -6,17 +6,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::Error;
+use biologidex_db::models::{
+    accounts::User,
+    dex::{self, DexEntry, Viewer},
+    friendships::Friendship,
+};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde_json::Value;
-use shared::{
-    Error,
-    db::models::{
-        accounts::User,
-        dex::{self, DexEntry, Viewer},
-        friendships::Friendship,
-    },
-};
 use uuid::Uuid;
 
 use super::{

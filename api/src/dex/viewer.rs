@@ -1,10 +1,10 @@
 //! Loading who is looking (friends and blocks) and the creator names responses need.
 
-use diesel_async::AsyncPgConnection;
-use shared::db::models::{
+use biologidex_db::models::{
     dex::{DexEntryView, Viewer, creator_names},
     friendships::Friendship,
 };
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::dto::Creators;

@@ -2,17 +2,15 @@
 //! counters in the same transaction.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel_async::AsyncConnection;
-use shared::{
-    Error,
-    db::models::{
-        accounts::User,
-        animals::Animal,
-        dex::{DexEntry, DexEntryView, EntryChanges, NewEntry, visibility},
-        images, vision,
-    },
-    images::{Edits, convert},
+use biologidex_core::Error;
+use biologidex_db::models::{
+    accounts::User,
+    animals::Animal,
+    dex::{DexEntry, DexEntryView, EntryChanges, NewEntry, visibility},
+    images, vision,
 };
+use biologidex_media::images::{Edits, convert};
+use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::{
@@ -143,9 +141,10 @@ pub async fn create_entry(
     // Decode and re-encode an upload off the executor (strips EXIF, bounds the size).
     let blob = match input.file {
         Some(file) => {
-            let converted = shared::cpu::run(move || convert(&file.bytes, Edits::default()))
-                .await?
-                .map_err(|e| ApiError::field("original_image", e.to_string()))?;
+            let converted =
+                biologidex_core::cpu::run(move || convert(&file.bytes, Edits::default()))
+                    .await?
+                    .map_err(|e| ApiError::field("original_image", e.to_string()))?;
             Some(converted.image)
         }
         None => None,

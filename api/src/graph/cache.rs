@@ -1,6 +1,6 @@
 //! The computed trees, cached in Redis (shared by every replica) and, for the trees a replica
 //! served last, in its memory too; keyed by scope and by the versions of
-//! [`shared::graph_cache`], so the next request after any change never reads a stale tree.
+//! [`biologidex_tree::cache`], so the next request after any change never reads a stale tree.
 //! One Redis round trip per request: it resolves the current key and returns the body only
 //! when this replica's copy is not the current one.
 //! Redis trouble fails open: logged, counted (`redis_failures{purpose="graph_cache"}` and
@@ -13,7 +13,7 @@ use std::{
 };
 
 use actix_web::web::Bytes;
-use shared::graph_cache::{self, Lookup};
+use biologidex_tree::cache::{self as graph_cache, Lookup};
 use uuid::Uuid;
 
 use crate::{ApiResult, state::AppState};
@@ -141,7 +141,7 @@ pub async fn fetch_or_build(
     let value = body.clone();
     let k = key.clone();
     let secs = ttl.as_secs();
-    if let Err(e) = shared::redis_util::run(redis, async move |c| {
+    if let Err(e) = biologidex_core::redis_util::run(redis, async move |c| {
         redis::cmd("SET")
             .arg(&k)
             .arg(value.as_ref())

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
+use biologidex_db::models::{friendships::Friendship, graph::visible_species_counts};
 use serde::Serialize;
-use shared::db::models::{friendships::Friendship, graph::visible_species_counts};
 use uuid::Uuid;
 
 use super::tree::load_viewer;

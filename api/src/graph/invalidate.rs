@@ -4,10 +4,12 @@
 //! returned: the write itself succeeded.
 
 use actix_web::{HttpResponse, web};
+use biologidex_core::Error;
+use biologidex_db::models::friendships::Friendship;
+use biologidex_tree::cache as graph_cache;
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 use serde_json::{Value, json};
-use shared::{Error, db::models::friendships::Friendship, graph_cache};
 use uuid::Uuid;
 
 use super::schema::InvalidateError;

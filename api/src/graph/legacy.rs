@@ -6,8 +6,8 @@
 use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpResponse, web};
+use biologidex_db::models::graph::{TreeData, TreeScope, load_tree_data};
 use serde::Serialize;
-use shared::db::models::graph::{TreeData, TreeScope, load_tree_data};
 use uuid::Uuid;
 
 use super::{

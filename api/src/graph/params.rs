@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use shared::{Error, db::models::graph::TreeScope};
+use biologidex_core::Error;
+use biologidex_db::models::graph::TreeScope;
 use uuid::Uuid;
 
 use crate::{ApiError, ApiResult, auth::AuthUser};

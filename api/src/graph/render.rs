@@ -5,17 +5,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::{Serialize, Serializer, ser::SerializeMap};
-use shared::{
-    db::models::{
-        dex::Viewer,
-        graph::{Capture, TreeData},
-    },
-    tree::{
-        NodeKind, Tree, TreeAnimal,
-        chunks::{CHUNK_SIZE, chunk_metadata, world_bounds},
-    },
+use biologidex_db::models::{
+    dex::Viewer,
+    graph::{Capture, TreeData},
 };
+use biologidex_tree::{
+    NodeKind, Tree, TreeAnimal,
+    chunks::{CHUNK_SIZE, chunk_metadata, world_bounds},
+};
+use serde::{Serialize, Serializer, ser::SerializeMap};
 use uuid::Uuid;
 
 use super::params::Mode;

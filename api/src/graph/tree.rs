@@ -4,17 +4,15 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web, web::Bytes};
+use biologidex_db::models::{
+    dex::Viewer,
+    friendships::Friendship,
+    graph::{TreeData, load_tree_data},
+};
+use biologidex_tree::chunks::{CHUNK_SIZE, ChunkId, chunk_of, segment_chunks};
 use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shared::{
-    db::models::{
-        dex::Viewer,
-        friendships::Friendship,
-        graph::{TreeData, load_tree_data},
-    },
-    tree::chunks::{CHUNK_SIZE, ChunkId, chunk_of, segment_chunks},
-};
 use uuid::Uuid;
 
 use super::{

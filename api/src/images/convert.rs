@@ -2,18 +2,16 @@
 //! `GET .../{pk}/` and `GET .../{pk}/download/` (410 once expired).
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use biologidex_core::Error;
+use biologidex_db::models::{
+    conversions::{Conversion, NewConversion},
+    images,
+};
+use biologidex_media::images::convert;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
 use serde_json::{Value, json};
-use shared::{
-    Error,
-    db::models::{
-        conversions::{Conversion, NewConversion},
-        images,
-    },
-    images::convert,
-};
 
 use super::{capture, edits::parse_edits};
 use crate::{
@@ -116,7 +114,7 @@ pub async fn create_conversion(
 
     let bytes = file.bytes;
     let (converted, capture) =
-        shared::cpu::run(move || (convert(&bytes, edits), capture::read(&bytes))).await?;
+        biologidex_core::cpu::run(move || (convert(&bytes, edits), capture::read(&bytes))).await?;
     let converted = converted.map_err(|e| ApiError::field("image", e.to_string()))?;
     if converted.exif_rotation != 0
         && let Some(obj) = applied.as_object_mut()

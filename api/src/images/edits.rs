@@ -1,8 +1,8 @@
 //! The `transformations` field: `{"rotation": 0|90|180|270, "crop": {x, y, width, height}}`,
 //! other keys kept and echoed back. Integral floats are accepted (the client's JSON round trip).
 
+use biologidex_media::images::Edits;
 use serde_json::Value;
-use shared::images::Edits;
 
 fn int(v: &Value) -> Option<i64> {
     v.as_i64()

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
+use biologidex_db::models::friendships::{FriendUser, Friendship};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
-use shared::db::models::friendships::{FriendUser, Friendship};
 use uuid::Uuid;
 
 use crate::{ApiResult, json::ser_datetime, media::MediaUrls};

@@ -1,8 +1,8 @@
 //! Reading friendships: every row (paginated), one row, friends, pending and sent requests.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_db::models::friendships::Friendship;
 use serde::Serialize;
-use shared::db::models::friendships::Friendship;
 
 use super::dto::{self, FriendUserResponse, FriendshipResponse};
 use crate::{

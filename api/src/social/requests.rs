@@ -1,16 +1,14 @@
 //! Changing friendships: send a request, answer one, unfriend, and check a relation.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::Error;
+use biologidex_db::models::{
+    accounts::User,
+    dex::DexEntry,
+    friendships::{Action, Friendship, RequestOutcome, status},
+};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
-use shared::{
-    Error,
-    db::models::{
-        accounts::User,
-        dex::DexEntry,
-        friendships::{Action, Friendship, RequestOutcome, status},
-    },
-};
 use uuid::Uuid;
 
 use super::dto;

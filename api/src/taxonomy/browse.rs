@@ -2,14 +2,12 @@
 //! sources. Everyone may call these; a bad token is still a 401.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
-use shared::{
-    db::models::{
-        taxa::{MAX_DESCENDANTS, Taxa, TaxonomyStats},
-        taxonomy::TaxonomySource,
-    },
-    taxonomy::cache,
+use biologidex_db::models::{
+    taxa::{MAX_DESCENDANTS, Taxa, TaxonomyStats},
+    taxonomy::TaxonomySource,
 };
+use biologidex_taxonomy::cache;
+use serde::Serialize;
 
 use super::{
     dto::{self, SourceResponse, StatsResponse, TaxonDetailResponse, TaxonMinimalResponse},

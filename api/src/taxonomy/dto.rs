@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
-use serde::Serialize;
-use shared::db::models::{
+use biologidex_db::models::{
     taxa::{CommonName, Distribution, Taxa, TaxonDetail, TaxonSummary, TaxonomyStats},
     taxonomy::TaxonomySource,
 };
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{ApiResult, json::ser_datetime};

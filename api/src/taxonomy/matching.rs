@@ -3,11 +3,9 @@
 //! signed-in callers, never for anonymous ones).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_db::models::{animals::Animal, taxa::Taxa};
+use biologidex_taxonomy::matching::{self, MatchOptions, MatchType, NameMatch};
 use serde::Serialize;
-use shared::{
-    db::models::{animals::Animal, taxa::Taxa},
-    taxonomy::matching::{self, MatchOptions, MatchType, NameMatch},
-};
 use uuid::Uuid;
 
 use super::{

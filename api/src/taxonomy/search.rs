@@ -1,8 +1,8 @@
 //! `GET /taxonomy/search/`: the manual-entry search of the client (§16.2 row 16).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_db::models::taxa::{SearchParams, Taxa};
 use serde::Serialize;
-use shared::db::models::taxa::{SearchParams, Taxa};
 
 use super::{
     dto::{self, TaxonMinimalResponse},

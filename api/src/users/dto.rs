@@ -1,9 +1,9 @@
 //! User response shapes (DRF's `UserSerializer`); other users never see an email.
 
+use biologidex_db::models::accounts::UserView;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use shared::db::models::accounts::UserView;
 use uuid::Uuid;
 
 use crate::{

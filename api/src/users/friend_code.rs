@@ -1,12 +1,9 @@
 //! Friend codes: show mine, look someone up by theirs (case-insensitive).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::{Error, domain::friend_code};
+use biologidex_db::models::{accounts::User, friendships::Friendship};
 use serde::Serialize;
-use shared::{
-    Error,
-    db::models::{accounts::User, friendships::Friendship},
-    domain::friend_code,
-};
 
 use crate::{ApiError, ApiResult, auth::AuthUser, input::Body, media::MediaUrls, state::AppState};
 

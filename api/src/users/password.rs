@@ -2,12 +2,10 @@
 //! token issued before the change stop working; the response carries a fresh pair.
 
 use actix_web::{HttpResponse, web};
+use biologidex_core::domain::password::{self, Verified};
+use biologidex_db::models::{accounts::User, tokens};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
-use shared::{
-    db::models::{accounts::User, tokens},
-    domain::password::{self, Verified},
-};
 use uuid::Uuid;
 
 use crate::{
@@ -71,14 +69,14 @@ pub async fn change_password(
         .await?
         .ok_or(ApiError::not_found("User"))?;
     let stored = user.user.password_hash;
-    let ok = shared::cpu::run(move || password::verify(&old, &stored)).await?;
+    let ok = biologidex_core::cpu::run(move || password::verify(&old, &stored)).await?;
     if ok == Verified::Mismatch {
         return Err(ApiError::field(
             "old_password",
             "Your old password was entered incorrectly. Please enter it again.",
         ));
     }
-    let hash = shared::cpu::run(move || password::hash(&new)).await??;
+    let hash = biologidex_core::cpu::run(move || password::hash(&new)).await??;
     conn.transaction::<_, ApiError, _>(async |conn| {
         // Locked before the cut-off is taken: a refresh in flight finishes first, and its
         // pair is then both older than the cut-off and revoked below.

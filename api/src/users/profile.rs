@@ -3,15 +3,13 @@
 //! other do not see each other.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::Error;
+use biologidex_db::models::{
+    accounts::{ProfileChanges, User},
+    friendships::Friendship,
+};
 use serde::Serialize;
 use serde_json::Value;
-use shared::{
-    Error,
-    db::models::{
-        accounts::{ProfileChanges, User},
-        friendships::Friendship,
-    },
-};
 use uuid::Uuid;
 
 use super::UserResponse;

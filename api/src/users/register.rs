@@ -1,10 +1,8 @@
 //! `POST /api/v1/users/`: registration (anyone; works when authenticated too).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use shared::{
-    db::models::accounts::{NewUser, User},
-    domain::{email, password, username},
-};
+use biologidex_core::domain::{email, password, username};
+use biologidex_db::models::accounts::{NewUser, User};
 
 use super::UserResponse;
 use crate::{ApiResult, input::Body, media::MediaUrls, state::AppState};
@@ -57,7 +55,7 @@ pub async fn register_user(
     let (Some(name), Some(mail), Some(pw)) = (name, mail, pw) else {
         return Err(anyhow::anyhow!("validated registration fields missing").into());
     };
-    let hash = shared::cpu::run(move || password::hash(&pw)).await??;
+    let hash = biologidex_core::cpu::run(move || password::hash(&pw)).await??;
     let mut conn = state.db.get().await?;
     let view = User::create(
         &mut conn,

@@ -1,7 +1,7 @@
 //! Changing one's own jobs: edit settings, delete, retry, select an animal.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use shared::db::models::vision::AnalysisJob;
+use biologidex_db::models::vision::AnalysisJob;
 use uuid::Uuid;
 
 use super::{create::enqueue, dto::AnalysisJobResponse, read, schema};
@@ -154,7 +154,7 @@ pub async fn select_animal(
             .iter()
             .position(|d| d["animal_id"].as_str() == Some(id.to_string().as_str()))
             .ok_or_else(|| {
-                ApiError(shared::Error::NotFoundBecause(
+                ApiError(biologidex_core::Error::NotFoundBecause(
                     "Animal ID not found in detected animals".to_owned(),
                 ))
             })?,

@@ -1,18 +1,16 @@
 //! `POST /vision/jobs/` from a conversion (`conversion_id`) or a direct `image` upload.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::jobs::ProcessAnalysis;
+use biologidex_db::models::{
+    conversions::Conversion,
+    images,
+    vision::{AnalysisJob, NewJob},
+};
+use biologidex_media::images::convert;
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
-use shared::{
-    db::models::{
-        conversions::Conversion,
-        images,
-        vision::{AnalysisJob, NewJob},
-    },
-    images::convert,
-    jobs::ProcessAnalysis,
-};
 use uuid::Uuid;
 
 use super::{dto::AnalysisJobResponse, schema};
@@ -138,7 +136,7 @@ pub async fn create_job(
             Source::Conversion(Box::new(c))
         }
         (None, Some(file)) => {
-            let converted = shared::cpu::run(move || convert(&file.bytes, edits))
+            let converted = biologidex_core::cpu::run(move || convert(&file.bytes, edits))
                 .await?
                 .map_err(|e| ApiError::field("image", e.to_string()))?;
             Source::Upload(converted.image)

@@ -4,13 +4,13 @@
 //! Fields are declared in alphabetical order: that is the order the responses have always
 //! had on the wire (they were built as `serde_json` maps, which sort their keys).
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde_json::Value;
-use shared::db::models::{
+use biologidex_db::models::{
     animals::Animal,
     vision::{AnalysisJob, JobStats},
 };
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use shared::db::models::{
+use biologidex_db::models::{
     animals::Animal,
     vision::{self, AnalysisJob, status},
 };

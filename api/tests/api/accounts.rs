@@ -599,7 +599,7 @@ async fn a_django_pbkdf2_user_logs_in_and_is_upgraded_to_argon2id() {
     let (status, body) = app.login("olduser", "testpass123").await;
     assert_eq!(status, 200, "{body}");
     let mut conn = app.state.db.get().await.unwrap();
-    let user = shared::db::models::accounts::User::find_by_username(&mut conn, "olduser")
+    let user = biologidex_db::models::accounts::User::find_by_username(&mut conn, "olduser")
         .await
         .unwrap()
         .unwrap();
@@ -690,7 +690,7 @@ async fn create_superuser_makes_a_staff_account_that_can_log_in() {
     let (status, body) = app.login("root", "super-secret-99").await;
     assert_eq!(status, 200, "{body}");
     let mut conn = app.state.db.get().await.unwrap();
-    let user = shared::db::models::accounts::User::find_by_username(&mut conn, "root")
+    let user = biologidex_db::models::accounts::User::find_by_username(&mut conn, "root")
         .await
         .unwrap()
         .unwrap();

@@ -149,9 +149,9 @@ async fn act(app: &TestApp, c: &Console, path: &str, fields: &[(&str, &str)]) ->
 
 /// Rows of `admin_audit_log` for an object: (actor, action).
 async fn audit_rows(app: &TestApp, object_id: &str) -> Vec<(String, String)> {
+    use biologidex_db::schema::admin_audit_log as a;
     use diesel::{ExpressionMethods, QueryDsl};
     use diesel_async::RunQueryDsl;
-    use shared::db::schema::admin_audit_log as a;
     let mut conn = app.state.db.get().await.unwrap();
     a::table
         .filter(a::object_id.eq(object_id))
@@ -996,10 +996,10 @@ async fn failed_jobs_are_retried_one_or_all_of_a_period() {
         "1"
     );
     // The retried job was pushed to the vision queue.
-    let depth = shared::jobs::queue_counts(
+    let depth = biologidex_core::jobs::queue_counts(
         &app.state.redis,
         &app.state.settings.redis_key_prefix,
-        shared::jobs::VISION_QUEUE,
+        biologidex_core::jobs::VISION_QUEUE,
     )
     .await
     .unwrap();

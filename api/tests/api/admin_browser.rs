@@ -250,9 +250,9 @@ async fn a_staff_member_runs_the_console_in_a_browser() {
     let (status, _) = app.get_as("/api/v1/users/me/", &alice.access).await;
     assert_eq!(status, 401);
     let mut conn = app.state.db.get().await.unwrap();
+    use biologidex_db::schema::{analysis_jobs, animals, dex_entries};
     use diesel::{ExpressionMethods, QueryDsl};
     use diesel_async::RunQueryDsl;
-    use shared::db::schema::{analysis_jobs, animals, dex_entries};
     let status: String = analysis_jobs::table
         .find(uuid::Uuid::parse_str(&failed).unwrap())
         .select(analysis_jobs::status)

@@ -91,7 +91,7 @@ async fn seed_demo_loads_the_built_in_sample_from_any_directory() {
     use diesel::QueryDsl;
     use diesel_async::RunQueryDsl;
     let mut conn = app.state.db.get().await.unwrap();
-    let taxa: i64 = shared::db::schema::taxa::table
+    let taxa: i64 = biologidex_db::schema::taxa::table
         .count()
         .get_result(&mut conn)
         .await

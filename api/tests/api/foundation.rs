@@ -37,7 +37,7 @@ async fn liveness_and_readiness_answer_200_with_a_database() {
 
 #[tokio::test]
 async fn readiness_is_503_when_postgres_is_unreachable() {
-    let db = shared::testing::TestDb::new().await;
+    let db = biologidex_db::testing::TestDb::new().await;
     let dead = format!("postgres://nobody:x@127.0.0.1:{}/none", closed_port());
     let app = TestApp::spawn_on(db, &[("DATABASE_URL", dead.as_str())]).await;
     let started = Instant::now();
@@ -287,7 +287,7 @@ async fn field_and_rule_errors_have_drf_shapes() {
 
 async fn numbers(
     req: HttpRequest,
-    settings: web::Data<shared::config::Settings>,
+    settings: web::Data<biologidex_core::config::Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let count = 120;
     let at = page_request(&req, count)?;

@@ -871,7 +871,7 @@ async fn hardening_redirects_stay_on_this_host() {
 
 #[tokio::test]
 async fn hardening_a_graceful_stop_with_several_workers_answers_no_5xx() {
-    let db = shared::testing::TestDb::new().await;
+    let db = biologidex_db::testing::TestDb::new().await;
     let settings = crate::helpers::test_settings(
         db.url(),
         &[
@@ -963,7 +963,7 @@ async fn hardening_pooled_connections_postgresql_closed_are_replaced_not_500() {
 
 #[tokio::test]
 async fn hardening_ctrl_c_on_serve_drains_in_flight_requests() {
-    let db = shared::testing::TestDb::new().await;
+    let db = biologidex_db::testing::TestDb::new().await;
     let port = crate::helpers::closed_port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_biologidex-api"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
@@ -973,8 +973,8 @@ async fn hardening_ctrl_c_on_serve_drains_in_flight_requests() {
             "SECRET_KEY",
             "a-long-enough-secret-key-for-tests-0123456789",
         )
-        .env("REDIS_URL", shared::testing::redis_url())
-        .env("REDIS_KEY_PREFIX", shared::testing::redis_prefix())
+        .env("REDIS_URL", biologidex_db::testing::redis_url())
+        .env("REDIS_KEY_PREFIX", biologidex_db::testing::redis_prefix())
         .env("RUST_LOG", "warn")
         .env(
             "MEDIA_ROOT",

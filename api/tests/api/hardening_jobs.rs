@@ -193,7 +193,7 @@ async fn hardening_a_job_has_a_hard_limit_on_provider_calls() {
     }
     let j = row(&app, &ash, id).await;
     assert_eq!(j["status"], "failed", "{j}");
-    let limit = usize::try_from(shared::db::models::vision::MAX_PROVIDER_CALLS).unwrap();
+    let limit = usize::try_from(biologidex_db::models::vision::MAX_PROVIDER_CALLS).unwrap();
     assert_eq!(calls(&server).await, limit);
     // A provider's own text never reaches the user.
     assert!(!j["error_message"].as_str().unwrap().contains("503"), "{j}");

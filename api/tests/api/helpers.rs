@@ -3,8 +3,9 @@
 use std::{collections::HashMap, sync::Arc};
 
 use api::{startup::Application, state::AppState};
+use biologidex_core::config::Settings;
+use biologidex_db::testing::TestDb;
 use serde_json::{Value, json};
-use shared::{config::Settings, testing::TestDb};
 
 pub struct TestApp {
     pub address: String,
@@ -17,8 +18,8 @@ pub struct TestApp {
 pub fn test_settings(db_url: &str, overrides: &[(&str, &str)]) -> Settings {
     let media = std::env::temp_dir().join(format!("bdx-media-{}", uuid::Uuid::new_v4().simple()));
     let media = media.to_string_lossy().into_owned();
-    let redis = shared::testing::redis_url();
-    let prefix = shared::testing::redis_prefix();
+    let redis = biologidex_db::testing::redis_url();
+    let prefix = biologidex_db::testing::redis_prefix();
     let mut map: HashMap<&str, &str> = HashMap::from([
         (
             "SECRET_KEY",
@@ -224,13 +225,14 @@ impl TestApp {
         use diesel_async::{AsyncConnection, RunQueryDsl};
         let png = test_png(32, 24, seed);
         let converted =
-            shared::images::convert(&png, shared::images::Edits::default()).expect("convert");
+            biologidex_media::images::convert(&png, biologidex_media::images::Edits::default())
+                .expect("convert");
         let storage = self.state.storage.clone();
         let user = uuid::Uuid::parse_str(&who.id).expect("uuid");
         let mut conn = self.state.db.get().await.expect("conn");
         let job: uuid::Uuid = conn
             .transaction::<_, anyhow::Error, _>(async |conn| {
-                let image = shared::db::models::images::store(conn, storage.as_ref(), &converted.image).await?;
+                let image = biologidex_db::models::images::store(conn, storage.as_ref(), &converted.image).await?;
                 #[derive(diesel::QueryableByName)]
                 struct Id {
                     #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -321,7 +323,7 @@ impl TestApp {
     pub async fn import_sample(&self) {
         let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../shared/testdata/coldp-sample");
-        shared::taxonomy::import::import_path(
+        biologidex_taxonomy::import::import_path(
             &self.state.db,
             self.db.url(),
             &sample,

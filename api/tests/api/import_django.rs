@@ -7,12 +7,10 @@ use std::{
     time::Duration,
 };
 
+use biologidex_db::testing::TestDb;
+use biologidex_import::{Kind, Options, Quiet, Report};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
-use shared::{
-    django_import::{self, Kind, Options, Quiet, Report},
-    testing::TestDb,
-};
 
 use crate::helpers::TestApp;
 
@@ -87,7 +85,7 @@ fn options(old: &TestDb) -> Options {
 }
 
 async fn import(app: &TestApp, opts: &Options) -> Report {
-    django_import::import(app.db.url(), app.state.storage.clone(), opts, &Quiet)
+    biologidex_import::import(app.db.url(), app.state.storage.clone(), opts, &Quiet)
         .await
         .expect("import")
 }
@@ -601,7 +599,7 @@ async fn rows_the_new_rules_refuse_are_kept_aside_and_a_dry_run_writes_nothing()
     assert!(dry.dry_run);
     assert_eq!(dry.of(Kind::Users).imported, 12, "{dry}");
     assert_eq!(snapshot(app.db.url()).await, before, "a dry run wrote");
-    let strict = django_import::import(
+    let strict = biologidex_import::import(
         app.db.url(),
         app.state.storage.clone(),
         &Options {
@@ -622,7 +620,7 @@ async fn rows_the_new_rules_refuse_are_kept_aside_and_a_dry_run_writes_nothing()
     // frank's 5 entries and his friendships follow him aside; nothing else is lost.
     assert_eq!(report.of(Kind::DexEntries).imported, 63, "{report}");
     assert_eq!(report.of(Kind::DexEntries).skipped_total(), 5, "{report}");
-    let rejects = django_import::state::rejects(
+    let rejects = biologidex_import::state::rejects(
         &mut AsyncPgConnection::establish(app.db.url()).await.unwrap(),
     )
     .await
@@ -721,7 +719,7 @@ async fn a_killed_import_resumes_to_the_same_result_as_an_uninterrupted_one() {
 }
 
 async fn verify(app: &TestApp, old: &TestDb, media: &std::path::Path) -> Vec<String> {
-    django_import::verify::verify(old.url(), app.db.url(), media, app.state.storage.clone())
+    biologidex_import::verify::verify(old.url(), app.db.url(), media, app.state.storage.clone())
         .await
         .unwrap()
 }

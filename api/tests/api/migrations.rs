@@ -3,8 +3,8 @@
 
 use std::process::{Command, Output};
 
+use biologidex_db::testing::TestDb;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use shared::testing::TestDb;
 
 #[derive(diesel::QueryableByName)]
 struct Count {
@@ -30,21 +30,22 @@ async fn migrations_go_up_down_and_up_again() {
     let url = db.url().to_owned();
     let (applied, after_up, reverted, after_down, reapplied) = {
         let u = url.clone();
-        let applied = tokio::task::spawn_blocking(move || shared::db::run_migrations_blocking(&u))
-            .await
-            .unwrap()
-            .unwrap();
+        let applied =
+            tokio::task::spawn_blocking(move || biologidex_db::run_migrations_blocking(&u))
+                .await
+                .unwrap()
+                .unwrap();
         let after_up = table_count(&url).await;
         let u = url.clone();
         let reverted =
-            tokio::task::spawn_blocking(move || shared::db::revert_all_migrations_blocking(&u))
+            tokio::task::spawn_blocking(move || biologidex_db::revert_all_migrations_blocking(&u))
                 .await
                 .unwrap()
                 .unwrap();
         let after_down = table_count(&url).await;
         let u = url.clone();
         let reapplied =
-            tokio::task::spawn_blocking(move || shared::db::run_migrations_blocking(&u))
+            tokio::task::spawn_blocking(move || biologidex_db::run_migrations_blocking(&u))
                 .await
                 .unwrap()
                 .unwrap();
@@ -110,7 +111,7 @@ async fn migrate_runs_twice_concurrently_and_then_again_without_harm() {
             .load(&mut conn)
             .await
             .unwrap();
-    assert_eq!(rows[0].n as usize, shared::db::migration_count());
+    assert_eq!(rows[0].n as usize, biologidex_db::migration_count());
 }
 
 #[test]

@@ -6,16 +6,14 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use biologidex_db::models::taxa::{SearchParams, Taxa};
+use biologidex_taxonomy::{
+    import::{self, ImportError, ImportOptions, ImportReport},
+    matching,
+};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::{
-    db::models::taxa::{SearchParams, Taxa},
-    taxonomy::{
-        import::{self, ImportError, ImportOptions, ImportReport},
-        matching,
-    },
-};
 
 use crate::helpers::TestApp;
 

@@ -394,13 +394,13 @@ async fn a_job_is_processed_exactly_once_after_a_crash_or_a_lost_push() {
     assert_eq!(job["status"], "pending");
 
     let mut settings = app.worker_settings(&format!("{}/v1", provider.uri()), Some("sk-test"));
-    settings.redis_url = shared::testing::redis_url();
+    settings.redis_url = biologidex_db::testing::redis_url();
     let state = worker::state::WorkerState::connect(settings).await.unwrap();
     let job_id = uuid::Uuid::parse_str(&id).unwrap();
     // A worker claimed it with a short lease and died before finishing.
     {
         let mut conn = state.db.get().await.unwrap();
-        let claimed = shared::db::models::vision::AnalysisJob::claim(
+        let claimed = biologidex_db::models::vision::AnalysisJob::claim(
             &mut conn,
             job_id,
             Duration::from_millis(300),

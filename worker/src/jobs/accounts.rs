@@ -3,15 +3,13 @@
 use std::time::Instant;
 
 use apalis::prelude::{BoxDynError, Data};
-use shared::{
-    db::models::tokens,
-    jobs::{Job, PurgeExpiredTokens},
-};
+use biologidex_core::jobs::{Job, PurgeExpiredTokens};
+use biologidex_db::models::tokens;
 
 use crate::state::WorkerState;
 
 /// Deletes expired refresh-token records; returns how many went. Idempotent.
-pub async fn run_purge_expired_tokens(state: &WorkerState) -> shared::Result<usize> {
+pub async fn run_purge_expired_tokens(state: &WorkerState) -> biologidex_core::Result<usize> {
     let mut conn = state.db.get().await?;
     let deleted = tokens::purge_expired(&mut conn).await?;
     tracing::info!(deleted, "purged expired refresh tokens");

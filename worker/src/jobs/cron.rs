@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use apalis::prelude::{BoxDynError, Data, TaskSink};
 use apalis_cron::Tick;
-use shared::jobs::{Housekeeping, Job, PurgeExpiredTokens};
+use biologidex_core::jobs::{Housekeeping, Job, PurgeExpiredTokens};
 
 use crate::{
     schedule::{self, CronTask},
@@ -25,7 +25,7 @@ pub async fn enqueue_once<J: Job + Clone>(
     let key = state
         .settings
         .redis_key(&format!("cron:{}:{tick_timestamp}", task.name));
-    let won = shared::redis_util::try_lock(&state.redis, &key, TICK_LOCK_TTL).await?;
+    let won = biologidex_core::redis_util::try_lock(&state.redis, &key, TICK_LOCK_TTL).await?;
     let outcome = if won { "enqueued" } else { "skipped" };
     state
         .metrics

@@ -5,11 +5,9 @@ use std::time::{Duration, Instant};
 
 use apalis::prelude::{BoxDynError, Data, TaskSink};
 use apalis_core::backend::Vacuum;
+use biologidex_core::jobs::{Housekeeping, Job, ProcessAnalysis, PurgeExpiredTokens};
+use biologidex_db::models::{conversions::Conversion, images, vision::AnalysisJob};
 use chrono::Utc;
-use shared::{
-    db::models::{conversions::Conversion, images, vision::AnalysisJob},
-    jobs::{Housekeeping, Job, ProcessAnalysis, PurgeExpiredTokens},
-};
 
 use crate::{schedule, state::WorkerState};
 
@@ -25,16 +23,16 @@ const USED_CONVERSION_RETENTION: chrono::Duration = chrono::Duration::days(1);
 const QUEUE_RETENTION: Duration = Duration::from_secs(86_400);
 
 /// Re-enqueues stuck vision jobs (and refreshes the queue gauges); returns how many.
-pub async fn reap_vision_jobs(state: &WorkerState) -> shared::Result<usize> {
+pub async fn reap_vision_jobs(state: &WorkerState) -> biologidex_core::Result<usize> {
     observe_queues(state).await;
     reap_with_grace(state, PENDING_GRACE).await
 }
 
 /// Sets the queue depth and dead-job gauges from Redis (best effort).
 pub async fn observe_queues(state: &WorkerState) {
-    for queue in shared::jobs::ALL_QUEUES {
+    for queue in biologidex_core::jobs::ALL_QUEUES {
         let prefix = &state.settings.redis_key_prefix;
-        if let Ok(c) = shared::jobs::queue_counts(&state.redis, prefix, queue).await {
+        if let Ok(c) = biologidex_core::jobs::queue_counts(&state.redis, prefix, queue).await {
             let depth = i64::try_from(c.waiting).unwrap_or(i64::MAX);
             let dead = i64::try_from(c.dead).unwrap_or(i64::MAX);
             state
@@ -52,7 +50,10 @@ pub async fn observe_queues(state: &WorkerState) {
 }
 
 /// [`reap_vision_jobs`] with an explicit grace for pending jobs (tests use zero).
-pub async fn reap_with_grace(state: &WorkerState, grace: Duration) -> shared::Result<usize> {
+pub async fn reap_with_grace(
+    state: &WorkerState,
+    grace: Duration,
+) -> biologidex_core::Result<usize> {
     let mut conn = state.db.get().await?;
     let ids = AnalysisJob::reapable(&mut conn, grace, 500).await?;
     drop(conn);
@@ -64,7 +65,7 @@ pub async fn reap_with_grace(state: &WorkerState, grace: Duration) -> shared::Re
                 analysis_job_id: *id,
             })
             .await
-            .map_err(|e| shared::Error::Internal(anyhow::anyhow!("reaper push: {e}")))?;
+            .map_err(|e| biologidex_core::Error::Internal(anyhow::anyhow!("reaper push: {e}")))?;
     }
     if !ids.is_empty() {
         tracing::info!(count = ids.len(), "reaper re-enqueued vision jobs");
@@ -73,7 +74,9 @@ pub async fn reap_with_grace(state: &WorkerState, grace: Duration) -> shared::Re
 }
 
 /// Deletes expired unused conversions, long-expired used ones, then unreferenced files.
-pub async fn cleanup_expired_conversions(state: &WorkerState) -> shared::Result<(usize, usize)> {
+pub async fn cleanup_expired_conversions(
+    state: &WorkerState,
+) -> biologidex_core::Result<(usize, usize)> {
     let mut conn = state.db.get().await?;
     let now = Utc::now();
     let mut conversions = Conversion::delete_expired_unused(&mut conn, now).await?;
@@ -87,7 +90,7 @@ pub async fn cleanup_expired_conversions(state: &WorkerState) -> shared::Result<
 }
 
 /// Deletes finished jobs past retention that no dex entry was made from.
-pub async fn cleanup_old_analysis_jobs(state: &WorkerState) -> shared::Result<usize> {
+pub async fn cleanup_old_analysis_jobs(state: &WorkerState) -> biologidex_core::Result<usize> {
     let mut conn = state.db.get().await?;
     let n =
         AnalysisJob::delete_finished_unreferenced(&mut conn, Utc::now() - JOB_RETENTION).await?;
@@ -96,11 +99,11 @@ pub async fn cleanup_old_analysis_jobs(state: &WorkerState) -> shared::Result<us
 }
 
 /// Trims finished task records of every queue.
-pub async fn trim_queues(state: &WorkerState) -> shared::Result<usize> {
+pub async fn trim_queues(state: &WorkerState) -> biologidex_core::Result<usize> {
     let prefix = &state.settings.redis_key_prefix;
     let conn = state.queue_conn.clone();
     let trim = |e: Box<dyn std::error::Error + Send + Sync>| {
-        shared::Error::Internal(anyhow::anyhow!("vacuum: {e}"))
+        biologidex_core::Error::Internal(anyhow::anyhow!("vacuum: {e}"))
     };
     let mut n = 0;
     n += ProcessAnalysis::storage(conn.clone(), prefix)
@@ -119,7 +122,7 @@ pub async fn trim_queues(state: &WorkerState) -> shared::Result<usize> {
 }
 
 /// Runs the named task.
-pub async fn run(state: &WorkerState, task: &str) -> shared::Result<()> {
+pub async fn run(state: &WorkerState, task: &str) -> biologidex_core::Result<()> {
     match task {
         t if t == schedule::REAP_VISION_JOBS.name => reap_vision_jobs(state).await.map(drop),
         t if t == schedule::CLEANUP_EXPIRED_CONVERSIONS.name => {

@@ -4,13 +4,11 @@
 use std::time::Instant;
 
 use apalis::prelude::{AbortError, BoxDynError, Data};
-use shared::{
-    db::models::taxonomy::{ImportJob, job_status},
-    jobs::{Job, RunTaxonomyImport},
-    taxonomy::{
-        cache,
-        import::{self, ImportError, ImportOptions, ImportReport},
-    },
+use biologidex_core::jobs::{Job, RunTaxonomyImport};
+use biologidex_db::models::taxonomy::{ImportJob, job_status};
+use biologidex_taxonomy::{
+    cache,
+    import::{self, ImportError, ImportOptions, ImportReport},
 };
 
 use crate::state::WorkerState;

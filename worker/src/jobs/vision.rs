@@ -5,20 +5,18 @@
 use std::time::{Duration, Instant};
 
 use apalis::prelude::{BoxDynError, Data, TaskBuilder, TaskSink};
-use chrono::Utc;
-use rand::Rng;
-use serde_json::{Value, json};
-use shared::{
-    db::models::{
-        animals::Animal,
-        vision::{
-            self as jobs_db, AnalysisJob, CallSlot, JobResult, MAX_ATTEMPTS, MAX_PROVIDER_CALLS,
-        },
-    },
-    graph_cache,
+use biologidex_core::{
     jobs::{Job, ProcessAnalysis},
     vision::{Detection, cost::cost_usd, parse_answer},
 };
+use biologidex_db::models::{
+    animals::Animal,
+    vision::{self as jobs_db, AnalysisJob, CallSlot, JobResult, MAX_ATTEMPTS, MAX_PROVIDER_CALLS},
+};
+use biologidex_tree::cache as graph_cache;
+use chrono::Utc;
+use rand::Rng;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{state::WorkerState, vision::VisionRequest};
@@ -71,8 +69,8 @@ async fn match_animal(
     conn: &mut diesel_async::AsyncPgConnection,
     d: &Detection,
     user: Uuid,
-) -> shared::Result<(shared::db::models::animals::AnimalView, bool, bool)> {
-    use shared::taxonomy::matching::{
+) -> biologidex_core::Result<(biologidex_db::models::animals::AnimalView, bool, bool)> {
+    use biologidex_taxonomy::matching::{
         MatchOptions, MatchType, match_name, upsert_animal_from_taxon,
     };
     let opts = MatchOptions {
@@ -102,7 +100,7 @@ async fn fail(
     id: Uuid,
     lease: Uuid,
     message: &str,
-) -> shared::Result<Outcome> {
+) -> biologidex_core::Result<Outcome> {
     let mut conn = state.db.get().await?;
     if AnalysisJob::fail(&mut conn, id, lease, message)
         .await?
@@ -147,7 +145,7 @@ const STORE_FIRST_WAIT: Duration = Duration::from_millis(500);
 const UNSTORABLE: &str = "The identification could not be saved.";
 
 /// Runs one job to completion, failure or a scheduled retry.
-pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
+pub async fn run(state: &WorkerState, id: Uuid) -> biologidex_core::Result<Outcome> {
     let started = Instant::now();
     let mut conn = state.db.get().await?;
     let Some(job) = AnalysisJob::claim(&mut conn, id, LEASE).await? else {
@@ -190,10 +188,11 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
             return fail(state, id, lease, "The job's image could not be read.").await;
         }
     };
-    let prepared =
-        tokio::task::spawn_blocking(move || shared::images::for_model(&stored, MODEL_IMAGE_SIDE))
-            .await
-            .map_err(|e| shared::Error::Internal(e.into()))?;
+    let prepared = tokio::task::spawn_blocking(move || {
+        biologidex_media::images::for_model(&stored, MODEL_IMAGE_SIDE)
+    })
+    .await
+    .map_err(|e| biologidex_core::Error::Internal(e.into()))?;
     let (image, content_type) = match prepared {
         Ok(p) => p,
         Err(e) => {
@@ -309,7 +308,7 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
         )
         .await;
         match result {
-            Err(e) if shared::error::is_transient(&e) && attempt < STORE_ATTEMPTS => {
+            Err(e) if biologidex_core::error::is_transient(&e) && attempt < STORE_ATTEMPTS => {
                 tracing::warn!(analysis_job.id = %id, error = %e, attempt, "storing the answer failed; retrying");
                 tokio::time::sleep(wait).await;
                 wait *= 2;
@@ -321,7 +320,7 @@ pub async fn run(state: &WorkerState, id: Uuid) -> shared::Result<Outcome> {
     let reclassified = match stored {
         Ok(Some(reclassified)) => reclassified,
         Ok(None) => return Ok(late(state, id, "complete")),
-        Err(e) if shared::error::is_transient(&e) => return Err(e),
+        Err(e) if biologidex_core::error::is_transient(&e) => return Err(e),
         Err(e) => {
             tracing::error!(analysis_job.id = %id, error = %e, "the answer could not be stored");
             return fail(state, id, lease, UNSTORABLE).await;
@@ -365,7 +364,7 @@ async fn store(
     cost: f64,
     processing_time: f64,
     spend_recorded: &mut bool,
-) -> shared::Result<Option<bool>> {
+) -> biologidex_core::Result<Option<bool>> {
     let mut conn = state.db.get().await?;
     if !*spend_recorded {
         AnalysisJob::record_spend(&mut conn, job.id, cost).await?;

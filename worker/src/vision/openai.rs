@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use async_openai::{Client, config::OpenAIConfig, error::OpenAIError, middleware::ReqwestService};
 use base64::Engine;
+use biologidex_core::vision::prompt::{PROMPT, answer_schema};
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
-use shared::vision::prompt::{PROMPT, answer_schema};
 
 use super::{FailureKind, ProviderError, VisionAnswer, VisionProvider, VisionRequest};
 
