@@ -51,8 +51,8 @@ FROM debian:bookworm-slim AS runtime
 
 # ca-certificates: TLS to the OpenAI-compatible endpoint. curl: the container health checks
 # (about 1 MB of dependencies; the binaries have no health-check subcommand).
-# If the image pipeline starts to link a Debian library (e.g. libturbojpeg, DECISIONS 21), add its
-# runtime package here.
+# If the image pipeline starts to link a Debian library (e.g. libturbojpeg,
+# docs/decisions.md#d21), add its runtime package here.
 # /data/media is 0755: nginx (another uid, read-only mount of the same volume) reads the files
 # after the api has checked the capability token; privacy comes from that check, not file modes.
 RUN set -eux; \

@@ -98,7 +98,8 @@ impl ResponseError for ApiError {
             Error::NotFoundBecause(msg) => json!({ "detail": msg, "error": msg }),
             Error::Validation(fields) => json!(fields),
             Error::BadRequest(msg) => json!({ "detail": msg }),
-            // Rule violations carry `error` too: the old server's custom views sent it (M8).
+            // Rule violations carry `error` too: the old server's custom views sent it
+            // (docs/wire-compatibility.md#m8).
             Error::Rule(msg) => json!({ "detail": msg, "error": msg }),
             Error::Unauthorized => {
                 return unauthorized(

@@ -1,5 +1,5 @@
-//! Liveness (`/health/`), readiness (`/ready/`, PostgreSQL only, DECISIONS 16), the detailed
-//! component report (`/api/v1/health/`) and the Prometheus page (`/metrics/`).
+//! Liveness (`/health/`), readiness (`/ready/`, PostgreSQL only, docs/decisions.md#d16), the
+//! detailed component report (`/api/v1/health/`) and the Prometheus page (`/metrics/`).
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -1,8 +1,9 @@
-//! Media URLs and serving. The client downloads images with no token (§16.1), so every image
-//! URL is a capability: `/media/<kind>/<token>.png` with a random 128-bit token kept in the
-//! database, handed only to users allowed to see the image, and rotated (revoking old URLs)
-//! when an entry's visibility narrows or a friendship ends. Plain storage paths are never
-//! served. URLs are absolute on default ports (`PUBLIC_BASE_URL`, or the request's host).
+//! Media URLs and serving. The client downloads images with no token
+//! (docs/wire-compatibility.md#image-urls), so every image URL is a capability:
+//! `/media/<kind>/<token>.png` with a random 128-bit token kept in the database, handed only to
+//! users allowed to see the image, and rotated (revoking old URLs) when an entry's visibility
+//! narrows or a friendship ends. Plain storage paths are never served. URLs are absolute on default
+//! ports (`PUBLIC_BASE_URL`, or the request's host).
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use biologidex_core::config::Settings;

@@ -1,6 +1,6 @@
 //! Pushing jobs to Redis (apalis) from the api. The job's row is committed first; a push that
 //! fails (Redis down) is logged and left to the worker's reaper, which re-enqueues pending
-//! rows, so a request never fails because of Redis (DECISIONS 16).
+//! rows, so a request never fails because of Redis (docs/decisions.md#d16).
 
 use std::time::Duration;
 

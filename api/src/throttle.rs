@@ -3,7 +3,7 @@
 //! registration against password guessing, and an upload rate on photo conversions and vision
 //! jobs (cost control). Fixed windows, like DRF's rates (`100/hour`).
 //! Hand-written because the maintained limiter crates either keep state in-process or pull a
-//! second `redis` version. Redis trouble fails open (logged and counted, DECISIONS 16).
+//! second `redis` version. Redis trouble fails open (logged and counted, docs/decisions.md#d16).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -59,7 +59,7 @@ CREATE TABLE taxonomic_ranks (
     CONSTRAINT taxonomic_ranks_level_key UNIQUE (level)
 );
 
--- The old server's ranks fixture (contract §10.5).
+-- The old server's ranks fixture: its names, levels and plurals.
 INSERT INTO taxonomic_ranks (id, name, level, plural) VALUES
     (1, 'kingdom', 10, 'kingdoms'),
     (2, 'subkingdom', 15, 'subkingdoms'),

@@ -1,5 +1,5 @@
 -- The operators' console: an audit trail of every admin action (web and CLI) and the console's
--- own cookie sessions (DECISIONS 26: not the API's JWTs).
+-- own cookie sessions (not the API's JWTs, docs/decisions.md#d26).
 
 CREATE TABLE admin_audit_log (
     id bigserial PRIMARY KEY,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shared by the HTTP benchmarks: build the release api, start it on a scratch database with
-# throttles raised and logs at warn (DECISIONS 21), and run wrk with one summary line.
+# throttles raised and logs at warn (docs/decisions.md#d21), and run wrk with one summary line.
 # Source it; then call start_api and run.
 set -euo pipefail
 

@@ -10,7 +10,7 @@
 # GEN (ops/bench/gen_coldp.py), ADMIN_URL (TEST_DATABASE_URL or the local dev role on
 # `postgres`), BENCH_DB (bdx_bench_taxonomy, dropped and recreated), CARGO_TARGET_DIR
 # (target/bench: its own, so it never blocks another build). Needs python3, psql, /usr/bin/time.
-# Targets (DECISIONS 21): >= 50,000 usages/s including indexes, matcher p99 < 20 ms.
+# Targets (docs/decisions.md#d21): >= 50,000 usages/s including indexes, matcher p99 < 20 ms.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

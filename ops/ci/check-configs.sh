@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Static checks of the deployment files (DECISIONS 20: Docker cannot run here, so these stand in):
+# Static checks of the deployment files (Docker cannot run here, so these stand in:
+# docs/decisions.md#d20):
 #
 #   - docker-compose.production.yml: `docker-compose config -q` (Debian's docker-compose) with
 #     dummy values for the required variables, and every variable it reads is documented in

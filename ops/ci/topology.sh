@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Production-topology smoke test (issue 8, DECISIONS 20): Debian's nginx, configured from
+# Production-topology smoke test (issue 8, docs/decisions.md#d20): Debian's nginx, configured from
 # ops/nginx (rendered by ops/nginx/render-local.sh with a self-signed test certificate), in front
 # of a locally started api + worker, on PostgreSQL and Redis, with the fake OpenAI-compatible
 # provider of ops/bench. Every request of the smoke test goes THROUGH nginx over HTTPS:
@@ -14,7 +14,8 @@
 #
 # It builds nothing: BIN_DIR (default target/debug, relative to the repository) must hold
 # biologidex-api and biologidex-worker. PostgreSQL and Redis must answer (bash ops/dev/services);
-# the database bdx_topology_<pid> is created and dropped as the biologidex role (DECISIONS 14).
+# the database bdx_topology_<pid> is created and dropped as the biologidex role
+# (docs/decisions.md#d14).
 # Environment (optional):
 #   BIN_DIR              where the binaries are (default target/debug)
 #   TOPOLOGY_PG_URL      server URL without a database (default

@@ -22,7 +22,8 @@ pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_RESTARTS: usize = 20;
 
 /// A unique worker name: apalis-redis refuses a name seen within the orphan window, and a
-/// restarted worker must not collide with its own previous registration (STACK-NOTES §9.2).
+/// restarted worker must not collide with its own previous registration
+/// (docs/stack-notes.md#worker-names).
 fn worker_name(queue: &str, instance: &str, restarts: usize) -> String {
     format!("{queue}-{instance}-r{restarts}")
 }

@@ -1,7 +1,7 @@
-//! The console's own cookie session (DECISIONS 26: not the API's JWTs): login form, logout, the
-//! `Staff` extractor and CSRF tokens. The cookie holds 256 random bits; the database keeps only
-//! their SHA-256, the user and the session's CSRF token. Every request re-reads the user, so a
-//! session ends as soon as its user is deactivated or loses staff.
+//! The console's own cookie session (not the API's JWTs, docs/decisions.md#d26): login form,
+//! logout, the `Staff` extractor and CSRF tokens. The cookie holds 256 random bits; the database
+//! keeps only their SHA-256, the user and the session's CSRF token. Every request re-reads the
+//! user, so a session ends as soon as its user is deactivated or loses staff.
 
 use std::{future::Future, pin::Pin};
 

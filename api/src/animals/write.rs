@@ -41,9 +41,9 @@ pub async fn create_animal(
     Ok(HttpResponse::Created().json(AnimalResponse::new(view, 0)))
 }
 
-/// Finds an animal by name or creates it; any signed-in user (M5). An existing animal (any case)
-/// is returned with 200; otherwise it is created (common name defaulting to the scientific
-/// name) with 201.
+/// Finds an animal by name or creates it; any signed-in user (docs/wire-compatibility.md#m5). An
+/// existing animal (any case) is returned with 200; otherwise it is created (common name defaulting
+/// to the scientific name) with 201.
 #[utoipa::path(
     post, path = "/api/v1/animals/lookup_or_create/", tag = "animals",
     security(("jwt" = [])),

@@ -1,6 +1,6 @@
 //! `POST /auth/refresh/` and `POST /auth/logout/`. A refresh returns a new pair in the same
 //! family; the presented token stays valid until its own expiry (the shipped client keeps its
-//! login token, M1). Logout revokes the whole family.
+//! login token, docs/wire-compatibility.md#m1). Logout revokes the whole family.
 
 use actix_web::{HttpResponse, web};
 use biologidex_core::Error;

@@ -1,6 +1,6 @@
 //! Dex entry response shapes (DRF's list, detail, create, update and sync serializers).
-//! `image_checksum` and `dex_compatible_url` are never null when the entry has an image (M9);
-//! a location is shown only to the entry's owner.
+//! `image_checksum` and `dex_compatible_url` are never null when the entry has an image
+//! (docs/wire-compatibility.md#m9); a location is shown only to the entry's owner.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -193,7 +193,8 @@ impl EntryCreated {
     }
 }
 
-/// The 200 body of an edit: the update serializer's fields plus the fresh animal (M6).
+/// The 200 body of an edit: the update serializer's fields plus the fresh animal
+/// (docs/wire-compatibility.md#m6).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryUpdated {
     pub id: Uuid,

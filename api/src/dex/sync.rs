@@ -1,7 +1,8 @@
 //! Incremental sync for the client's local dex: `sync_entries` (own), `user/{id}/entries`
 //! (a friend's, or anyone's public), `batch_sync` (several at once) and `friends_overview`.
-//! `server_time` is a watermark no later-committed change can fall before (DECISIONS 8), and
-//! `deleted` lists entries that left the caller's view since `last_sync`.
+//! `server_time` is a watermark no later-committed change can fall before
+//! (docs/decisions.md#d8), and `deleted` lists entries that left the caller's view since
+//! `last_sync`.
 
 use std::collections::{BTreeMap, HashMap};
 

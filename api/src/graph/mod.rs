@@ -1,7 +1,7 @@
-//! The taxonomic tree (contract §9): the tree of a scope with its layout and chunks, chunk
-//! and search routes, the friends summary, invalidation, and the legacy graph routes.
-//! Computed trees are cached in Redis per scope (`cache`) and invalidated by version bumps
-//! from every write that changes a tree (`invalidate`).
+//! The taxonomic tree (docs/architecture.md#taxonomic-tree-and-its-cache): the tree of a scope with
+//! its layout and chunks, chunk and search routes, the friends summary, invalidation, and the
+//! legacy graph routes. Computed trees are cached in Redis per scope (`cache`) and invalidated by
+//! version bumps from every write that changes a tree (`invalidate`).
 
 mod cache;
 mod friends;

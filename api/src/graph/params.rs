@@ -1,5 +1,5 @@
 //! Query parameters of the tree routes: `mode`, `friend_ids`, `use_cache` and `limit`, with
-//! 400s in the contract's shapes (never a 500).
+//! 400s in the client's error shapes (never a 500; docs/wire-compatibility.md#error-shapes).
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! The tree response of contract §9.2: `nodes`, `edges`, `layout`, `stats`, `metadata`.
+//! The response of `GET /graph/tree/`: `nodes`, `edges`, `layout`, `stats`, `metadata`.
 //! Every node carries every key the client reads (taxa get neutral values for the animal-only
 //! keys; `discoverer` is always an object), node ids are unique, every edge joins two nodes
 //! (the root is a node), and the same data always renders to the same bytes.

@@ -1,5 +1,5 @@
 //! Capture metadata (date and GPS) read from the photo's EXIF. It stays on the owner's
-//! conversion: never shown to others, never copied onto an entry (DECISIONS 10).
+//! conversion: never shown to others, never copied onto an entry (docs/decisions.md#d10).
 
 use serde_json::{Map, Value, json};
 

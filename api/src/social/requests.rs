@@ -144,7 +144,8 @@ pub async fn respond_to_request(
     Ok(HttpResponse::Ok().json(dto::friendship(&mut conn, row, &urls).await?))
 }
 
-/// Ends a friendship. `pk` is the friendship id or the other user's id (M2).
+/// Ends a friendship. `pk` is the friendship id or the other user's id
+/// (docs/wire-compatibility.md#m2).
 ///
 /// Either party may delete the row, whatever its status, except a blocked user (the block
 /// stays). Ending a friendship hides friends-only dex entries from each other again.

@@ -36,7 +36,8 @@ impl From<CommonName> for CommonNameResponse {
 }
 
 /// A taxon in lists and search results. `rank_name` is omitted when the taxon has no rank, as
-/// DRF did; `specific_epithet` is an addition the client reads in search results (M7).
+/// DRF did; `specific_epithet` is an addition the client reads in search results
+/// (docs/wire-compatibility.md#m7).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaxonMinimalResponse {
     pub id: Uuid,

@@ -1,4 +1,4 @@
-//! Taxonomy (§10): browse, search, match and validate names, statistics and data sources. All
+//! Taxonomy: browse, search, match and validate names, statistics and data sources. All
 //! of it is open to anonymous callers (a bad token is still a 401).
 
 mod browse;

@@ -1,4 +1,4 @@
-//! `GET /taxonomy/search/`: the manual-entry search of the client (§16.2 row 16).
+//! `GET /taxonomy/search/`: the manual-entry search of the client.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_db::models::taxa::{SearchParams, Taxa};

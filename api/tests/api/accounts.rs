@@ -207,7 +207,8 @@ async fn bad_logins_are_401_with_the_contract_body() {
 async fn refresh_keeps_the_presented_token_valid_until_logout() {
     let app = TestApp::spawn().await;
     let u = app.user("erin").await;
-    // token_manager.gd re-sends its login refresh token at every start (M1).
+    // token_manager.gd re-sends its login refresh token at every start
+    // (docs/wire-compatibility.md#m1).
     for _ in 0..3 {
         let (status, body) = app
             .post_as("/api/v1/auth/refresh/", None, json!({"refresh": u.refresh}))

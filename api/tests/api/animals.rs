@@ -215,7 +215,7 @@ async fn detail_counts_discoverers_and_only_staff_edit_or_delete() {
 async fn lookup_or_create_works_for_everyone_with_the_clients_body() {
     let app = TestApp::spawn().await;
     let u = app.user("gary").await;
-    // manual_entry_popup.gd omits common_name when it is empty (M5).
+    // manual_entry_popup.gd omits common_name when it is empty (docs/wire-compatibility.md#m5).
     let body = json!({"scientific_name": "Vulpes vulpes", "kingdom": "Animalia", "phylum": "Chordata", "class_name": "Mammalia",
                       "order": "Carnivora", "family": "Canidae", "genus": "Vulpes", "species": "vulpes"});
     let (status, created) = app

@@ -1,5 +1,6 @@
-//! Hostile and careless input: every value PostgreSQL would refuse is a 4xx in the contract's
-//! shapes, bodies have caps, and limits and permissions cannot be dodged.
+//! Hostile and careless input: every value PostgreSQL would refuse is a 4xx in the client's
+//! error shapes (docs/wire-compatibility.md#error-shapes), bodies have caps, and limits and
+//! permissions cannot be dodged.
 
 use std::time::Duration;
 

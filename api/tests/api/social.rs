@@ -122,7 +122,8 @@ async fn requests_can_be_repeated_after_a_rejection_or_an_unfriend() {
     assert_eq!(status, 200, "{mutual}");
     assert_eq!(mutual["status"], "accepted");
 
-    // unfriend.gd sends the friend's *user* id (M2); the friendship id works too.
+    // unfriend.gd sends the friend's *user* id (docs/wire-compatibility.md#m2); the friendship id
+    // works too.
     let path = format!("{BASE}/{}/unfriend/", b.id);
     let (status, body) = app.call(Method::DELETE, &path, Some(&a.access), None).await;
     assert_eq!((status, body), (204, Value::Null));

@@ -166,7 +166,8 @@ async fn a_photo_becomes_an_identified_animal_and_a_dex_entry() {
     assert!(url.starts_with("data:image/jpeg;base64,"), "{}", &url[..40]);
     assert_eq!(sent[0].headers["authorization"], "Bearer sk-test");
 
-    // Step 3: camera.gd's dex entry; its image outlives the conversion's cleanup (M14).
+    // Step 3: camera.gd's dex entry; its image outlives the conversion's cleanup
+    // (docs/wire-compatibility.md#m14).
     let (status, entry) = app
         .post_as(
             "/api/v1/dex/entries/",

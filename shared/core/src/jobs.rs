@@ -7,7 +7,8 @@ use apalis_redis::{Config, ConnectionManager, RedisStorage};
 use serde::{Deserialize, Serialize};
 
 /// How often an idle worker re-polls Redis and beats its heart: the worst-case pickup latency
-/// (STACK-NOTES §9.1: the poll waker alone sometimes stalls until the next heartbeat).
+/// (the poll waker alone sometimes stalls until the next heartbeat:
+/// docs/stack-notes.md#poll-waker).
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
 /// Missed heartbeats before a worker's in-flight jobs are handed to another worker.
 pub const MISSED_HEARTBEATS: usize = 5;

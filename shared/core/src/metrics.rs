@@ -1,4 +1,4 @@
-//! Prometheus helpers shared by both binaries (one registry per binary, DECISIONS 18).
+//! Prometheus helpers shared by both binaries (one registry per binary, docs/observability.md).
 
 use std::sync::OnceLock;
 

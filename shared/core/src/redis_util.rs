@@ -1,5 +1,5 @@
 //! Redis access for caches, rate limits, locks and health. Every call has a short deadline:
-//! losing Redis must never stall a request (DECISIONS 16: callers fail open).
+//! losing Redis must never stall a request (callers fail open, docs/decisions.md#d16).
 
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ where
 }
 
 /// Takes a lock for `ttl` with `SET NX`; true when this caller got it. Used so that scaled
-/// workers never run the same cron tick twice (DECISIONS 17).
+/// workers never run the same cron tick twice (docs/decisions.md#d17).
 pub async fn try_lock(pool: &RedisPool, key: &str, ttl: Duration) -> Result<bool, String> {
     let key = key.to_owned();
     run(pool, async move |c| {

@@ -1,7 +1,7 @@
 //! Every cron expression in one place (the `cron` crate: six fields, seconds first). Only the
 //! replica with `WORKER_RUN_CRON=true` ticks, and each tick takes a Redis `SET NX` lock so
-//! that even several cron replicas never enqueue the same tick twice (DECISIONS 17). A tick
-//! only enqueues; the work runs on the queue workers.
+//! that even several cron replicas never enqueue the same tick twice (docs/decisions.md#d17). A
+//! tick only enqueues; the work runs on the queue workers.
 
 /// One scheduled task: when it runs and which housekeeping task it enqueues.
 #[derive(Debug, Clone, Copy)]

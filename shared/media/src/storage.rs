@@ -1,5 +1,5 @@
 //! Media storage behind a small trait; the local filesystem now, object storage later
-//! (DECISIONS 19). Keys are relative paths such as `images/ab/cdef....png`.
+//! (docs/decisions.md#d19). Keys are relative paths such as `images/ab/cdef....png`.
 
 use std::{
     io,

@@ -63,8 +63,9 @@ fn animal_json(d: &Detection, a: &Animal, created: bool) -> Value {
 
 /// The animal for a detection: through the taxonomy (exact, synonym, vernacular or a close
 /// fuzzy match, not ambiguous) when the catalogue knows the name — a verified animal with its
-/// full classification — else an unverified one under the model's name (§4.9). Also says
-/// whether the animal was created, and whether an existing one was reclassified.
+/// full classification — else an unverified one under the model's name
+/// (docs/architecture.md#taxonomy-import). Also says whether the animal was created, and whether an
+/// existing one was reclassified.
 async fn match_animal(
     conn: &mut diesel_async::AsyncPgConnection,
     d: &Detection,

@@ -1,6 +1,6 @@
 //! An OpenAI-compatible chat-completions provider (`OPENAI_BASE_URL`, so a local model server
 //! works too), through async-openai with its built-in retry replaced by a plain transport: the
-//! job's own retry schedule decides (DECISIONS 12). Asks for structured JSON; servers that
+//! job's own retry schedule decides (docs/decisions.md#d12). Asks for structured JSON; servers that
 //! ignore the schema answer in text, which the parser also reads.
 
 use std::time::Duration;

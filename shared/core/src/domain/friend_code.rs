@@ -1,6 +1,6 @@
 //! Friend codes: 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L). Lookups
 //! accept any `[A-Za-z0-9]{8}` case-insensitively, so codes imported from the old server
-//! (`A–Z0–9`) keep working (DECISIONS 6).
+//! (`A–Z0–9`) keep working (docs/decisions.md#d6).
 
 use rand::Rng;
 

@@ -35,8 +35,8 @@ pub struct TaxonomySource {
 pub const COL_CODE: &str = "col";
 
 impl TaxonomySource {
-    /// The Catalogue of Life source, created on first use with the old server's values
-    /// (contract §10.4).
+    /// The Catalogue of Life source, created on first use with the old server's values (name,
+    /// URLs, monthly updates, CC BY 4.0, priority 10).
     pub async fn get_or_create_col(conn: &mut AsyncPgConnection) -> QueryResult<TaxonomySource> {
         diesel::insert_into(taxonomy_sources::table)
             .values((

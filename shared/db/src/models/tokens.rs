@@ -1,6 +1,6 @@
 //! Refresh-token records: one per issued refresh token, grouped in a family per login.
 //! Refreshing adds a token to the family; the presented one stays valid until its own expiry
-//! (the shipped client re-sends its login token on every start, DECISIONS 4). Logout and a
+//! (the shipped client re-sends its login token on every start, docs/decisions.md#d4). Logout and a
 //! password change revoke whole families.
 
 use chrono::{DateTime, Utc};
