@@ -222,11 +222,11 @@ async fn check_queue(state: &AppState) -> Result<QueueState, String> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let orphaned = jobs::queue_config(prefix, jobs::VISION_QUEUE).orphaned_duration();
+    let orphaned = jobs::queue_config(prefix, jobs::Queue::Vision).orphaned_duration();
     let since = now.saturating_sub(orphaned.as_secs());
-    let sets: Vec<String> = jobs::ALL_QUEUES
+    let sets: Vec<String> = jobs::Queue::ALL
         .iter()
-        .map(|q| jobs::queue_config(prefix, q).workers_set())
+        .map(|q| jobs::queue_config(prefix, *q).workers_set())
         .collect();
     let workers = redis_util::run(&state.redis, async move |c| {
         let mut pipe = redis::pipe();
@@ -237,7 +237,7 @@ async fn check_queue(state: &AppState) -> Result<QueueState, String> {
         Ok(counts.into_iter().sum::<u64>())
     })
     .await?;
-    let depth = jobs::queue_counts(&state.redis, prefix, jobs::VISION_QUEUE)
+    let depth = jobs::queue_counts(&state.redis, prefix, jobs::Queue::Vision)
         .await?
         .waiting;
     if workers == 0 {
@@ -314,7 +314,7 @@ async fn detailed(state: web::Data<AppState>) -> HttpResponse {
 )]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let prefix = &state.settings.redis_key_prefix;
-    match jobs::queue_counts(&state.redis, prefix, jobs::VISION_QUEUE).await {
+    match jobs::queue_counts(&state.redis, prefix, jobs::Queue::Vision).await {
         Ok(c) => {
             let depth = i64::try_from(c.waiting).unwrap_or(i64::MAX);
             state.metrics.vision_queue_depth.set(depth);

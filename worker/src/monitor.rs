@@ -54,7 +54,7 @@ pub fn build(state: &WorkerState) -> anyhow::Result<(Monitor, Arc<Notify>)> {
         let storage =
             PurgeExpiredTokens::storage(s.queue_conn.clone(), &s.settings.redis_key_prefix)
                 .poll_with_interval(jobs::POLL_INTERVAL);
-        WorkerBuilder::new(worker_name(PurgeExpiredTokens::QUEUE, &inst, restarts))
+        WorkerBuilder::new(worker_name(PurgeExpiredTokens::QUEUE.name(), &inst, restarts))
             .backend(storage)
             .data(s.clone())
             .concurrency(1)
@@ -69,7 +69,7 @@ pub fn build(state: &WorkerState) -> anyhow::Result<(Monitor, Arc<Notify>)> {
         let storage =
             RunTaxonomyImport::storage(s.queue_conn.clone(), &s.settings.redis_key_prefix)
                 .poll_with_interval(jobs::POLL_INTERVAL);
-        WorkerBuilder::new(worker_name(RunTaxonomyImport::QUEUE, &inst, restarts))
+        WorkerBuilder::new(worker_name(RunTaxonomyImport::QUEUE.name(), &inst, restarts))
             .backend(storage)
             .data(s.clone())
             .concurrency(1)
@@ -82,7 +82,7 @@ pub fn build(state: &WorkerState) -> anyhow::Result<(Monitor, Arc<Notify>)> {
     monitor = monitor.register(move |restarts| {
         let storage = Housekeeping::storage(s.queue_conn.clone(), &s.settings.redis_key_prefix)
             .poll_with_interval(jobs::POLL_INTERVAL);
-        WorkerBuilder::new(worker_name(Housekeeping::QUEUE, &inst, restarts))
+        WorkerBuilder::new(worker_name(Housekeeping::QUEUE.name(), &inst, restarts))
             .backend(storage)
             .data(s.clone())
             .concurrency(1)
@@ -97,7 +97,7 @@ pub fn build(state: &WorkerState) -> anyhow::Result<(Monitor, Arc<Notify>)> {
     monitor = monitor.register(move |restarts| {
         let storage = ProcessAnalysis::storage(s.queue_conn.clone(), &s.settings.redis_key_prefix)
             .poll_with_interval(jobs::POLL_INTERVAL);
-        WorkerBuilder::new(worker_name(ProcessAnalysis::QUEUE, &inst, restarts))
+        WorkerBuilder::new(worker_name(ProcessAnalysis::QUEUE.name(), &inst, restarts))
             .backend(storage)
             .data(s.clone())
             .concurrency(concurrency)

@@ -1,3 +1,3 @@
-//! The cron schedule lives in `shared` (the console lists it); re-exported for the worker.
+//! The cron schedule lives in `biologidex-core` (the console lists it); re-exported for the worker.
 
 pub use biologidex_core::schedule::*;

@@ -24,10 +24,10 @@ struct QueueLine {
     workers: Vec<(String, DateTime<Utc>)>,
 }
 
-async fn queue_line(state: &AppState, name: &'static str) -> QueueLine {
+async fn queue_line(state: &AppState, queue: jobs::Queue) -> QueueLine {
     let prefix = &state.settings.redis_key_prefix;
-    let counts = jobs::queue_counts(&state.redis, prefix, name).await;
-    let set = jobs::queue_config(prefix, name).workers_set();
+    let counts = jobs::queue_counts(&state.redis, prefix, queue).await;
+    let set = jobs::queue_config(prefix, queue).workers_set();
     let workers = redis_util::run(&state.redis, async move |c| {
         redis::cmd("ZRANGE")
             .arg(&set)
@@ -43,7 +43,7 @@ async fn queue_line(state: &AppState, name: &'static str) -> QueueLine {
     .filter_map(|(w, score)| DateTime::from_timestamp(score as i64, 0).map(|t| (w, t)))
     .collect();
     QueueLine {
-        name,
+        name: queue.name(),
         counts,
         workers,
     }
@@ -61,7 +61,7 @@ async fn timed<T>(f: impl Future<Output = Result<T, String>>) -> (Result<T, Stri
 /// `GET /admin/system/`.
 pub async fn page(state: web::Data<AppState>, staff: Staff) -> AdminResult<HttpResponse> {
     let mut queues = Vec::new();
-    for q in jobs::ALL_QUEUES {
+    for q in jobs::Queue::ALL {
         queues.push(queue_line(&state, q).await);
     }
     let (db, db_t) = timed(biologidex_db::ping(&state.db, DEADLINE)).await;
@@ -80,7 +80,7 @@ pub async fn page(state: web::Data<AppState>, staff: Staff) -> AdminResult<HttpR
     let runs = schedule::last_runs(&state.redis, &state.settings)
         .await
         .unwrap_or_default();
-    let orphan_after = jobs::queue_config("", jobs::VISION_QUEUE).orphaned_duration();
+    let orphan_after = jobs::queue_config("", jobs::Queue::Vision).orphaned_duration();
     let now = Utc::now();
     let health = [
         ("PostgreSQL", db.map(drop), db_t),

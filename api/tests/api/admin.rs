@@ -999,7 +999,7 @@ async fn failed_jobs_are_retried_one_or_all_of_a_period() {
     let depth = biologidex_core::jobs::queue_counts(
         &app.state.redis,
         &app.state.settings.redis_key_prefix,
-        biologidex_core::jobs::VISION_QUEUE,
+        biologidex_core::jobs::Queue::Vision,
     )
     .await
     .unwrap();

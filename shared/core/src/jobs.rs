@@ -16,9 +16,9 @@ pub const MISSED_HEARTBEATS: usize = 5;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The apalis configuration of one queue, namespaced with the deployment's Redis key prefix.
-pub fn queue_config(prefix: &str, queue: &str) -> Config {
+pub fn queue_config(prefix: &str, queue: Queue) -> Config {
     Config::default()
-        .queue(format!("{prefix}:{queue}"))
+        .queue(format!("{prefix}:{}", queue.name()))
         .heartbeat_interval(HEARTBEAT_INTERVAL)
         .missed_heartbeats(MISSED_HEARTBEATS)
 }
@@ -36,7 +36,7 @@ pub struct QueueCounts {
 pub async fn queue_counts(
     redis: &crate::redis_util::RedisPool,
     prefix: &str,
-    queue: &str,
+    queue: Queue,
 ) -> Result<QueueCounts, String> {
     let config = queue_config(prefix, queue);
     let keys = (
@@ -62,10 +62,49 @@ pub async fn queue_counts(
     .await
 }
 
-/// A job type with its queue name.
+/// Every queue: the one list the worker consumes, the health checks count and housekeeping
+/// trims. A new job type adds its variant here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Queue {
+    Vision,
+    PurgeExpiredTokens,
+    Housekeeping,
+    TaxonomyImport,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 4] = [
+        Queue::Vision,
+        Queue::PurgeExpiredTokens,
+        Queue::Housekeeping,
+        Queue::TaxonomyImport,
+    ];
+
+    /// `<domain>.<kebab-action>`, never derived from the Rust type name (a rename would orphan
+    /// queued jobs: docs/stack-notes.md#queue-names).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Queue::Vision => "vision.process-analysis",
+            Queue::PurgeExpiredTokens => "accounts.purge-expired-tokens",
+            Queue::Housekeeping => "maintenance.housekeeping",
+            Queue::TaxonomyImport => "taxonomy.import",
+        }
+    }
+
+    /// This queue's storage on an existing Redis connection, whatever its payload type (for
+    /// bookkeeping such as trimming, which never reads payloads).
+    pub fn untyped_storage(
+        self,
+        conn: ConnectionManager,
+        prefix: &str,
+    ) -> RedisStorage<serde_json::Value> {
+        RedisStorage::new(conn).with_config(queue_config(prefix, self))
+    }
+}
+
+/// A job type with its queue.
 pub trait Job: Serialize + for<'de> Deserialize<'de> + Send + Sync + Unpin + 'static {
-    /// `<domain>.<kebab-action>`, never derived from the Rust type name.
-    const QUEUE: &'static str;
+    const QUEUE: Queue;
 
     /// The queue's storage on an existing Redis connection.
     fn storage(conn: ConnectionManager, prefix: &str) -> RedisStorage<Self> {
@@ -78,7 +117,7 @@ pub trait Job: Serialize + for<'de> Deserialize<'de> + Send + Sync + Unpin + 'st
 pub struct PurgeExpiredTokens;
 
 impl Job for PurgeExpiredTokens {
-    const QUEUE: &'static str = "accounts.purge-expired-tokens";
+    const QUEUE: Queue = Queue::PurgeExpiredTokens;
 }
 
 /// Run a taxonomy (Catalogue of Life) import job: its row names the release file. Idempotent:
@@ -89,11 +128,8 @@ pub struct RunTaxonomyImport {
 }
 
 impl Job for RunTaxonomyImport {
-    const QUEUE: &'static str = "taxonomy.import";
+    const QUEUE: Queue = Queue::TaxonomyImport;
 }
-
-/// The vision queue.
-pub const VISION_QUEUE: &str = "vision.process-analysis";
 
 /// Identify the animals in one analysis job's photo.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -102,23 +138,66 @@ pub struct ProcessAnalysis {
 }
 
 impl Job for ProcessAnalysis {
-    const QUEUE: &'static str = VISION_QUEUE;
+    const QUEUE: Queue = Queue::Vision;
 }
 
-/// Periodic housekeeping (cron; payload names the task).
+/// The periodic housekeeping tasks. On the wire (the job payload, the cron lock key, the
+/// console's last-run list) each is its snake_case name.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum HousekeepingTask {
+    /// Re-enqueue vision jobs whose push was lost or whose worker died.
+    ReapVisionJobs,
+    /// Delete expired unused conversions and unreferenced image files.
+    CleanupExpiredConversions,
+    /// Delete finished jobs no dex entry came from, after the retention period.
+    CleanupOldAnalysisJobs,
+    /// Trim finished apalis bookkeeping of every queue in Redis.
+    TrimQueues,
+}
+
+impl HousekeepingTask {
+    /// The snake_case name, as serialized.
+    pub const fn name(self) -> &'static str {
+        match self {
+            HousekeepingTask::ReapVisionJobs => "reap_vision_jobs",
+            HousekeepingTask::CleanupExpiredConversions => "cleanup_expired_conversions",
+            HousekeepingTask::CleanupOldAnalysisJobs => "cleanup_old_analysis_jobs",
+            HousekeepingTask::TrimQueues => "trim_queues",
+        }
+    }
+}
+
+/// Periodic housekeeping (cron): one task.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Housekeeping {
-    pub task: String,
+    pub task: HousekeepingTask,
 }
 
 impl Job for Housekeeping {
-    const QUEUE: &'static str = "maintenance.housekeeping";
+    const QUEUE: Queue = Queue::Housekeeping;
 }
 
-/// Every queue a worker consumes, for health checks.
-pub const ALL_QUEUES: &[&str] = &[
-    VISION_QUEUE,
-    PurgeExpiredTokens::QUEUE,
-    Housekeeping::QUEUE,
-    RunTaxonomyImport::QUEUE,
-];
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn housekeeping_payloads_keep_their_wire_names() {
+        for task in [
+            HousekeepingTask::ReapVisionJobs,
+            HousekeepingTask::CleanupExpiredConversions,
+            HousekeepingTask::CleanupOldAnalysisJobs,
+            HousekeepingTask::TrimQueues,
+        ] {
+            let wire = serde_json::to_value(Housekeeping { task }).unwrap_or_default();
+            assert_eq!(wire, serde_json::json!({ "task": task.name() }));
+        }
+    }
+
+    #[test]
+    fn queue_names_are_distinct() {
+        let names: std::collections::HashSet<_> = Queue::ALL.iter().map(|q| q.name()).collect();
+        assert_eq!(names.len(), Queue::ALL.len());
+    }
+}

@@ -3,45 +3,52 @@
 //! that even several cron replicas never enqueue the same tick twice (docs/decisions.md#d17). A
 //! tick only enqueues; the work runs on the queue workers.
 
-/// One scheduled task: when it runs and which housekeeping task it enqueues.
+use crate::jobs::HousekeepingTask;
+
+/// What a tick enqueues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueues {
+    PurgeExpiredTokens,
+    Housekeeping(HousekeepingTask),
+}
+
+/// One scheduled task: when it runs and what it enqueues.
 #[derive(Debug, Clone, Copy)]
 pub struct CronTask {
-    /// Name used in metrics, logs, the lock key and the housekeeping payload.
+    /// Name used in metrics, logs and the lock key (for housekeeping, the task's own name).
     pub name: &'static str,
     /// Six-field cron expression.
     pub expression: &'static str,
+    pub enqueues: Enqueues,
+}
+
+const fn housekeeping(task: HousekeepingTask, expression: &'static str) -> CronTask {
+    CronTask {
+        name: task.name(),
+        expression,
+        enqueues: Enqueues::Housekeeping(task),
+    }
 }
 
 /// Delete refresh-token records past their expiry: hourly, at minute 7.
 pub const PURGE_EXPIRED_TOKENS: CronTask = CronTask {
     name: "purge_expired_tokens",
     expression: "0 7 * * * *",
+    enqueues: Enqueues::PurgeExpiredTokens,
 };
 
 /// Re-enqueue vision jobs whose push was lost or whose worker died: every 20 seconds.
-pub const REAP_VISION_JOBS: CronTask = CronTask {
-    name: "reap_vision_jobs",
-    expression: "*/20 * * * * *",
-};
+pub const REAP_VISION_JOBS: CronTask = housekeeping(HousekeepingTask::ReapVisionJobs, "*/20 * * * * *");
 
 /// Delete expired unused conversions and unreferenced image files: every 10 minutes (the old
 /// beat schedule), at second 30.
-pub const CLEANUP_EXPIRED_CONVERSIONS: CronTask = CronTask {
-    name: "cleanup_expired_conversions",
-    expression: "30 */10 * * * *",
-};
+pub const CLEANUP_EXPIRED_CONVERSIONS: CronTask = housekeeping(HousekeepingTask::CleanupExpiredConversions, "30 */10 * * * *");
 
 /// Delete finished jobs no dex entry came from, after the retention period: daily at 03:17.
-pub const CLEANUP_OLD_ANALYSIS_JOBS: CronTask = CronTask {
-    name: "cleanup_old_analysis_jobs",
-    expression: "0 17 3 * * *",
-};
+pub const CLEANUP_OLD_ANALYSIS_JOBS: CronTask = housekeeping(HousekeepingTask::CleanupOldAnalysisJobs, "0 17 3 * * *");
 
 /// Trim finished apalis bookkeeping in Redis: hourly, at minute 41.
-pub const TRIM_QUEUES: CronTask = CronTask {
-    name: "trim_queues",
-    expression: "0 41 * * * *",
-};
+pub const TRIM_QUEUES: CronTask = housekeeping(HousekeepingTask::TrimQueues, "0 41 * * * *");
 
 /// Every scheduled task.
 pub const ALL: &[CronTask] = &[

@@ -13,7 +13,7 @@ use crate::{
         accounts::User,
         admin::{self, Actor},
         animals::{Animal, AnimalFields},
-        dex::{DexEntry, EntryChanges, visibility},
+        dex::{DexEntry, EntryChanges, Visibility},
         friendships::Friendship,
         tokens,
         vision::AnalysisJob,
@@ -562,7 +562,7 @@ pub async fn hide_entry(
             conn,
             id,
             &EntryChanges {
-                visibility: Some(visibility::PRIVATE.to_owned()),
+                visibility: Some(Visibility::Private),
                 ..EntryChanges::default()
             },
         )

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod models;
 pub mod schema;
+mod text_enum;
 #[cfg(feature = "test-util")]
 pub mod testing;
 

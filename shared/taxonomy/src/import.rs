@@ -30,7 +30,7 @@ use super::{
 };
 use biologidex_db::{
     DbPool,
-    models::taxonomy::{COL_CODE, ImportJob, TaxonomySource, job_status},
+    models::taxonomy::{COL_CODE, ImportJob, ImportStatus, TaxonomySource},
 };
 
 /// Row issues kept in a job's error log (the counts are always complete).
@@ -193,7 +193,7 @@ impl Journal {
 pub struct Progress {
     pool: DbPool,
     job_id: Uuid,
-    status: Mutex<&'static str>,
+    status: Mutex<ImportStatus>,
     started: Instant,
 }
 
@@ -202,19 +202,19 @@ impl Progress {
         Progress {
             pool,
             job_id,
-            status: Mutex::new(job_status::PROCESSING),
+            status: Mutex::new(ImportStatus::Processing),
             started: Instant::now(),
         }
     }
 
-    fn set_status(&self, status: &'static str) {
+    fn set_status(&self, status: ImportStatus) {
         if let Ok(mut s) = self.status.lock() {
             *s = status;
         }
     }
 
     async fn write(&self, progress: Value, counts: (i64, i64, i64)) {
-        let status = self.status.lock().map_or(job_status::PROCESSING, |s| *s);
+        let status = self.status.lock().map_or(ImportStatus::Processing, |s| *s);
         let result = async {
             let mut conn = self.pool.get().await.map_err(anyhow::Error::from)?;
             ImportJob::record_progress(&mut conn, self.job_id, status, &progress, counts)
@@ -475,7 +475,7 @@ async fn import_locked(
 
     // 2. While the main connection loads the files that point at taxa, the others already
     // build the new taxa table's indexes (the slowest part); then all build the rest.
-    progress.set_status(job_status::IMPORTING);
+    progress.set_status(ImportStatus::Importing);
     let mut extra = Vec::new();
     for _ in 1..opts.connections.max(1) {
         extra.push(connect(database_url, opts, false).await?);

@@ -36,7 +36,7 @@ pub async fn purge_expired_tokens(
     )
     .await;
     state.metrics.record(
-        PurgeExpiredTokens::QUEUE,
+        PurgeExpiredTokens::QUEUE.name(),
         result.is_ok(),
         started.elapsed().as_secs_f64(),
     );

@@ -8,7 +8,7 @@ use apalis_cron::Tick;
 use biologidex_core::jobs::{Housekeeping, Job, PurgeExpiredTokens};
 
 use crate::{
-    schedule::{self, CronTask},
+    schedule::{CronTask, Enqueues},
     state::WorkerState,
 };
 
@@ -47,18 +47,11 @@ pub async fn on_tick(
     task: Data<CronTask>,
 ) -> Result<(), BoxDynError> {
     let at = tick.get_timestamp();
-    if task.name == schedule::PURGE_EXPIRED_TOKENS.name {
-        enqueue_once(&state, *task, at, PurgeExpiredTokens).await?;
-    } else {
-        enqueue_once(
-            &state,
-            *task,
-            at,
-            Housekeeping {
-                task: task.name.to_owned(),
-            },
-        )
-        .await?;
-    }
+    match task.enqueues {
+        Enqueues::PurgeExpiredTokens => enqueue_once(&state, *task, at, PurgeExpiredTokens).await?,
+        Enqueues::Housekeeping(job) => {
+            enqueue_once(&state, *task, at, Housekeeping { task: job }).await?
+        }
+    };
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use apalis::prelude::{BoxDynError, Data, TaskSink};
 use apalis_core::backend::Vacuum;
-use biologidex_core::jobs::{Housekeeping, Job, ProcessAnalysis, PurgeExpiredTokens};
+use biologidex_core::jobs::{Housekeeping, HousekeepingTask, Job, ProcessAnalysis, Queue};
 use biologidex_db::models::{conversions::Conversion, images, vision::AnalysisJob};
 use chrono::Utc;
 
@@ -30,7 +30,7 @@ pub async fn reap_vision_jobs(state: &WorkerState) -> biologidex_core::Result<us
 
 /// Sets the queue depth and dead-job gauges from Redis (best effort).
 pub async fn observe_queues(state: &WorkerState) {
-    for queue in biologidex_core::jobs::ALL_QUEUES {
+    for queue in Queue::ALL {
         let prefix = &state.settings.redis_key_prefix;
         if let Ok(c) = biologidex_core::jobs::queue_counts(&state.redis, prefix, queue).await {
             let depth = i64::try_from(c.waiting).unwrap_or(i64::MAX);
@@ -38,12 +38,12 @@ pub async fn observe_queues(state: &WorkerState) {
             state
                 .metrics
                 .queue_depth
-                .with_label_values(&[queue])
+                .with_label_values(&[queue.name()])
                 .set(depth);
             state
                 .metrics
                 .queue_dead
-                .with_label_values(&[queue])
+                .with_label_values(&[queue.name()])
                 .set(dead);
         }
     }
@@ -101,48 +101,37 @@ pub async fn cleanup_old_analysis_jobs(state: &WorkerState) -> biologidex_core::
 /// Trims finished task records of every queue.
 pub async fn trim_queues(state: &WorkerState) -> biologidex_core::Result<usize> {
     let prefix = &state.settings.redis_key_prefix;
-    let conn = state.queue_conn.clone();
-    let trim = |e: Box<dyn std::error::Error + Send + Sync>| {
-        biologidex_core::Error::Internal(anyhow::anyhow!("vacuum: {e}"))
-    };
     let mut n = 0;
-    n += ProcessAnalysis::storage(conn.clone(), prefix)
-        .vacuum_before(QUEUE_RETENTION)
-        .await
-        .map_err(|e| trim(e.into()))?;
-    n += Housekeeping::storage(conn.clone(), prefix)
-        .vacuum_before(QUEUE_RETENTION)
-        .await
-        .map_err(|e| trim(e.into()))?;
-    n += PurgeExpiredTokens::storage(conn, prefix)
-        .vacuum_before(QUEUE_RETENTION)
-        .await
-        .map_err(|e| trim(e.into()))?;
+    for queue in Queue::ALL {
+        n += queue
+            .untyped_storage(state.queue_conn.clone(), prefix)
+            .vacuum_before(QUEUE_RETENTION)
+            .await
+            .map_err(|e| {
+                biologidex_core::Error::Internal(anyhow::anyhow!("vacuum {}: {e}", queue.name()))
+            })?;
+    }
     Ok(n)
 }
 
-/// Runs the named task.
-pub async fn run(state: &WorkerState, task: &str) -> biologidex_core::Result<()> {
+/// Runs one task.
+pub async fn run(state: &WorkerState, task: HousekeepingTask) -> biologidex_core::Result<()> {
     match task {
-        t if t == schedule::REAP_VISION_JOBS.name => reap_vision_jobs(state).await.map(drop),
-        t if t == schedule::CLEANUP_EXPIRED_CONVERSIONS.name => {
+        HousekeepingTask::ReapVisionJobs => reap_vision_jobs(state).await.map(drop),
+        HousekeepingTask::CleanupExpiredConversions => {
             cleanup_expired_conversions(state).await.map(drop)
         }
-        t if t == schedule::CLEANUP_OLD_ANALYSIS_JOBS.name => {
+        HousekeepingTask::CleanupOldAnalysisJobs => {
             cleanup_old_analysis_jobs(state).await.map(drop)
         }
-        t if t == schedule::TRIM_QUEUES.name => trim_queues(state).await.map(drop),
-        other => {
-            tracing::warn!(task = other, "unknown housekeeping task ignored");
-            Ok(())
-        }
+        HousekeepingTask::TrimQueues => trim_queues(state).await.map(drop),
     }
 }
 
 /// apalis adapter for [`run`].
 pub async fn housekeeping(job: Housekeeping, state: Data<WorkerState>) -> Result<(), BoxDynError> {
     let started = Instant::now();
-    let result = run(&state, &job.task).await;
+    let result = run(&state, job.task).await;
     let detail = match &result {
         Ok(()) => "ok".to_owned(),
         Err(e) => e.to_string(),
@@ -150,13 +139,13 @@ pub async fn housekeeping(job: Housekeeping, state: Data<WorkerState>) -> Result
     schedule::record_run(
         &state.redis,
         &state.settings,
-        &job.task,
+        job.task.name(),
         result.is_ok(),
         detail,
     )
     .await;
     state.metrics.record(
-        Housekeeping::QUEUE,
+        Housekeeping::QUEUE.name(),
         result.is_ok(),
         started.elapsed().as_secs_f64(),
     );

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use apalis::prelude::{AbortError, BoxDynError, Data};
 use biologidex_core::jobs::{Job, RunTaxonomyImport};
-use biologidex_db::models::taxonomy::{ImportJob, job_status};
+use biologidex_db::models::taxonomy::{ImportJob, ImportStatus};
 use biologidex_taxonomy::{
     cache,
     import::{self, ImportError, ImportOptions, ImportReport},
@@ -27,8 +27,8 @@ pub async fn run_taxonomy_import(
             .ok_or(ImportError::JobNotFound(job.import_job_id))?
     };
     if matches!(
-        row.status.as_str(),
-        job_status::COMPLETED | job_status::CANCELLED
+        row.status,
+        ImportStatus::Completed | ImportStatus::Cancelled
     ) {
         tracing::info!(import_job.id = %row.id, status = %row.status, "taxonomy import already finished");
         return Ok(None);
@@ -52,7 +52,7 @@ pub async fn taxonomy_import(
     let started = Instant::now();
     let result = run_taxonomy_import(&state, job).await;
     state.metrics.record(
-        RunTaxonomyImport::QUEUE,
+        RunTaxonomyImport::QUEUE.name(),
         result.is_ok(),
         started.elapsed().as_secs_f64(),
     );

@@ -425,7 +425,7 @@ pub async fn process_analysis(
     let started = Instant::now();
     let result = run(&state, job.analysis_job_id).await;
     state.metrics.record(
-        ProcessAnalysis::QUEUE,
+        ProcessAnalysis::QUEUE.name(),
         result.is_ok(),
         started.elapsed().as_secs_f64(),
     );

@@ -270,7 +270,7 @@ pub struct EntryRow {
     pub owner: String,
     pub animal_id: Uuid,
     pub animal: String,
-    pub visibility: String,
+    pub visibility: crate::models::dex::Visibility,
     pub catch_date: DateTime<Utc>,
     pub notes: String,
 }
@@ -315,7 +315,7 @@ pub struct JobRow {
     pub id: Uuid,
     pub user_id: Uuid,
     pub username: String,
-    pub status: String,
+    pub status: crate::models::vision::JobStatus,
     pub model_name: String,
     pub error_message: String,
     pub cost_usd: Option<f64>,
@@ -326,13 +326,13 @@ pub struct JobRow {
 /// The newest jobs, optionally of one status and/or one user.
 pub async fn recent_jobs(
     conn: &mut AsyncPgConnection,
-    status: Option<&str>,
+    status: Option<crate::models::vision::JobStatus>,
     user: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<JobRow>> {
     let mut query = analysis_jobs::table.inner_join(users::table).into_boxed();
     if let Some(s) = status {
-        query = query.filter(analysis_jobs::status.eq(s.to_owned()));
+        query = query.filter(analysis_jobs::status.eq(s));
     }
     if let Some(u) = user {
         query = query.filter(analysis_jobs::user_id.eq(u));
@@ -361,7 +361,7 @@ pub async fn failed_job_ids_since(
     since: DateTime<Utc>,
 ) -> QueryResult<Vec<Uuid>> {
     analysis_jobs::table
-        .filter(analysis_jobs::status.eq(crate::models::vision::status::FAILED))
+        .filter(analysis_jobs::status.eq(crate::models::vision::JobStatus::Failed))
         .filter(analysis_jobs::created_at.ge(since))
         .order(analysis_jobs::created_at)
         .select(analysis_jobs::id)

@@ -10,23 +10,26 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::text_enum::text_enum;
 use crate::schema::{analysis_jobs, animals, dex_entries, dex_entry_removals, users};
 use biologidex_core::{Error, error::unique_violation};
 
-/// Visibility values.
-pub mod visibility {
-    pub const PRIVATE: &str = "private";
-    pub const FRIENDS: &str = "friends";
-    pub const PUBLIC: &str = "public";
-    /// Every accepted value.
-    pub const ALL: &[&str] = &[PRIVATE, FRIENDS, PUBLIC];
+text_enum! {
+    /// Who sees a dex entry.
+    pub enum Visibility {
+        Private = "private",
+        Friends = "friends",
+        Public = "public",
+    }
+}
 
-    /// Rank of a value: a lower rank shows the entry to fewer people.
-    pub fn rank(v: &str) -> u8 {
-        match v {
-            PUBLIC => 2,
-            FRIENDS => 1,
-            _ => 0,
+impl Visibility {
+    /// A lower rank shows the entry to fewer people.
+    pub fn rank(self) -> u8 {
+        match self {
+            Visibility::Public => 2,
+            Visibility::Friends => 1,
+            Visibility::Private => 0,
         }
     }
 }
@@ -48,7 +51,7 @@ pub struct DexEntry {
     pub notes: String,
     pub customizations: Value,
     pub catch_date: DateTime<Utc>,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub is_favorite: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -105,23 +108,23 @@ pub struct Viewer {
 
 impl Viewer {
     /// May this viewer see `owner`'s entries of visibility `v`?
-    pub fn may_see(&self, owner: Uuid, v: &str) -> bool {
+    pub fn may_see(&self, owner: Uuid, v: Visibility) -> bool {
         owner == self.id
             || (!self.blocked.contains(&owner)
-                && (v == visibility::PUBLIC
-                    || (v == visibility::FRIENDS && self.friends.contains(&owner))))
+                && (v == Visibility::Public
+                    || (v == Visibility::Friends && self.friends.contains(&owner))))
     }
 
     /// The visibilities of `owner`'s entries this viewer sees.
-    pub fn visible_levels(&self, owner: Uuid) -> &'static [&'static str] {
+    pub fn visible_levels(&self, owner: Uuid) -> &'static [Visibility] {
         if owner == self.id {
-            visibility::ALL
+            Visibility::ALL
         } else if self.blocked.contains(&owner) {
             &[]
         } else if self.friends.contains(&owner) {
-            &[visibility::FRIENDS, visibility::PUBLIC]
+            &[Visibility::Friends, Visibility::Public]
         } else {
-            &[visibility::PUBLIC]
+            &[Visibility::Public]
         }
     }
 }
@@ -129,8 +132,8 @@ impl Viewer {
 /// The visibility rule in SQL (the same as [`Viewer::may_see`]); the tree uses it too.
 #[diesel::dsl::auto_type]
 pub(crate) fn visible_to(viewer: Uuid, friends: Vec<Uuid>, blocked: Vec<Uuid>) -> _ {
-    let public: &'static str = visibility::PUBLIC;
-    let friends_only: &'static str = visibility::FRIENDS;
+    let public: Visibility = Visibility::Public;
+    let friends_only: Visibility = Visibility::Friends;
     dex_entries::owner_id
         .eq(viewer)
         .or(dex_entries::visibility
@@ -149,7 +152,7 @@ pub(crate) fn visible(viewer: &Viewer) -> visible_to {
 #[derive(Debug, Clone, Default)]
 pub struct EntryQuery {
     pub animal: Option<Uuid>,
-    pub visibility: Option<String>,
+    pub visibility: Option<Visibility>,
     pub is_favorite: Option<bool>,
     pub search: Vec<String>,
     /// (column, descending): catch_date or created_at; default newest catch first.
@@ -169,7 +172,7 @@ pub struct NewEntry {
     pub location_name: String,
     pub notes: String,
     pub catch_date: Option<DateTime<Utc>>,
-    pub visibility: String,
+    pub visibility: Visibility,
 }
 
 /// Fields an owner may edit; `None` leaves a field alone.
@@ -178,7 +181,7 @@ pub struct EntryChanges {
     pub animal_id: Option<Uuid>,
     pub notes: Option<String>,
     pub customizations: Option<Value>,
-    pub visibility: Option<String>,
+    pub visibility: Option<Visibility>,
     pub is_favorite: Option<bool>,
     pub location_name: Option<String>,
 }
@@ -220,7 +223,7 @@ macro_rules! entry_filters {
             query = query.filter(dex_entries::animal_id.eq(a));
         }
         if let Some(v) = &q.visibility {
-            query = query.filter(dex_entries::visibility.eq(v.clone()));
+            query = query.filter(dex_entries::visibility.eq(*v));
         }
         if let Some(f) = q.is_favorite {
             query = query.filter(dex_entries::is_favorite.eq(f));
@@ -459,8 +462,7 @@ impl DexEntry {
             .await?;
         let narrowed = changes
             .visibility
-            .as_deref()
-            .is_some_and(|v| visibility::rank(v) < visibility::rank(&current.visibility));
+            .is_some_and(|v| v.rank() < current.visibility.rank());
         let token = (narrowed && current.image_id.is_some()).then(new_image_token);
         let row = diesel::update(dex_entries::table.find(id))
             .set((
@@ -487,7 +489,7 @@ impl DexEntry {
             .await
             .map_err(duplicate)?;
         if narrowed {
-            let was = Some(current.visibility.as_str());
+            let was = Some(current.visibility);
             log_removals(conn, &[(row.id, row.owner_id)], "visibility", None, was).await?;
         }
         Ok(row)
@@ -513,7 +515,7 @@ impl DexEntry {
             .await
             .optional()?;
         if let Some(r) = &row {
-            let was = Some(r.visibility.as_str());
+            let was = Some(r.visibility);
             log_removals(conn, &[(r.id, r.owner_id)], "deleted", None, was).await?;
         }
         Ok(row)
@@ -529,7 +531,7 @@ impl DexEntry {
         for (owner, viewer) in [(a, b), (b, a)] {
             let rows: Vec<(Uuid, Option<Uuid>)> = dex_entries::table
                 .filter(dex_entries::owner_id.eq(owner))
-                .filter(dex_entries::visibility.eq(visibility::FRIENDS))
+                .filter(dex_entries::visibility.eq(Visibility::Friends))
                 .select((dex_entries::id, dex_entries::image_id))
                 .load(conn)
                 .await?;
@@ -568,7 +570,7 @@ async fn log_removals(
     entries: &[(Uuid, Uuid)],
     reason: &str,
     viewer: Option<Uuid>,
-    was: Option<&str>,
+    was: Option<Visibility>,
 ) -> QueryResult<usize> {
     if entries.is_empty() {
         return Ok(0);
@@ -606,7 +608,7 @@ pub async fn friend_activity(
 ) -> QueryResult<Vec<FriendActivity>> {
     dex_entries::table
         .filter(dex_entries::owner_id.eq_any(owners))
-        .filter(dex_entries::visibility.eq_any([visibility::FRIENDS, visibility::PUBLIC]))
+        .filter(dex_entries::visibility.eq_any([Visibility::Friends, Visibility::Public]))
         .group_by(dex_entries::owner_id)
         .select((
             dex_entries::owner_id,

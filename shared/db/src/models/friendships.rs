@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::text_enum::text_enum;
 use crate::schema::{friendships, user_profiles, users};
 use biologidex_core::{Error, error::unique_violation};
 
@@ -16,7 +17,7 @@ pub struct Friendship {
     pub id: Uuid,
     pub from_user_id: Uuid,
     pub to_user_id: Uuid,
-    pub status: String,
+    pub status: FriendshipStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -32,12 +33,14 @@ pub struct FriendUser {
     pub unique_species: i32,
 }
 
-/// Request states.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const ACCEPTED: &str = "accepted";
-    pub const REJECTED: &str = "rejected";
-    pub const BLOCKED: &str = "blocked";
+text_enum! {
+    /// A friendship row's state.
+    pub enum FriendshipStatus {
+        Pending = "pending",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        Blocked = "blocked",
+    }
 }
 
 /// What a recipient may answer.
@@ -112,7 +115,7 @@ impl Friendship {
             )
             .filter(diesel::dsl::not(
                 friendships::status
-                    .eq(status::BLOCKED)
+                    .eq(FriendshipStatus::Blocked)
                     .and(friendships::from_user_id.eq(user)),
             ))
             .select(Friendship::as_select())
@@ -140,7 +143,7 @@ impl Friendship {
                     .eq(user)
                     .or(friendships::to_user_id.eq(user)),
             )
-            .filter(friendships::status.ne(status::BLOCKED))
+            .filter(friendships::status.ne(FriendshipStatus::Blocked))
             .count()
             .get_result(conn)
             .await
@@ -160,7 +163,7 @@ impl Friendship {
                     .eq(user)
                     .or(friendships::to_user_id.eq(user)),
             )
-            .filter(friendships::status.ne(status::BLOCKED))
+            .filter(friendships::status.ne(FriendshipStatus::Blocked))
             .order((friendships::created_at.desc(), friendships::id))
             .offset(offset)
             .limit(limit)
@@ -176,7 +179,7 @@ impl Friendship {
         received: bool,
     ) -> QueryResult<Vec<Friendship>> {
         let q = friendships::table
-            .filter(friendships::status.eq(status::PENDING))
+            .filter(friendships::status.eq(FriendshipStatus::Pending))
             .order((friendships::created_at.desc(), friendships::id))
             .select(Friendship::as_select())
             .into_boxed();
@@ -190,18 +193,18 @@ impl Friendship {
 
     /// Ids of `user`'s accepted friends.
     pub async fn friend_ids(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<Vec<Uuid>> {
-        Self::related_ids(conn, user, status::ACCEPTED).await
+        Self::related_ids(conn, user, FriendshipStatus::Accepted).await
     }
 
     /// Ids of users `user` blocked or was blocked by: they cannot see each other.
     pub async fn blocked_ids(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<Vec<Uuid>> {
-        Self::related_ids(conn, user, status::BLOCKED).await
+        Self::related_ids(conn, user, FriendshipStatus::Blocked).await
     }
 
     async fn related_ids(
         conn: &mut AsyncPgConnection,
         user: Uuid,
-        state: &str,
+        state: FriendshipStatus,
     ) -> QueryResult<Vec<Uuid>> {
         let rows: Vec<(Uuid, Uuid)> = friendships::table
             .filter(friendships::status.eq(state))
@@ -224,8 +227,8 @@ impl Friendship {
         conn: &mut AsyncPgConnection,
         user: Uuid,
     ) -> QueryResult<(Vec<Uuid>, Vec<Uuid>)> {
-        let rows: Vec<(Uuid, Uuid, String)> = friendships::table
-            .filter(friendships::status.eq_any([status::ACCEPTED, status::BLOCKED]))
+        let rows: Vec<(Uuid, Uuid, FriendshipStatus)> = friendships::table
+            .filter(friendships::status.eq_any([FriendshipStatus::Accepted, FriendshipStatus::Blocked]))
             .filter(
                 friendships::from_user_id
                     .eq(user)
@@ -241,7 +244,7 @@ impl Friendship {
         let (mut friends, mut blocked) = (Vec::new(), Vec::new());
         for (from, to, state) in rows {
             let other = if from == user { to } else { from };
-            if state == status::ACCEPTED {
+            if state == FriendshipStatus::Accepted {
                 friends.push(other)
             } else {
                 blocked.push(other)
@@ -256,11 +259,11 @@ impl Friendship {
         user: Uuid,
     ) -> QueryResult<Vec<FriendUser>> {
         let sent = friendships::table
-            .filter(friendships::status.eq(status::ACCEPTED))
+            .filter(friendships::status.eq(FriendshipStatus::Accepted))
             .filter(friendships::from_user_id.eq(user))
             .select(friendships::to_user_id);
         let received = friendships::table
-            .filter(friendships::status.eq(status::ACCEPTED))
+            .filter(friendships::status.eq(FriendshipStatus::Accepted))
             .filter(friendships::to_user_id.eq(user))
             .select(friendships::from_user_id);
         users::table
@@ -321,16 +324,16 @@ impl Friendship {
                         .await?;
                     return Ok((row, RequestOutcome::Created));
                 };
-                match row.status.as_str() {
-                    status::ACCEPTED => Err(Error::Rule("Users are already friends".to_owned())),
-                    status::PENDING if row.from_user_id == from => {
+                match row.status {
+                    FriendshipStatus::Accepted => Err(Error::Rule("Users are already friends".to_owned())),
+                    FriendshipStatus::Pending if row.from_user_id == from => {
                         Err(Error::Rule("Friend request already pending".to_owned()))
                     }
-                    status::PENDING => {
-                        let row = Self::set_status(conn, row.id, status::ACCEPTED).await?;
+                    FriendshipStatus::Pending => {
+                        let row = Self::set_status(conn, row.id, FriendshipStatus::Accepted).await?;
                         Ok((row, RequestOutcome::AcceptedTheirs))
                     }
-                    status::BLOCKED if row.to_user_id != from => {
+                    FriendshipStatus::Blocked if row.to_user_id != from => {
                         Err(Error::Rule("Cannot send friend request".to_owned()))
                     }
                     // A rejection, or a block by the requester: start over as a new request.
@@ -339,7 +342,7 @@ impl Friendship {
                             .set((
                                 friendships::from_user_id.eq(from),
                                 friendships::to_user_id.eq(to),
-                                friendships::status.eq(status::PENDING),
+                                friendships::status.eq(FriendshipStatus::Pending),
                                 friendships::created_at.eq(diesel::dsl::now),
                             ))
                             .returning(Friendship::as_returning())
@@ -366,7 +369,7 @@ impl Friendship {
     async fn set_status(
         conn: &mut AsyncPgConnection,
         id: Uuid,
-        new: &str,
+        new: FriendshipStatus,
     ) -> QueryResult<Friendship> {
         diesel::update(friendships::table.find(id))
             .set(friendships::status.eq(new))
@@ -383,13 +386,13 @@ impl Friendship {
         by: Uuid,
         action: Action,
     ) -> Result<Friendship, Error> {
-        let pending = row.status == status::PENDING;
+        let pending = row.status == FriendshipStatus::Pending;
         match action {
             Action::Accept if pending => {
-                Ok(Self::set_status(conn, row.id, status::ACCEPTED).await?)
+                Ok(Self::set_status(conn, row.id, FriendshipStatus::Accepted).await?)
             }
             Action::Reject if pending => {
-                Ok(Self::set_status(conn, row.id, status::REJECTED).await?)
+                Ok(Self::set_status(conn, row.id, FriendshipStatus::Rejected).await?)
             }
             Action::Accept => Err(Error::Rule(
                 "Only pending requests can be accepted".to_owned(),
@@ -407,7 +410,7 @@ impl Friendship {
                     .set((
                         friendships::from_user_id.eq(other),
                         friendships::to_user_id.eq(by),
-                        friendships::status.eq(status::BLOCKED),
+                        friendships::status.eq(FriendshipStatus::Blocked),
                     ))
                     .returning(Friendship::as_returning())
                     .get_result(conn)
@@ -428,14 +431,14 @@ impl Friendship {
             None => Self::between(conn, user, key).await?,
         };
         let row = row
-            .filter(|r| !(r.status == status::BLOCKED && r.from_user_id == user))
+            .filter(|r| !(r.status == FriendshipStatus::Blocked && r.from_user_id == user))
             .ok_or(Error::NotFound("Friendship"))?;
         // The rule is checked again by the delete itself: a block committed since the read
         // must not be deleted by the user it blocks. The deleted row tells the real status.
         diesel::delete(
             friendships::table.find(row.id).filter(diesel::dsl::not(
                 friendships::status
-                    .eq(status::BLOCKED)
+                    .eq(FriendshipStatus::Blocked)
                     .and(friendships::from_user_id.eq(user)),
             )),
         )

@@ -96,7 +96,7 @@ pub struct Capture {
     pub owner_username: String,
     pub created_at: DateTime<Utc>,
     pub catch_date: DateTime<Utc>,
-    pub visibility: String,
+    pub visibility: crate::models::dex::Visibility,
 }
 
 /// Everything a tree is drawn from.
@@ -136,7 +136,7 @@ pub async fn load_tree_data(
     }
     let mut captures: Vec<Capture> = query.load(conn).await?;
     // Defence in depth: nothing the viewer may not see goes further.
-    captures.retain(|c| viewer.may_see(c.owner_id, &c.visibility));
+    captures.retain(|c| viewer.may_see(c.owner_id, c.visibility));
     if captures.is_empty() {
         return Ok(TreeData::default());
     }

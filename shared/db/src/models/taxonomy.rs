@@ -10,6 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::text_enum::text_enum;
 use crate::schema::taxonomy_sources;
 
 /// A taxonomy data source (`taxonomy_sources`).
@@ -115,16 +116,18 @@ impl TaxonomySource {
     }
 }
 
-/// Import job states (`taxonomy_import_jobs.status`).
-pub mod job_status {
-    pub const PENDING: &str = "pending";
-    /// Reading the release into staging tables.
-    pub const PROCESSING: &str = "processing";
-    /// Building indexes and swapping the new tables in.
-    pub const IMPORTING: &str = "importing";
-    pub const COMPLETED: &str = "completed";
-    pub const FAILED: &str = "failed";
-    pub const CANCELLED: &str = "cancelled";
+text_enum! {
+    /// An import job's state (`taxonomy_import_jobs.status`).
+    pub enum ImportStatus {
+        Pending = "pending",
+        /// Reading the release into staging tables.
+        Processing = "processing",
+        /// Building indexes and swapping the new tables in.
+        Importing = "importing",
+        Completed = "completed",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
 }
 
 /// An import job (`taxonomy_import_jobs`), with its size as a float.
@@ -137,7 +140,7 @@ pub struct ImportJob {
     #[diesel(sql_type = Text)]
     pub version: String,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: ImportStatus,
     #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
     pub started_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
@@ -216,7 +219,7 @@ impl ImportJob {
     pub async fn record_progress(
         conn: &mut AsyncPgConnection,
         id: Uuid,
-        status: &str,
+        status: ImportStatus,
         progress: &Value,
         counts: (i64, i64, i64),
     ) -> QueryResult<usize> {

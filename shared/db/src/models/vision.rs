@@ -10,17 +10,18 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::text_enum::text_enum;
 use crate::schema::{analysis_jobs, stored_images};
 use biologidex_core::Error;
 
-/// Job states.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const PROCESSING: &str = "processing";
-    pub const COMPLETED: &str = "completed";
-    pub const FAILED: &str = "failed";
-    /// Every state.
-    pub const ALL: &[&str] = &[PENDING, PROCESSING, COMPLETED, FAILED];
+text_enum! {
+    /// An analysis job's state.
+    pub enum JobStatus {
+        Pending = "pending",
+        Processing = "processing",
+        Completed = "completed",
+        Failed = "failed",
+    }
 }
 
 /// Provider attempts before a transient failure becomes permanent.
@@ -32,7 +33,7 @@ macro_rules! leased {
         analysis_jobs::table
             .find($id)
             .filter(analysis_jobs::lease_id.eq($lease))
-            .filter(analysis_jobs::status.eq(status::PROCESSING))
+            .filter(analysis_jobs::status.eq(JobStatus::Processing))
     };
 }
 
@@ -47,7 +48,7 @@ pub struct AnalysisJob {
     pub image_token: Option<String>,
     pub image_conversion_status: String,
     pub post_conversion_transformations: Value,
-    pub status: String,
+    pub status: JobStatus,
     pub cv_method: String,
     pub model_name: String,
     pub detail_level: String,
@@ -158,9 +159,9 @@ impl AnalysisJob {
                 analysis_jobs::model_name.eq(&new.model_name),
                 analysis_jobs::detail_level.eq(&new.detail_level),
                 analysis_jobs::status.eq(if failed {
-                    status::FAILED
+                    JobStatus::Failed
                 } else {
-                    status::PENDING
+                    JobStatus::Pending
                 }),
                 analysis_jobs::error_message.eq(new.failed_with.clone().unwrap_or_default()),
                 failed.then(|| analysis_jobs::completed_at.eq(diesel::dsl::now)),
@@ -283,10 +284,10 @@ impl AnalysisJob {
         diesel::update(
             analysis_jobs::table
                 .find(id)
-                .filter(analysis_jobs::status.eq(status::FAILED)),
+                .filter(analysis_jobs::status.eq(JobStatus::Failed)),
         )
         .set((
-            analysis_jobs::status.eq(status::PENDING),
+            analysis_jobs::status.eq(JobStatus::Pending),
             analysis_jobs::error_message.eq(""),
             analysis_jobs::retry_count.eq(0),
             analysis_jobs::next_retry_at.eq(None::<DateTime<Utc>>),
@@ -346,7 +347,7 @@ impl AnalysisJob {
         diesel::update(
             analysis_jobs::table
                 .find(id)
-                .filter(analysis_jobs::status.eq_any([status::PENDING, status::PROCESSING]))
+                .filter(analysis_jobs::status.eq_any([JobStatus::Pending, JobStatus::Processing]))
                 .filter(
                     analysis_jobs::locked_until
                         .is_null()
@@ -359,7 +360,7 @@ impl AnalysisJob {
                 ),
         )
         .set((
-            analysis_jobs::status.eq(status::PROCESSING),
+            analysis_jobs::status.eq(JobStatus::Processing),
             analysis_jobs::started_at.eq(diesel::dsl::now),
             analysis_jobs::locked_until.eq(Some(until)),
             analysis_jobs::next_retry_at.eq(None::<DateTime<Utc>>),
@@ -428,7 +429,7 @@ impl AnalysisJob {
     ) -> QueryResult<Option<AnalysisJob>> {
         diesel::update(leased!(id, lease))
             .set((
-                analysis_jobs::status.eq(status::COMPLETED),
+                analysis_jobs::status.eq(JobStatus::Completed),
                 analysis_jobs::completed_at.eq(diesel::dsl::now),
                 analysis_jobs::locked_until.eq(None::<DateTime<Utc>>),
                 analysis_jobs::next_retry_at.eq(None::<DateTime<Utc>>),
@@ -459,7 +460,7 @@ impl AnalysisJob {
     ) -> QueryResult<Option<AnalysisJob>> {
         diesel::update(leased!(id, lease))
             .set((
-                analysis_jobs::status.eq(status::FAILED),
+                analysis_jobs::status.eq(JobStatus::Failed),
                 analysis_jobs::error_message.eq(message),
                 analysis_jobs::completed_at.eq(diesel::dsl::now),
                 analysis_jobs::locked_until.eq(None::<DateTime<Utc>>),
