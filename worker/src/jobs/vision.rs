@@ -154,17 +154,11 @@ pub async fn run(state: &WorkerState, id: Uuid) -> biologidex_core::Result<Outco
     };
     let lease = job.lease_id.unwrap_or_default();
     let settings = &state.settings;
-    if let Some(budget) = settings.vision_daily_budget_usd
-        && AnalysisJob::spent_today(&mut conn).await? >= budget
+    if let Some(message) =
+        AnalysisJob::budget_spent(&mut conn, settings.vision_daily_budget_usd).await?
     {
         drop(conn);
-        return fail(
-            state,
-            id,
-            lease,
-            "The daily vision budget is spent; new photos can be identified tomorrow.",
-        )
-        .await;
+        return fail(state, id, lease, message).await;
     }
     let Some(provider) = state.vision.as_ref() else {
         drop(conn);

@@ -23,6 +23,10 @@ pub mod status {
     pub const ALL: &[&str] = &[PENDING, PROCESSING, COMPLETED, FAILED];
 }
 
+/// What the user reads when the daily vision budget is spent.
+pub const BUDGET_SPENT: &str =
+    "The daily vision budget is spent; new photos can be identified tomorrow.";
+
 /// Provider attempts before a transient failure becomes permanent.
 pub const MAX_ATTEMPTS: i32 = 3;
 
@@ -534,6 +538,19 @@ impl AnalysisJob {
             .first(conn)
             .await?;
         Ok(sum.unwrap_or(0.0))
+    }
+
+    /// The message a new job fails with when today's spend has reached `budget` (`None`: no
+    /// cap); checked when the job is created and again when a worker takes it
+    /// (docs/decisions.md#d13).
+    pub async fn budget_spent(
+        conn: &mut AsyncPgConnection,
+        budget: Option<f64>,
+    ) -> QueryResult<Option<&'static str>> {
+        let Some(budget) = budget else {
+            return Ok(None);
+        };
+        Ok((Self::spent_today(conn).await? >= budget).then_some(BUDGET_SPENT))
     }
 
     /// Deletes finished jobs older than `before` that no dex entry was made from (their
