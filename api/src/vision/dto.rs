@@ -94,7 +94,8 @@ pub struct AnalysisJobResponse {
     /// Image detail sent to the model (default `auto`).
     detail_level: String,
     /// Every animal the model saw, most prominent first.
-    #[schema(value_type = Vec<super::schema::DetectedAnimal>)]
+    /// Served as stored (rows imported from the old server keep their shape).
+    #[schema(value_type = Vec<biologidex_db::models::vision::DetectedAnimal>)]
     detected_animals: Value,
     /// Capability URL of the job's PNG (no token needed), or null.
     dex_compatible_url: Option<String>,

@@ -11,12 +11,15 @@ use biologidex_core::{
 };
 use biologidex_db::models::{
     animals::Animal,
-    vision::{self as jobs_db, AnalysisJob, CallSlot, JobResult, MAX_ATTEMPTS, MAX_PROVIDER_CALLS},
+    vision::{
+        self as jobs_db, AnalysisJob, CallSlot, DetectedAnimal, JobResult, MAX_ATTEMPTS,
+        MAX_PROVIDER_CALLS,
+    },
 };
 use biologidex_tree::cache as graph_cache;
 use chrono::Utc;
 use rand::Rng;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{state::WorkerState, vision::VisionRequest};
@@ -35,30 +38,6 @@ pub enum Outcome {
     /// A transient failure; the job was re-enqueued to run after the delay.
     RetryScheduled(Duration),
     Failed(String),
-}
-
-fn animal_json(d: &Detection, a: &Animal, created: bool) -> Value {
-    json!({
-        "scientific_name": d.scientific_name,
-        "common_name": d.common_name,
-        "confidence": d.confidence,
-        "animal_id": a.id,
-        "is_new": created,
-        "id": a.id,
-        "creation_index": a.creation_index,
-        "kingdom": a.kingdom,
-        "phylum": a.phylum,
-        "class": a.class_name,
-        "order": a.order_name,
-        "family": a.family,
-        "genus": a.genus,
-        "species": a.species,
-        "subspecies": a.subspecies,
-        "verified": a.verified,
-        "description": a.description,
-        "habitat": a.habitat,
-        "conservation_status": a.conservation_status,
-    })
 }
 
 /// The animal for a detection: through the taxonomy (exact, synonym, vernacular or a close
@@ -374,7 +353,7 @@ async fn store(
         if first.is_none() {
             first = Some((view.animal.id, d.confidence));
         }
-        detected.push(animal_json(d, &view.animal, created));
+        detected.push(DetectedAnimal::new(d, &view.animal, created));
     }
     let done = AnalysisJob::complete(
         &mut conn,
@@ -382,7 +361,7 @@ async fn store(
         lease,
         &JobResult {
             parsed_prediction: answer.text.replace('\0', ""),
-            detected_animals: Value::Array(detected),
+            detected_animals: detected,
             identified_animal_id: first.map(|(a, _)| a),
             confidence_score: first.map(|(_, c)| c),
             cost_usd: cost,
