@@ -40,30 +40,24 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// The animal for a detection: through the taxonomy (exact, synonym, vernacular or a close
-/// fuzzy match, not ambiguous) when the catalogue knows the name — a verified animal with its
-/// full classification — else an unverified one under the model's name
-/// (docs/architecture.md#taxonomy-import). Also says whether the animal was created, and whether an
-/// existing one was reclassified.
+/// The animal for a detection: when the taxonomy's match is trusted for a model's name
+/// (`NameMatch::trusted_taxon`), a verified animal with its full classification, else an
+/// unverified one under the model's name (docs/architecture.md#taxonomy-import). Also says
+/// whether the animal was created, and whether an existing one was reclassified.
 async fn match_animal(
     conn: &mut diesel_async::AsyncPgConnection,
     d: &Detection,
     user: Uuid,
 ) -> biologidex_core::Result<(biologidex_db::models::animals::AnimalView, bool, bool)> {
     use biologidex_taxonomy::matching::{
-        MatchOptions, MatchType, match_name, upsert_animal_from_taxon,
+        MatchOptions, NameSource, match_name, upsert_animal_from_taxon,
     };
     let opts = MatchOptions {
         kingdom: None,
         vernacular_hint: (!d.common_name.is_empty()).then(|| d.common_name.clone()),
     };
     let verdict = match_name(conn, &d.scientific_name, &opts).await?;
-    let trusted = matches!(
-        verdict.match_type,
-        MatchType::Exact | MatchType::Synonym | MatchType::Vernacular | MatchType::Fuzzy
-    ) && !verdict.ambiguous
-        && verdict.confidence >= 0.8;
-    if let (true, Some(taxon)) = (trusted, verdict.taxon.as_ref()) {
+    if let Some(taxon) = verdict.trusted_taxon(NameSource::Model) {
         let common = (!d.common_name.is_empty()).then_some(d.common_name.as_str());
         let up = upsert_animal_from_taxon(conn, taxon.id, common, d.confidence).await?;
         if let Some(view) = Animal::find(conn, up.id).await? {
