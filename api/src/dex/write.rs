@@ -6,7 +6,7 @@ use biologidex_core::Error;
 use biologidex_db::models::{
     accounts::User,
     animals::Animal,
-    dex::{DexEntry, DexEntryView, EntryChanges, NewEntry, visibility},
+    dex::{DexEntry, DexEntryView, EntryChanges, NewEntry, Viewer, visibility},
     images, vision,
 };
 use biologidex_media::images::{Edits, convert};
@@ -206,7 +206,7 @@ async fn own_view(
     me: Uuid,
     id: Uuid,
 ) -> ApiResult<DexEntryView> {
-    let viewer = viewer::load(conn, me).await?;
+    let viewer = Viewer::load(conn, me).await?;
     DexEntry::find_visible(conn, &viewer, id)
         .await?
         .ok_or(ApiError::not_found("DexEntry"))
@@ -220,7 +220,7 @@ async fn owned(
     raw: &str,
 ) -> ApiResult<DexEntryView> {
     let id = path_uuid(raw)?;
-    let viewer = viewer::load(conn, me.id).await?;
+    let viewer = Viewer::load(conn, me.id).await?;
     let view = DexEntry::find_visible(conn, &viewer, id)
         .await?
         .ok_or(ApiError::not_found("DexEntry"))?;

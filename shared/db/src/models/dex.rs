@@ -10,7 +10,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::schema::{analysis_jobs, animals, dex_entries, dex_entry_removals, users};
+use crate::{
+    models::friendships::Friendship,
+    schema::{analysis_jobs, animals, dex_entries, dex_entry_removals, users},
+};
 use biologidex_core::{Error, error::unique_violation};
 
 /// Visibility values.
@@ -104,6 +107,25 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// The viewer with their friends and blocks (one indexed query).
+    pub async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Viewer> {
+        let (friends, blocked) = Friendship::relations(conn, id).await?;
+        Ok(Viewer {
+            id,
+            friends,
+            blocked,
+        })
+    }
+
+    /// The viewer for their own entries only: relations do not matter there.
+    pub fn owner(id: Uuid) -> Viewer {
+        Viewer {
+            id,
+            friends: Vec::new(),
+            blocked: Vec::new(),
+        }
+    }
+
     /// May this viewer see `owner`'s entries of visibility `v`?
     pub fn may_see(&self, owner: Uuid, v: &str) -> bool {
         owner == self.id
