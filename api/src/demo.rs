@@ -8,7 +8,7 @@ use biologidex_core::{config::Settings, domain::password};
 use biologidex_db::models::{
     accounts::{NewUser, User},
     animals::Animal,
-    dex::{DexEntry, NewEntry},
+    dex::{DexEntry, NewEntry, Visibility},
     friendships::{Action, Friendship},
     images,
 };
@@ -30,17 +30,17 @@ pub struct SeedArgs {
 
 const PLAYERS: &[&str] = &["ash", "misty", "brock"];
 /// (player, scientific name, visibility) of the demo catches.
-const CATCHES: &[(usize, &str, &str)] = &[
-    (0, "Vulpes vulpes", "friends"),
-    (0, "Passer domesticus", "public"),
-    (0, "Apis mellifera", "private"),
-    (0, "Canis familiaris", "friends"),
-    (1, "Anas platyrhynchos", "friends"),
-    (1, "Danaus plexippus", "public"),
-    (1, "Felis catus", "friends"),
-    (2, "Ursus arctos", "friends"),
-    (2, "Turdus migratorius", "public"),
-    (2, "Sciurus carolinensis", "friends"),
+const CATCHES: &[(usize, &str, Visibility)] = &[
+    (0, "Vulpes vulpes", Visibility::Friends),
+    (0, "Passer domesticus", Visibility::Public),
+    (0, "Apis mellifera", Visibility::Private),
+    (0, "Canis familiaris", Visibility::Friends),
+    (1, "Anas platyrhynchos", Visibility::Friends),
+    (1, "Danaus plexippus", Visibility::Public),
+    (1, "Felis catus", Visibility::Friends),
+    (2, "Ursus arctos", Visibility::Friends),
+    (2, "Turdus migratorius", Visibility::Public),
+    (2, "Sciurus carolinensis", Visibility::Friends),
 ];
 
 fn demo_photo(seed: u8) -> anyhow::Result<images::ImageBlob> {
@@ -163,7 +163,7 @@ pub async fn seed_demo(settings: &Settings, args: SeedArgs) -> anyhow::Result<()
                     location_name: String::new(),
                     notes: format!("Demo catch of {name}"),
                     catch_date: None,
-                    visibility: (*visibility).to_owned(),
+                    visibility: *visibility,
                 },
             )
             .await?;

@@ -54,12 +54,16 @@ pub fn build(state: &WorkerState) -> anyhow::Result<(Monitor, Arc<Notify>)> {
         let storage =
             PurgeExpiredTokens::storage(s.queue_conn.clone(), &s.settings.redis_key_prefix)
                 .poll_with_interval(jobs::POLL_INTERVAL);
-        WorkerBuilder::new(worker_name(PurgeExpiredTokens::QUEUE.name(), &inst, restarts))
-            .backend(storage)
-            .data(s.clone())
-            .concurrency(1)
-            .enable_tracing()
-            .build(accounts::purge_expired_tokens)
+        WorkerBuilder::new(worker_name(
+            PurgeExpiredTokens::QUEUE.name(),
+            &inst,
+            restarts,
+        ))
+        .backend(storage)
+        .data(s.clone())
+        .concurrency(1)
+        .enable_tracing()
+        .build(accounts::purge_expired_tokens)
     });
 
     // Imports run one at a time (they also take a database lock) and for minutes.
@@ -69,12 +73,16 @@ pub fn build(state: &WorkerState) -> anyhow::Result<(Monitor, Arc<Notify>)> {
         let storage =
             RunTaxonomyImport::storage(s.queue_conn.clone(), &s.settings.redis_key_prefix)
                 .poll_with_interval(jobs::POLL_INTERVAL);
-        WorkerBuilder::new(worker_name(RunTaxonomyImport::QUEUE.name(), &inst, restarts))
-            .backend(storage)
-            .data(s.clone())
-            .concurrency(1)
-            .enable_tracing()
-            .build(taxonomy::taxonomy_import)
+        WorkerBuilder::new(worker_name(
+            RunTaxonomyImport::QUEUE.name(),
+            &inst,
+            restarts,
+        ))
+        .backend(storage)
+        .data(s.clone())
+        .concurrency(1)
+        .enable_tracing()
+        .build(taxonomy::taxonomy_import)
     });
 
     let s = state.clone();

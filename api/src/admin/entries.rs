@@ -2,7 +2,7 @@
 
 use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
-use biologidex_db::{admin, models::admin as queries};
+use biologidex_db::{admin, models::admin as queries, models::dex::Visibility};
 use maud::html;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -66,7 +66,7 @@ pub async fn list(
                         td { (e.visibility) }
                         td { (e.notes) }
                         td {
-                            @if e.visibility != "private" {
+                            @if e.visibility != Visibility::Private {
                                 form.inline method="post" action={"/admin/entries/" (e.id) "/hide/"} {
                                     (csrf_field(csrf))
                                     button type="submit" { "Hide" }

@@ -7,7 +7,7 @@ use super::form::Form;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use biologidex_db::{
     admin,
-    models::{admin as queries, vision::status},
+    models::{admin as queries, vision::JobStatus},
 };
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
@@ -121,8 +121,10 @@ pub async fn list(
 ) -> AdminResult<HttpResponse> {
     let filter = match q.status.as_str() {
         "" => None,
-        s if status::ALL.contains(&s) => Some(s),
-        _ => return Err(AdminError::BadRequest("Unknown status.".to_owned())),
+        s => Some(
+            JobStatus::parse(s)
+                .ok_or_else(|| AdminError::BadRequest("Unknown status.".to_owned()))?,
+        ),
     };
     let mut conn = state.db.get().await?;
     let rows = queries::recent_jobs(&mut conn, filter, None, 200).await?;
@@ -149,7 +151,7 @@ pub async fn list(
         h2 { "Recent jobs" }
         nav.filters {
             a href="/admin/jobs/" { "all" }
-            @for s in status::ALL { " · " a href={"/admin/jobs/?status=" (s)} { (s) } }
+            @for s in JobStatus::ALL { " · " a href={"/admin/jobs/?status=" (s)} { (s) } }
         }
         table {
             thead { tr { th { "Created" } th { "User" } th { "Status" } th { "Model" } th { "Cost" } th { "Retries" } th { "Error" } th {} } }
@@ -164,7 +166,7 @@ pub async fn list(
                         td { (j.retry_count) }
                         td { (j.error_message) }
                         td {
-                            @if j.status == status::FAILED {
+                            @if j.status == JobStatus::Failed {
                                 (button_form(&format!("/admin/jobs/{}/retry/", j.id), csrf, "Retry", "retry"))
                             }
                         }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use biologidex_db::models::dex::{AnimalBrief, DexEntryView};
+use biologidex_db::models::dex::{AnimalBrief, DexEntryView, Visibility};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -50,8 +50,7 @@ pub struct EntryListItem {
     pub original_image: Option<String>,
     #[serde(serialize_with = "ser_datetime")]
     pub catch_date: DateTime<Utc>,
-    #[schema(value_type = super::schema::Visibility)]
-    pub visibility: String,
+    pub visibility: Visibility,
     pub is_favorite: bool,
 }
 
@@ -64,7 +63,7 @@ impl EntryListItem {
             animal_name: v.animal.common_name.clone(),
             original_image: urls.capability(kind::ENTRY, v.entry.image_token.as_deref()),
             catch_date: v.entry.catch_date,
-            visibility: v.entry.visibility.clone(),
+            visibility: v.entry.visibility,
             is_favorite: v.entry.is_favorite,
         }
     }
@@ -101,8 +100,7 @@ pub struct EntryDetail {
     pub customizations: Value,
     #[serde(serialize_with = "ser_datetime")]
     pub catch_date: DateTime<Utc>,
-    #[schema(value_type = super::schema::Visibility)]
-    pub visibility: String,
+    pub visibility: Visibility,
     pub is_favorite: bool,
     #[serde(serialize_with = "ser_datetime")]
     pub created_at: DateTime<Utc>,
@@ -139,7 +137,7 @@ impl EntryDetail {
             notes: e.notes.clone(),
             customizations: e.customizations.clone(),
             catch_date: e.catch_date,
-            visibility: e.visibility.clone(),
+            visibility: e.visibility,
             is_favorite: e.is_favorite,
             created_at: e.created_at,
             updated_at: e.updated_at,
@@ -167,8 +165,7 @@ pub struct EntryCreated {
     pub notes: String,
     #[serde(serialize_with = "ser_datetime")]
     pub catch_date: DateTime<Utc>,
-    #[schema(value_type = super::schema::Visibility)]
-    pub visibility: String,
+    pub visibility: Visibility,
     /// The animal's Pokédex number.
     pub creation_index: i32,
 }
@@ -187,7 +184,7 @@ impl EntryCreated {
             location_name: e.location_name.clone(),
             notes: e.notes.clone(),
             catch_date: e.catch_date,
-            visibility: e.visibility.clone(),
+            visibility: e.visibility,
             creation_index: v.animal.creation_index,
         }
     }
@@ -205,8 +202,7 @@ pub struct EntryUpdated {
     /// Free-form JSON the client stores with the entry.
     #[schema(value_type = Object)]
     pub customizations: Value,
-    #[schema(value_type = super::schema::Visibility)]
-    pub visibility: String,
+    pub visibility: Visibility,
     pub is_favorite: bool,
     pub location_name: String,
 }
@@ -219,7 +215,7 @@ impl EntryUpdated {
             animal_details: animal_list(&v.animal, creators),
             notes: v.entry.notes.clone(),
             customizations: v.entry.customizations.clone(),
-            visibility: v.entry.visibility.clone(),
+            visibility: v.entry.visibility,
             is_favorite: v.entry.is_favorite,
             location_name: v.entry.location_name.clone(),
         }
@@ -250,8 +246,7 @@ pub struct SyncItem {
     #[serde(serialize_with = "ser_datetime")]
     pub catch_date: DateTime<Utc>,
     pub is_favorite: bool,
-    #[schema(value_type = super::schema::Visibility)]
-    pub visibility: String,
+    pub visibility: Visibility,
     #[serde(serialize_with = "ser_datetime")]
     pub updated_at: DateTime<Utc>,
 }
@@ -271,7 +266,7 @@ impl SyncItem {
             image_updated_at: v.image_updated_at(),
             catch_date: e.catch_date,
             is_favorite: e.is_favorite,
-            visibility: e.visibility.clone(),
+            visibility: e.visibility,
             updated_at: e.updated_at,
         }
     }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use biologidex_db::models::dex::{DexEntry, EntryQuery, visibility};
+use biologidex_db::models::dex::{DexEntry, EntryQuery, Viewer, Visibility};
 use uuid::Uuid;
 
 use super::{
@@ -15,6 +15,7 @@ use crate::{
     animals::read::{boolean, ordering, search_terms},
     auth::AuthUser,
     ids::path_uuid,
+    input::query_choice,
     media::MediaUrls,
     pagination::{Page, page_request},
     state::AppState,
@@ -70,15 +71,7 @@ pub async fn list_entries(
         })?),
         None => None,
     };
-    let vis = params.get("visibility").filter(|s| !s.is_empty()).cloned();
-    if let Some(v) = &vis
-        && !visibility::ALL.contains(&v.as_str())
-    {
-        return Err(ApiError::field(
-            "visibility",
-            format!("Select a valid choice. {v} is not one of the available choices."),
-        ));
-    }
+    let vis = query_choice("visibility", params.get("visibility"), Visibility::parse)?;
     let query = EntryQuery {
         animal,
         visibility: vis,
@@ -87,7 +80,7 @@ pub async fn list_entries(
         ordering: ordering(params.get("ordering"), &["catch_date", "created_at"]),
     };
     let mut conn = state.db.get().await?;
-    let viewer = viewer::load(&mut conn, me.id).await?;
+    let viewer = Viewer::load(&mut conn, me.id).await?;
     let count = DexEntry::count_visible(&mut conn, &viewer, &query).await?;
     let at = page_request(&req, count)?;
     let rows = DexEntry::list_visible(&mut conn, &viewer, &query, at.offset, at.limit).await?;
@@ -112,7 +105,7 @@ pub async fn get_entry(
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid(&pk)?;
     let mut conn = state.db.get().await?;
-    let viewer = viewer::load(&mut conn, me.id).await?;
+    let viewer = Viewer::load(&mut conn, me.id).await?;
     let row = DexEntry::find_visible(&mut conn, &viewer, id)
         .await?
         .ok_or(ApiError::not_found("DexEntry"))?;
@@ -181,7 +174,7 @@ pub async fn recent(
     me: AuthUser,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
-    let viewer = viewer::load(&mut conn, me.id).await?;
+    let viewer = Viewer::load(&mut conn, me.id).await?;
     let rows = DexEntry::recent(&mut conn, &viewer, RECENT).await?;
     let urls = MediaUrls::new(&req, &state.settings);
     let items: Vec<EntryListItem> = rows.iter().map(|r| EntryListItem::new(r, &urls)).collect();
@@ -220,7 +213,7 @@ pub async fn by_animal(
     let animal =
         Uuid::try_parse(raw).map_err(|_| ApiError::field("animal_id", "Must be a valid UUID."))?;
     let mut conn = state.db.get().await?;
-    let viewer = viewer::load(&mut conn, me.id).await?;
+    let viewer = Viewer::load(&mut conn, me.id).await?;
     let q = EntryQuery {
         animal: Some(animal),
         ..EntryQuery::default()

@@ -7,14 +7,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// Who sees an entry: its owner only, also the owner's friends, or every signed-in user.
-#[derive(ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Visibility {
-    Private,
-    Friends,
-    Public,
-}
+pub use biologidex_db::models::dex::Visibility;
 
 /// A catch sent as JSON. JSON cannot carry a file, so the image comes from the caller's own
 /// vision job.

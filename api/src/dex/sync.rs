@@ -24,7 +24,6 @@ use super::{
         SyncResponse, UserEntriesResponse, server_time,
     },
     fields::parse_datetime,
-    viewer,
 };
 use crate::{ApiError, ApiResult, auth::AuthUser, input::Body, media::MediaUrls, state::AppState};
 
@@ -91,7 +90,7 @@ pub async fn sync_entries(
     let mut conn = state.db.get().await?;
     let now = dex::sync_watermark(&mut conn).await?;
     let urls = MediaUrls::new(&req, &state.settings);
-    let s = sync_one(&mut conn, &viewer::owner(me.id), me.id, since, &urls).await?;
+    let s = sync_one(&mut conn, &Viewer::owner(me.id), me.id, since, &urls).await?;
     Ok(HttpResponse::Ok().json(SyncResponse {
         count: s.entries.len(),
         deleted: s.deleted,
@@ -131,7 +130,7 @@ pub async fn user_entries(
     let since = last_sync(params.get("last_sync"))?;
     let mut conn = state.db.get().await?;
     let now = dex::sync_watermark(&mut conn).await?;
-    let viewer = viewer::load(&mut conn, me.id).await?;
+    let viewer = Viewer::load(&mut conn, me.id).await?;
     if viewer.blocked.contains(&owner) || User::auth_info(&mut conn, owner).await?.is_none() {
         return Err(not_found());
     }
@@ -219,7 +218,7 @@ pub async fn batch_sync(
 
     let mut conn = state.db.get().await?;
     let now = dex::sync_watermark(&mut conn).await?;
-    let viewer = viewer::load(&mut conn, me.id).await?;
+    let viewer = Viewer::load(&mut conn, me.id).await?;
     let urls = MediaUrls::new(&req, &state.settings);
 
     // Resolve every item first, then load all their entries in one query.

@@ -6,7 +6,7 @@ use biologidex_core::Error;
 use biologidex_db::models::{
     accounts::User,
     animals::Animal,
-    dex::{DexEntry, DexEntryView, EntryChanges, NewEntry, visibility},
+    dex::{DexEntry, DexEntryView, EntryChanges, NewEntry, Viewer, Visibility},
     images, vision,
 };
 use biologidex_media::images::{Edits, convert};
@@ -57,9 +57,11 @@ fn location_name(body: &mut Body) -> Option<String> {
     Some(v)
 }
 
-fn visibility_field(body: &mut Body) -> Option<String> {
+fn visibility_field(body: &mut Body) -> Option<Visibility> {
     if body.has("visibility") {
-        body.required_choice("visibility", visibility::ALL)
+        let names: Vec<&str> = Visibility::ALL.iter().map(|v| v.as_str()).collect();
+        body.required_choice("visibility", &names)
+            .and_then(|v| Visibility::parse(&v))
     } else {
         None
     }
@@ -128,7 +130,7 @@ pub async fn create_entry(
     let place = location_name(&mut body).unwrap_or_default();
     let notes = body.optional_str("notes").unwrap_or_default();
     let catch_date = fields::datetime(&mut body, "catch_date");
-    let vis = visibility_field(&mut body).unwrap_or_else(|| visibility::FRIENDS.to_owned());
+    let vis = visibility_field(&mut body).unwrap_or(Visibility::Friends);
     if body.is_clean() && job.is_none() && input.file.is_none() {
         body.error(
             "non_field_errors",
@@ -206,7 +208,7 @@ async fn own_view(
     me: Uuid,
     id: Uuid,
 ) -> ApiResult<DexEntryView> {
-    let viewer = viewer::load(conn, me).await?;
+    let viewer = Viewer::load(conn, me).await?;
     DexEntry::find_visible(conn, &viewer, id)
         .await?
         .ok_or(ApiError::not_found("DexEntry"))
@@ -220,7 +222,7 @@ async fn owned(
     raw: &str,
 ) -> ApiResult<DexEntryView> {
     let id = path_uuid(raw)?;
-    let viewer = viewer::load(conn, me.id).await?;
+    let viewer = Viewer::load(conn, me.id).await?;
     let view = DexEntry::find_visible(conn, &viewer, id)
         .await?
         .ok_or(ApiError::not_found("DexEntry"))?;

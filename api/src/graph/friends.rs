@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use biologidex_db::models::{friendships::Friendship, graph::visible_species_counts};
+use biologidex_db::models::{dex::Viewer, friendships::Friendship, graph::visible_species_counts};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::tree::load_viewer;
 use crate::{ApiResult, auth::AuthUser, state::AppState};
 
 /// A friend, for choosing whose animals a tree shows.
@@ -45,7 +44,7 @@ pub async fn list_tree_friends(
     me: AuthUser,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
-    let viewer = load_viewer(&mut conn, me.id).await?;
+    let viewer = Viewer::load(&mut conn, me.id).await?;
     let friends = Friendship::friends_of(&mut conn, me.id).await?;
     let ids: Vec<Uuid> = friends.iter().map(|f| f.id).collect();
     let counts: HashMap<Uuid, i64> = visible_species_counts(&mut conn, &viewer, &ids)

@@ -6,14 +6,16 @@
 use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpResponse, web};
-use biologidex_db::models::graph::{TreeData, TreeScope, load_tree_data};
+use biologidex_db::models::{
+    dex::Viewer,
+    graph::{TreeData, TreeScope, load_tree_data},
+};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{
     cache,
     render::{Discoverer, Taxonomy},
-    tree::load_viewer,
 };
 use crate::{ApiResult, auth::AuthUser, state::AppState};
 
@@ -205,7 +207,7 @@ pub async fn get_taxonomic_tree(
     let key = format!("evolution_graph_{}", me.id);
     let body = cache::fetch_or_build(&state, me.id, &key, false, use_cache, async || {
         let mut conn = state.db.get().await?;
-        let mut viewer = load_viewer(&mut conn, me.id).await?;
+        let mut viewer = Viewer::load(&mut conn, me.id).await?;
         let data = load_tree_data(&mut conn, &viewer, &TreeScope::Friends).await?;
         drop(conn);
         viewer.friends.sort_unstable();

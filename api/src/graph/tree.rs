@@ -6,14 +6,11 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, web, web::Bytes};
 use biologidex_db::models::{
     dex::Viewer,
-    friendships::Friendship,
     graph::{TreeData, load_tree_data},
 };
 use biologidex_tree::chunks::{CHUNK_SIZE, ChunkId, chunk_of, segment_chunks};
-use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use uuid::Uuid;
 
 use super::{
     cache,
@@ -25,16 +22,6 @@ use crate::{ApiError, ApiResult, auth::AuthUser, docs::schemas::RuleError, state
 
 /// Trees with more animals than this are rendered off the async executor.
 const RENDER_INLINE_MAX: usize = 2000;
-
-/// The viewer with their friends and blocks (one indexed query).
-pub async fn load_viewer(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Viewer> {
-    let (friends, blocked) = Friendship::relations(conn, id).await?;
-    Ok(Viewer {
-        id,
-        friends,
-        blocked,
-    })
-}
 
 struct Job {
     data: TreeData,
@@ -63,7 +50,7 @@ pub async fn tree_body(state: &AppState, me: &AuthUser, p: &TreeParams) -> ApiRe
     let global = p.mode == Mode::Global;
     cache::fetch_or_build(state, me.id, &key, global, p.use_cache, async || {
         let mut conn = state.db.get().await?;
-        let viewer = load_viewer(&mut conn, me.id).await?;
+        let viewer = Viewer::load(&mut conn, me.id).await?;
         let data = load_tree_data(&mut conn, &viewer, &p.scope).await?;
         drop(conn);
         let job = Job {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use biologidex_db::models::friendships::{FriendUser, Friendship};
+use biologidex_db::models::friendships::{FriendUser, Friendship, FriendshipStatus};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
@@ -54,8 +54,7 @@ pub struct FriendshipResponse {
     pub to_user: Uuid,
     #[schema(required = true)]
     pub to_user_details: Option<FriendUserResponse>,
-    #[schema(value_type = super::schema::Status)]
-    pub status: String,
+    pub status: FriendshipStatus,
     #[serde(serialize_with = "ser_datetime")]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "ser_datetime")]

@@ -5,7 +5,7 @@ use biologidex_core::Error;
 use biologidex_db::models::{
     accounts::User,
     dex::DexEntry,
-    friendships::{Action, Friendship, RequestOutcome, status},
+    friendships::{Action, Friendship, FriendshipStatus, RequestOutcome},
 };
 use diesel_async::AsyncConnection;
 use serde::Serialize;
@@ -130,9 +130,9 @@ pub async fn respond_to_request(
                 .await?
                 .filter(|r| r.to_user_id == me.id)
                 .ok_or(ApiError::not_found("Friendship"))?;
-            let was_friends = row.status == status::ACCEPTED;
+            let was_friends = row.status == FriendshipStatus::Accepted;
             let row = Friendship::respond(conn, &row, me.id, action).await?;
-            if was_friends && row.status == status::BLOCKED {
+            if was_friends && row.status == FriendshipStatus::Blocked {
                 DexEntry::on_friendship_ended(conn, row.from_user_id, row.to_user_id).await?;
             }
             Ok(row)
@@ -165,7 +165,7 @@ pub async fn unfriend(
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let row = Friendship::remove(conn, me.id, key).await?;
-            if row.status == status::ACCEPTED {
+            if row.status == FriendshipStatus::Accepted {
                 // Friends-only entries leave each other's view; their image URLs are revoked.
                 DexEntry::on_friendship_ended(conn, row.from_user_id, row.to_user_id).await?;
             }
@@ -225,12 +225,17 @@ pub async fn check_friendship(
     let mut conn = state.db.get().await?;
     let user = User::find(&mut conn, other).await?.ok_or_else(not_found)?;
     let row = Friendship::between(&mut conn, me.id, other).await?;
-    if row.as_ref().is_some_and(|r| r.status == status::BLOCKED) {
+    if row
+        .as_ref()
+        .is_some_and(|r| r.status == FriendshipStatus::Blocked)
+    {
         return Err(not_found());
     }
-    let is_friends = row.as_ref().is_some_and(|r| r.status == status::ACCEPTED);
+    let is_friends = row
+        .as_ref()
+        .is_some_and(|r| r.status == FriendshipStatus::Accepted);
     let urls = MediaUrls::new(&req, &state.settings);
-    let pending_request = match row.filter(|r| r.status == status::PENDING) {
+    let pending_request = match row.filter(|r| r.status == FriendshipStatus::Pending) {
         Some(r) => Some(dto::friendship(&mut conn, r, &urls).await?),
         None => None,
     };

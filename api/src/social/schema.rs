@@ -40,13 +40,3 @@ pub enum Action {
 pub struct RespondRequest {
     pub action: Action,
 }
-
-/// Where a friendship stands.
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
-pub enum Status {
-    Pending,
-    Accepted,
-    Rejected,
-    Blocked,
-}

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_db::models::{animals::Animal, taxa::Taxa};
-use biologidex_taxonomy::matching::{self, MatchOptions, MatchType, NameMatch};
+use biologidex_taxonomy::matching::{self, MatchOptions, MatchType, NameMatch, NameSource};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -226,8 +226,7 @@ pub async fn validate_name(
         vernacular_hint: common.clone(),
     };
     let m = matching::match_name(&mut conn, &name, &opts).await?;
-    let species_level = !matches!(m.match_type, MatchType::HigherRank | MatchType::None);
-    let Some(taxon) = m.taxon.as_ref().filter(|_| species_level) else {
+    let Some(taxon) = m.trusted_taxon(NameSource::Person) else {
         return Ok(
             HttpResponse::Ok().json(ValidateResponse::Invalid(NotValidated {
                 valid: false,

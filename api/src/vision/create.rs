@@ -148,10 +148,8 @@ pub async fn create_job(
             ));
         }
     };
-    let over_budget = match settings.vision_daily_budget_usd {
-        Some(budget) => AnalysisJob::spent_today(&mut conn).await? >= budget,
-        None => false,
-    };
+    let over_budget =
+        AnalysisJob::budget_spent(&mut conn, settings.vision_daily_budget_usd).await?;
 
     let storage = state.storage.clone();
     let created = conn
@@ -160,11 +158,18 @@ pub async fn create_job(
                 Source::Conversion(c) => {
                     Conversion::mark_used(conn, c.id).await?;
                     let image = c.converted_image_id.ok_or_else(|| {
-                        ApiError::field("non_field_errors", "Invalid conversion_id or conversion not found")
+                        ApiError::field(
+                            "non_field_errors",
+                            "Invalid conversion_id or conversion not found",
+                        )
                     })?;
                     (Some(c.id), image, "completed")
                 }
-                Source::Upload(blob) => (None, images::store(conn, storage.as_ref(), blob).await?, "unnecessary"),
+                Source::Upload(blob) => (
+                    None,
+                    images::store(conn, storage.as_ref(), blob).await?,
+                    "unnecessary",
+                ),
             };
             Ok(AnalysisJob::insert(
                 conn,
@@ -177,15 +182,14 @@ pub async fn create_job(
                     cv_method: method,
                     model_name: model,
                     detail_level: detail,
-                    failed_with: over_budget
-                        .then(|| "The daily vision budget is spent; new photos can be identified tomorrow.".to_owned()),
+                    failed_with: over_budget.map(str::to_owned),
                 },
             )
             .await?)
         })
         .await?;
     tracing::info!(analysis_job.id = %created.id, user.id = %me.id, status = %created.status, "vision job created");
-    if !over_budget {
+    if over_budget.is_none() {
         enqueue(&state, created.id).await;
     }
     Ok(HttpResponse::Created().json(AnalysisJobResponse::new(

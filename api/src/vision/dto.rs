@@ -6,7 +6,7 @@
 
 use biologidex_db::models::{
     animals::Animal,
-    vision::{AnalysisJob, JobStats},
+    vision::{AnalysisJob, JobStats, JobStatus},
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -94,7 +94,8 @@ pub struct AnalysisJobResponse {
     /// Image detail sent to the model (default `auto`).
     detail_level: String,
     /// Every animal the model saw, most prominent first.
-    #[schema(value_type = Vec<super::schema::DetectedAnimal>)]
+    /// Served as stored (rows imported from the old server keep their shape).
+    #[schema(value_type = Vec<biologidex_db::models::vision::DetectedAnimal>)]
     detected_animals: Value,
     /// Capability URL of the job's PNG (no token needed), or null.
     dex_compatible_url: Option<String>,
@@ -132,7 +133,7 @@ pub struct AnalysisJobResponse {
     #[serde(serialize_with = "ser_opt_datetime")]
     started_at: Option<DateTime<Utc>>,
     /// `pending`, `processing`, `completed` or `failed`.
-    status: String,
+    status: JobStatus,
     /// The owner's id.
     user: Uuid,
 }
@@ -173,7 +174,7 @@ impl AnalysisJobResponse {
             selected_animal_index: j.selected_animal_index,
             source_conversion: j.source_conversion_id,
             started_at: j.started_at,
-            status: j.status.clone(),
+            status: j.status,
             user: j.user_id,
         }
     }
@@ -193,7 +194,7 @@ pub struct AnalysisJobListItem {
     /// The model's raw answer.
     parsed_prediction: String,
     /// `pending`, `processing`, `completed` or `failed`.
-    status: String,
+    status: JobStatus,
 }
 
 impl AnalysisJobListItem {
@@ -205,7 +206,7 @@ impl AnalysisJobListItem {
             id: j.id,
             identified_animal: j.identified_animal_id,
             parsed_prediction: j.parsed_prediction.clone(),
-            status: j.status.clone(),
+            status: j.status,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use biologidex_db::models::{
     animals::Animal,
-    vision::{self, AnalysisJob, status},
+    vision::{self, AnalysisJob, JobStatus},
 };
 
 use super::dto::{AnalysisJobListItem, AnalysisJobResponse, AnalysisJobStats};
@@ -14,6 +14,7 @@ use crate::{
     auth::AuthUser,
     docs::schemas::Detail,
     ids::path_uuid,
+    input::query_choice,
     media::MediaUrls,
     pagination::{Page, page_request},
     state::AppState,
@@ -72,7 +73,7 @@ async fn page(
     state: &AppState,
     req: &HttpRequest,
     me: &AuthUser,
-    state_filter: Option<&str>,
+    state_filter: Option<JobStatus>,
     method: Option<&str>,
     order: (&str, bool),
 ) -> ApiResult<HttpResponse> {
@@ -117,18 +118,7 @@ pub async fn list_jobs(
     me: AuthUser,
     params: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let st = params
-        .get("status")
-        .filter(|s| !s.is_empty())
-        .map(String::as_str);
-    if let Some(s) = st
-        && !status::ALL.contains(&s)
-    {
-        return Err(ApiError::field(
-            "status",
-            format!("Select a valid choice. {s} is not one of the available choices."),
-        ));
-    }
+    let st = query_choice("status", params.get("status"), JobStatus::parse)?;
     let method = params
         .get("cv_method")
         .filter(|s| !s.is_empty())
@@ -141,7 +131,7 @@ pub async fn list_jobs(
     page(&state, &req, &me, st, method, order).await
 }
 
-async fn bare(state: &AppState, me: &AuthUser, which: &str) -> ApiResult<HttpResponse> {
+async fn bare(state: &AppState, me: &AuthUser, which: JobStatus) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let rows = AnalysisJob::list(
         &mut conn,
@@ -167,7 +157,7 @@ async fn bare(state: &AppState, me: &AuthUser, which: &str) -> ApiResult<HttpRes
     responses((status = 200, body = Vec<AnalysisJobListItem>))
 )]
 pub async fn pending_jobs(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
-    bare(&state, &me, status::PENDING).await
+    bare(&state, &me, JobStatus::Pending).await
 }
 
 /// The caller's jobs being processed, newest first (a bare array of at most 100).
@@ -177,7 +167,7 @@ pub async fn pending_jobs(state: web::Data<AppState>, me: AuthUser) -> ApiResult
     responses((status = 200, body = Vec<AnalysisJobListItem>))
 )]
 pub async fn processing_jobs(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
-    bare(&state, &me, status::PROCESSING).await
+    bare(&state, &me, JobStatus::Processing).await
 }
 
 /// The caller's failed jobs, newest first (a bare array of at most 100).
@@ -187,7 +177,7 @@ pub async fn processing_jobs(state: web::Data<AppState>, me: AuthUser) -> ApiRes
     responses((status = 200, body = Vec<AnalysisJobListItem>))
 )]
 pub async fn failed_jobs(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
-    bare(&state, &me, status::FAILED).await
+    bare(&state, &me, JobStatus::Failed).await
 }
 
 /// The caller's completed jobs, newest first (paginated).
@@ -209,7 +199,7 @@ pub async fn completed_jobs(
         &state,
         &req,
         &me,
-        Some(status::COMPLETED),
+        Some(JobStatus::Completed),
         None,
         ("created_at", true),
     )

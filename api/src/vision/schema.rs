@@ -1,6 +1,6 @@
-//! Request bodies (and the stored detections) as the OpenAPI document shows them. Handlers
-//! read bodies strictly through `input::Body` (unknown fields are refused with a field
-//! error), so these types only describe.
+//! Request bodies as the OpenAPI document shows them. Handlers read bodies strictly through
+//! `input::Body` (unknown fields are refused with a field error), so these types only
+//! describe.
 
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -88,36 +88,4 @@ pub struct SelectAnimalRequest {
 pub enum SelectAnimalError {
     Rule(RuleError),
     Fields(FieldErrors),
-}
-
-/// One animal the model saw, matched to an animal record (created if new).
-#[derive(ToSchema)]
-pub struct DetectedAnimal {
-    /// The matched animal's id (the same as `id`).
-    pub animal_id: Uuid,
-    pub id: Uuid,
-    /// Whether this detection created the animal record.
-    pub is_new: bool,
-    /// The model's confidence, 0 to 1.
-    pub confidence: f64,
-    /// The name as the model gave it.
-    pub scientific_name: String,
-    /// The common name as the model gave it.
-    pub common_name: String,
-    /// The animal's dex number.
-    pub creation_index: i32,
-    pub kingdom: String,
-    pub phylum: String,
-    pub class: String,
-    pub order: String,
-    pub family: String,
-    pub genus: String,
-    pub species: String,
-    pub subspecies: String,
-    /// Checked against the Catalogue of Life.
-    pub verified: bool,
-    pub description: String,
-    pub habitat: String,
-    /// IUCN code or empty.
-    pub conservation_status: String,
 }

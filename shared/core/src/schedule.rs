@@ -38,14 +38,19 @@ pub const PURGE_EXPIRED_TOKENS: CronTask = CronTask {
 };
 
 /// Re-enqueue vision jobs whose push was lost or whose worker died: every 20 seconds.
-pub const REAP_VISION_JOBS: CronTask = housekeeping(HousekeepingTask::ReapVisionJobs, "*/20 * * * * *");
+pub const REAP_VISION_JOBS: CronTask =
+    housekeeping(HousekeepingTask::ReapVisionJobs, "*/20 * * * * *");
 
 /// Delete expired unused conversions and unreferenced image files: every 10 minutes (the old
 /// beat schedule), at second 30.
-pub const CLEANUP_EXPIRED_CONVERSIONS: CronTask = housekeeping(HousekeepingTask::CleanupExpiredConversions, "30 */10 * * * *");
+pub const CLEANUP_EXPIRED_CONVERSIONS: CronTask = housekeeping(
+    HousekeepingTask::CleanupExpiredConversions,
+    "30 */10 * * * *",
+);
 
 /// Delete finished jobs no dex entry came from, after the retention period: daily at 03:17.
-pub const CLEANUP_OLD_ANALYSIS_JOBS: CronTask = housekeeping(HousekeepingTask::CleanupOldAnalysisJobs, "0 17 3 * * *");
+pub const CLEANUP_OLD_ANALYSIS_JOBS: CronTask =
+    housekeeping(HousekeepingTask::CleanupOldAnalysisJobs, "0 17 3 * * *");
 
 /// Trim finished apalis bookkeeping in Redis: hourly, at minute 41.
 pub const TRIM_QUEUES: CronTask = housekeeping(HousekeepingTask::TrimQueues, "0 41 * * * *");

@@ -6,9 +6,9 @@
 pub mod admin;
 pub mod models;
 pub mod schema;
-mod text_enum;
 #[cfg(feature = "test-util")]
 pub mod testing;
+mod text_enum;
 
 use std::{sync::LazyLock, time::Duration};
 

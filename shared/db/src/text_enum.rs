@@ -12,6 +12,7 @@ macro_rules! text_enum {
             Debug, Clone, Copy, PartialEq, Eq, Hash,
             diesel::AsExpression, diesel::FromSqlRow, serde::Serialize, serde::Deserialize,
         )]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+

@@ -97,6 +97,42 @@ pub struct NameMatch {
     pub note: String,
 }
 
+/// Who gave a name: it decides how close a match must be for an animal to be created or
+/// linked from its taxon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameSource {
+    /// Typed by a person (`POST /taxonomy/validate/`): the answer shows the match type and
+    /// confidence, and only staff write, so any species-level match is taken.
+    Person,
+    /// Read by the vision model: the detection is linked with nobody looking, so a loose match
+    /// (a distant fuzzy one, or a vernacular name other species share) gives an unverified
+    /// animal under the model's name instead (docs/architecture.md#taxonomy-import).
+    Model,
+}
+
+/// Lowest confidence of a match a model's name is linked through (a one-edit fuzzy match, or
+/// a vernacular name no other species has, still passes).
+pub const MODEL_MIN_CONFIDENCE: f64 = 0.8;
+
+impl NameMatch {
+    /// The taxon an animal may be created or linked from for a name from `source`: a
+    /// species-level match (exact, synonym, vernacular or fuzzy; never `higher_rank`, `none`
+    /// or ambiguous), for the model's names only a close one.
+    pub fn trusted_taxon(&self, source: NameSource) -> Option<&TaxonSummary> {
+        let species_level = matches!(
+            self.match_type,
+            MatchType::Exact | MatchType::Synonym | MatchType::Vernacular | MatchType::Fuzzy
+        ) && !self.ambiguous;
+        let close_enough = match source {
+            NameSource::Person => true,
+            NameSource::Model => self.confidence >= MODEL_MIN_CONFIDENCE,
+        };
+        self.taxon
+            .as_ref()
+            .filter(|_| species_level && close_enough)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Hit {
     usage: TaxonSummary,
@@ -678,4 +714,83 @@ pub async fn match_name(
         note: format!("no taxon matches {}", base.normalized),
         ..base
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(match_type: MatchType, confidence: f64, ambiguous: bool) -> NameMatch {
+        NameMatch {
+            input: "Canis lupus".to_owned(),
+            normalized: "Canis lupus".to_owned(),
+            match_type,
+            confidence,
+            usage: None,
+            taxon: Some(TaxonSummary {
+                id: Uuid::nil(),
+                scientific_name: "Canis lupus".to_owned(),
+                authorship: String::new(),
+                rank_name: Some("species".to_owned()),
+                rank_level: Some(70),
+                status: "accepted".to_owned(),
+                kingdom: "Animalia".to_owned(),
+                phylum: String::new(),
+                class_name: String::new(),
+                order_name: String::new(),
+                family: String::new(),
+                genus: "Canis".to_owned(),
+                specific_epithet: "lupus".to_owned(),
+                source_name: String::new(),
+                source_priority: 0,
+                completeness_score: String::new(),
+                parent_id: None,
+                accepted_name_id: None,
+            }),
+            vernacular: None,
+            alternatives: Vec::new(),
+            ambiguous,
+            note: String::new(),
+        }
+    }
+
+    fn trusted(m: &NameMatch) -> [bool; 2] {
+        [NameSource::Person, NameSource::Model].map(|s| m.trusted_taxon(s).is_some())
+    }
+
+    #[test]
+    fn species_level_matches_are_trusted_and_the_models_only_when_close() {
+        for t in [
+            MatchType::Exact,
+            MatchType::Synonym,
+            MatchType::Vernacular,
+            MatchType::Fuzzy,
+        ] {
+            assert_eq!(trusted(&verdict(t, 0.8, false)), [true, true], "{t:?}");
+            assert_eq!(trusted(&verdict(t, 0.7, false)), [true, false], "{t:?}");
+        }
+        // What the matcher gives a one-edit fuzzy match, and a vernacular name with rivals.
+        assert_eq!(
+            trusted(&verdict(MatchType::Fuzzy, 0.9 - 0.1, false)),
+            [true, true]
+        );
+        assert_eq!(
+            trusted(&verdict(MatchType::Vernacular, 0.85 * 0.9, false)),
+            [true, false]
+        );
+    }
+
+    #[test]
+    fn higher_rank_none_ambiguous_and_taxonless_matches_are_never_trusted() {
+        for t in [MatchType::HigherRank, MatchType::None] {
+            assert_eq!(trusted(&verdict(t, 1.0, false)), [false, false], "{t:?}");
+        }
+        assert_eq!(
+            trusted(&verdict(MatchType::Exact, 1.0, true)),
+            [false, false]
+        );
+        let mut m = verdict(MatchType::Exact, 1.0, false);
+        m.taxon = None;
+        assert_eq!(trusted(&m), [false, false]);
+    }
 }

@@ -11,12 +11,15 @@ use biologidex_core::{
 };
 use biologidex_db::models::{
     animals::Animal,
-    vision::{self as jobs_db, AnalysisJob, CallSlot, JobResult, MAX_ATTEMPTS, MAX_PROVIDER_CALLS},
+    vision::{
+        self as jobs_db, AnalysisJob, CallSlot, DetectedAnimal, JobResult, MAX_ATTEMPTS,
+        MAX_PROVIDER_CALLS,
+    },
 };
 use biologidex_tree::cache as graph_cache;
 use chrono::Utc;
 use rand::Rng;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{state::WorkerState, vision::VisionRequest};
@@ -37,54 +40,24 @@ pub enum Outcome {
     Failed(String),
 }
 
-fn animal_json(d: &Detection, a: &Animal, created: bool) -> Value {
-    json!({
-        "scientific_name": d.scientific_name,
-        "common_name": d.common_name,
-        "confidence": d.confidence,
-        "animal_id": a.id,
-        "is_new": created,
-        "id": a.id,
-        "creation_index": a.creation_index,
-        "kingdom": a.kingdom,
-        "phylum": a.phylum,
-        "class": a.class_name,
-        "order": a.order_name,
-        "family": a.family,
-        "genus": a.genus,
-        "species": a.species,
-        "subspecies": a.subspecies,
-        "verified": a.verified,
-        "description": a.description,
-        "habitat": a.habitat,
-        "conservation_status": a.conservation_status,
-    })
-}
-
-/// The animal for a detection: through the taxonomy (exact, synonym, vernacular or a close
-/// fuzzy match, not ambiguous) when the catalogue knows the name — a verified animal with its
-/// full classification — else an unverified one under the model's name
-/// (docs/architecture.md#taxonomy-import). Also says whether the animal was created, and whether an
-/// existing one was reclassified.
+/// The animal for a detection: when the taxonomy's match is trusted for a model's name
+/// (`NameMatch::trusted_taxon`), a verified animal with its full classification, else an
+/// unverified one under the model's name (docs/architecture.md#taxonomy-import). Also says
+/// whether the animal was created, and whether an existing one was reclassified.
 async fn match_animal(
     conn: &mut diesel_async::AsyncPgConnection,
     d: &Detection,
     user: Uuid,
 ) -> biologidex_core::Result<(biologidex_db::models::animals::AnimalView, bool, bool)> {
     use biologidex_taxonomy::matching::{
-        MatchOptions, MatchType, match_name, upsert_animal_from_taxon,
+        MatchOptions, NameSource, match_name, upsert_animal_from_taxon,
     };
     let opts = MatchOptions {
         kingdom: None,
         vernacular_hint: (!d.common_name.is_empty()).then(|| d.common_name.clone()),
     };
     let verdict = match_name(conn, &d.scientific_name, &opts).await?;
-    let trusted = matches!(
-        verdict.match_type,
-        MatchType::Exact | MatchType::Synonym | MatchType::Vernacular | MatchType::Fuzzy
-    ) && !verdict.ambiguous
-        && verdict.confidence >= 0.8;
-    if let (true, Some(taxon)) = (trusted, verdict.taxon.as_ref()) {
+    if let Some(taxon) = verdict.trusted_taxon(NameSource::Model) {
         let common = (!d.common_name.is_empty()).then_some(d.common_name.as_str());
         let up = upsert_animal_from_taxon(conn, taxon.id, common, d.confidence).await?;
         if let Some(view) = Animal::find(conn, up.id).await? {
@@ -154,17 +127,11 @@ pub async fn run(state: &WorkerState, id: Uuid) -> biologidex_core::Result<Outco
     };
     let lease = job.lease_id.unwrap_or_default();
     let settings = &state.settings;
-    if let Some(budget) = settings.vision_daily_budget_usd
-        && AnalysisJob::spent_today(&mut conn).await? >= budget
+    if let Some(message) =
+        AnalysisJob::budget_spent(&mut conn, settings.vision_daily_budget_usd).await?
     {
         drop(conn);
-        return fail(
-            state,
-            id,
-            lease,
-            "The daily vision budget is spent; new photos can be identified tomorrow.",
-        )
-        .await;
+        return fail(state, id, lease, message).await;
     }
     let Some(provider) = state.vision.as_ref() else {
         drop(conn);
@@ -380,7 +347,7 @@ async fn store(
         if first.is_none() {
             first = Some((view.animal.id, d.confidence));
         }
-        detected.push(animal_json(d, &view.animal, created));
+        detected.push(DetectedAnimal::new(d, &view.animal, created));
     }
     let done = AnalysisJob::complete(
         &mut conn,
@@ -388,7 +355,7 @@ async fn store(
         lease,
         &JobResult {
             parsed_prediction: answer.text.replace('\0', ""),
-            detected_animals: Value::Array(detected),
+            detected_animals: detected,
             identified_animal_id: first.map(|(a, _)| a),
             confidence_score: first.map(|(_, c)| c),
             cost_usd: cost,

@@ -11,11 +11,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::text_enum::text_enum;
-use crate::schema::{analysis_jobs, animals, dex_entries, dex_entry_removals, users};
+use crate::{
+    models::friendships::Friendship,
+    schema::{analysis_jobs, animals, dex_entries, dex_entry_removals, users},
+};
 use biologidex_core::{Error, error::unique_violation};
 
 text_enum! {
-    /// Who sees a dex entry.
+    /// Who sees a dex entry: its owner only, also the owner's friends, or every signed-in user.
     pub enum Visibility {
         Private = "private",
         Friends = "friends",
@@ -107,6 +110,25 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// The viewer with their friends and blocks (one indexed query).
+    pub async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Viewer> {
+        let (friends, blocked) = Friendship::relations(conn, id).await?;
+        Ok(Viewer {
+            id,
+            friends,
+            blocked,
+        })
+    }
+
+    /// The viewer for their own entries only: relations do not matter there.
+    pub fn owner(id: Uuid) -> Viewer {
+        Viewer {
+            id,
+            friends: Vec::new(),
+            blocked: Vec::new(),
+        }
+    }
+
     /// May this viewer see `owner`'s entries of visibility `v`?
     pub fn may_see(&self, owner: Uuid, v: Visibility) -> bool {
         owner == self.id

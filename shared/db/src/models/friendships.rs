@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::text_enum::text_enum;
 use crate::schema::{friendships, user_profiles, users};
+use crate::text_enum::text_enum;
 use biologidex_core::{Error, error::unique_violation};
 
 /// A friendship row.
@@ -34,7 +34,7 @@ pub struct FriendUser {
 }
 
 text_enum! {
-    /// A friendship row's state.
+    /// Where a friendship stands.
     pub enum FriendshipStatus {
         Pending = "pending",
         Accepted = "accepted",
@@ -228,7 +228,9 @@ impl Friendship {
         user: Uuid,
     ) -> QueryResult<(Vec<Uuid>, Vec<Uuid>)> {
         let rows: Vec<(Uuid, Uuid, FriendshipStatus)> = friendships::table
-            .filter(friendships::status.eq_any([FriendshipStatus::Accepted, FriendshipStatus::Blocked]))
+            .filter(
+                friendships::status.eq_any([FriendshipStatus::Accepted, FriendshipStatus::Blocked]),
+            )
             .filter(
                 friendships::from_user_id
                     .eq(user)
@@ -325,12 +327,15 @@ impl Friendship {
                     return Ok((row, RequestOutcome::Created));
                 };
                 match row.status {
-                    FriendshipStatus::Accepted => Err(Error::Rule("Users are already friends".to_owned())),
+                    FriendshipStatus::Accepted => {
+                        Err(Error::Rule("Users are already friends".to_owned()))
+                    }
                     FriendshipStatus::Pending if row.from_user_id == from => {
                         Err(Error::Rule("Friend request already pending".to_owned()))
                     }
                     FriendshipStatus::Pending => {
-                        let row = Self::set_status(conn, row.id, FriendshipStatus::Accepted).await?;
+                        let row =
+                            Self::set_status(conn, row.id, FriendshipStatus::Accepted).await?;
                         Ok((row, RequestOutcome::AcceptedTheirs))
                     }
                     FriendshipStatus::Blocked if row.to_user_id != from => {

@@ -10,8 +10,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::text_enum::text_enum;
 use crate::schema::taxonomy_sources;
+use crate::text_enum::text_enum;
 
 /// A taxonomy data source (`taxonomy_sources`).
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

@@ -7,12 +7,16 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::text_enum::text_enum;
-use crate::schema::{analysis_jobs, stored_images};
-use biologidex_core::Error;
+use crate::{
+    models::animals::Animal,
+    schema::{analysis_jobs, stored_images},
+};
+use biologidex_core::{Error, vision::Detection};
 
 text_enum! {
     /// An analysis job's state.
@@ -23,6 +27,10 @@ text_enum! {
         Failed = "failed",
     }
 }
+
+/// What the user reads when the daily vision budget is spent.
+pub const BUDGET_SPENT: &str =
+    "The daily vision budget is spent; new photos can be identified tomorrow.";
 
 /// Provider attempts before a transient failure becomes permanent.
 pub const MAX_ATTEMPTS: i32 = 3;
@@ -108,7 +116,7 @@ pub struct NewJob {
 #[derive(Debug, Clone)]
 pub struct JobResult {
     pub parsed_prediction: String,
-    pub detected_animals: Value,
+    pub detected_animals: Vec<DetectedAnimal>,
     pub identified_animal_id: Option<Uuid>,
     pub confidence_score: Option<f64>,
     pub cost_usd: f64,
@@ -116,6 +124,67 @@ pub struct JobResult {
     pub input_tokens: i32,
     pub output_tokens: i32,
     pub raw_response: Value,
+}
+
+/// One animal the model saw, matched to an animal record (created if new): an element of a
+/// job's `detected_animals`, written by the worker and served as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DetectedAnimal {
+    /// The matched animal's id (the same as `id`).
+    pub animal_id: Uuid,
+    pub id: Uuid,
+    /// Whether this detection created the animal record.
+    pub is_new: bool,
+    /// The model's confidence, 0 to 1.
+    pub confidence: f64,
+    /// The name as the model gave it.
+    pub scientific_name: String,
+    /// The common name as the model gave it.
+    pub common_name: String,
+    /// The animal's dex number.
+    pub creation_index: i32,
+    pub kingdom: String,
+    pub phylum: String,
+    pub class: String,
+    pub order: String,
+    pub family: String,
+    pub genus: String,
+    pub species: String,
+    pub subspecies: String,
+    /// Checked against the Catalogue of Life.
+    pub verified: bool,
+    pub description: String,
+    pub habitat: String,
+    /// IUCN code or empty.
+    pub conservation_status: String,
+}
+
+impl DetectedAnimal {
+    /// Detection `d` matched to animal `a`; `is_new` when the match created it.
+    pub fn new(d: &Detection, a: &Animal, is_new: bool) -> Self {
+        DetectedAnimal {
+            animal_id: a.id,
+            id: a.id,
+            is_new,
+            confidence: d.confidence,
+            scientific_name: d.scientific_name.clone(),
+            common_name: d.common_name.clone(),
+            creation_index: a.creation_index,
+            kingdom: a.kingdom.clone(),
+            phylum: a.phylum.clone(),
+            class: a.class_name.clone(),
+            order: a.order_name.clone(),
+            family: a.family.clone(),
+            genus: a.genus.clone(),
+            species: a.species.clone(),
+            subspecies: a.subspecies.clone(),
+            verified: a.verified,
+            description: a.description.clone(),
+            habitat: a.habitat.clone(),
+            conservation_status: a.conservation_status.clone(),
+        }
+    }
 }
 
 /// Per-user counts and totals (one query).
@@ -200,7 +269,7 @@ impl AnalysisJob {
     pub async fn count(
         conn: &mut AsyncPgConnection,
         owner: Uuid,
-        state: Option<&str>,
+        state: Option<JobStatus>,
         method: Option<&str>,
     ) -> QueryResult<i64> {
         let mut q = analysis_jobs::table
@@ -208,7 +277,7 @@ impl AnalysisJob {
             .count()
             .into_boxed();
         if let Some(s) = state {
-            q = q.filter(analysis_jobs::status.eq(s.to_owned()));
+            q = q.filter(analysis_jobs::status.eq(s));
         }
         if let Some(m) = method {
             q = q.filter(analysis_jobs::cv_method.eq(m.to_owned()));
@@ -220,7 +289,7 @@ impl AnalysisJob {
     pub async fn list(
         conn: &mut AsyncPgConnection,
         owner: Uuid,
-        state: Option<&str>,
+        state: Option<JobStatus>,
         method: Option<&str>,
         order: (&str, bool),
         offset: i64,
@@ -231,7 +300,7 @@ impl AnalysisJob {
             .select(AnalysisJob::as_select())
             .into_boxed();
         if let Some(s) = state {
-            q = q.filter(analysis_jobs::status.eq(s.to_owned()));
+            q = q.filter(analysis_jobs::status.eq(s));
         }
         if let Some(m) = method {
             q = q.filter(analysis_jobs::cv_method.eq(m.to_owned()));
@@ -427,6 +496,8 @@ impl AnalysisJob {
         lease: Uuid,
         r: &JobResult,
     ) -> QueryResult<Option<AnalysisJob>> {
+        let detected = serde_json::to_value(&r.detected_animals)
+            .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
         diesel::update(leased!(id, lease))
             .set((
                 analysis_jobs::status.eq(JobStatus::Completed),
@@ -435,7 +506,7 @@ impl AnalysisJob {
                 analysis_jobs::next_retry_at.eq(None::<DateTime<Utc>>),
                 analysis_jobs::error_message.eq(""),
                 analysis_jobs::parsed_prediction.eq(&r.parsed_prediction),
-                analysis_jobs::detected_animals.eq(&r.detected_animals),
+                analysis_jobs::detected_animals.eq(&detected),
                 analysis_jobs::identified_animal_id.eq(r.identified_animal_id),
                 analysis_jobs::confidence_score.eq(r.confidence_score),
                 analysis_jobs::cost_usd.eq(Some(r.cost_usd)),
@@ -535,6 +606,19 @@ impl AnalysisJob {
             .first(conn)
             .await?;
         Ok(sum.unwrap_or(0.0))
+    }
+
+    /// The message a new job fails with when today's spend has reached `budget` (`None`: no
+    /// cap); checked when the job is created and again when a worker takes it
+    /// (docs/decisions.md#d13).
+    pub async fn budget_spent(
+        conn: &mut AsyncPgConnection,
+        budget: Option<f64>,
+    ) -> QueryResult<Option<&'static str>> {
+        let Some(budget) = budget else {
+            return Ok(None);
+        };
+        Ok((Self::spent_today(conn).await? >= budget).then_some(BUDGET_SPENT))
     }
 
     /// Deletes finished jobs older than `before` that no dex entry was made from (their
