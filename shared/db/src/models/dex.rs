@@ -494,10 +494,7 @@ impl DexEntry {
                     .customizations
                     .clone()
                     .map(|c| dex_entries::customizations.eq(c)),
-                changes
-                    .visibility
-                    .clone()
-                    .map(|v| dex_entries::visibility.eq(v)),
+                changes.visibility.map(|v| dex_entries::visibility.eq(v)),
                 changes.is_favorite.map(|f| dex_entries::is_favorite.eq(f)),
                 changes
                     .location_name
