@@ -4,7 +4,7 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use biologidex_core::Error;
+use biologidex_core::{Error, error::Missing};
 use serde_json::{Value, json};
 
 /// Every handler error. Wraps [`biologidex_core::Error`] so `?` works on model calls.
@@ -45,8 +45,8 @@ impl ApiError {
     }
 
     /// 404 with DRF's "No <Model> matches the given query." text.
-    pub fn not_found(model: &'static str) -> Self {
-        ApiError(Error::NotFound(model))
+    pub fn not_found(missing: Missing) -> Self {
+        ApiError(Error::NotFound(missing))
     }
 
     /// 400 for one field.
@@ -57,14 +57,6 @@ impl ApiError {
     /// A rule violation (`{"detail": msg, "error": msg}`) answered with 400.
     pub fn rule(msg: impl Into<String>) -> Self {
         ApiError(Error::Rule(msg.into()))
-    }
-}
-
-fn not_found_text(model: &str) -> String {
-    match model {
-        "object" => "Not found.".to_owned(),
-        "page" => "Invalid page.".to_owned(),
-        model => format!("No {model} matches the given query."),
     }
 }
 
@@ -94,7 +86,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let body: Value = match &self.0 {
-            Error::NotFound(model) => json!({ "detail": not_found_text(model) }),
+            Error::NotFound(missing) => json!({ "detail": missing.detail() }),
             Error::NotFoundBecause(msg) => json!({ "detail": msg, "error": msg }),
             Error::Validation(fields) => json!(fields),
             Error::BadRequest(msg) => json!({ "detail": msg }),

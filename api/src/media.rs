@@ -7,6 +7,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use biologidex_core::config::Settings;
+use biologidex_core::error::Missing;
 use biologidex_db::models::dex::DexEntry;
 
 use crate::{ApiError, ApiResult, fallback::resource, state::AppState, urls::base_url};
@@ -93,7 +94,7 @@ pub async fn serve_image(
     let token = file
         .strip_suffix(".png")
         .filter(|t| valid_token(t))
-        .ok_or(ApiError::not_found("object"))?;
+        .ok_or(ApiError::not_found(Missing::Object))?;
     let mut conn = state.db.get().await?;
     let found = match kind.as_str() {
         kind::ENTRY => DexEntry::image_by_token(&mut conn, token).await?,
@@ -101,7 +102,7 @@ pub async fn serve_image(
         _ => None,
     };
     drop(conn);
-    let (key, content_type) = found.ok_or(ApiError::not_found("object"))?;
+    let (key, content_type) = found.ok_or(ApiError::not_found(Missing::Object))?;
     send(&state, key, content_type, "private, max-age=3600").await
 }
 
@@ -112,14 +113,14 @@ async fn serve_avatar(state: &AppState, file: &str) -> ApiResult<HttpResponse> {
         .strip_suffix(".png")
         .is_some_and(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()));
     if !named {
-        return Err(ApiError::not_found("object"));
+        return Err(ApiError::not_found(Missing::Object));
     }
     let key = format!("{}/{file}", kind::AVATAR);
     let mut conn = state.db.get().await?;
     let shown = biologidex_db::models::accounts::User::avatar_in_use(&mut conn, &key).await?;
     drop(conn);
     if !shown {
-        return Err(ApiError::not_found("object"));
+        return Err(ApiError::not_found(Missing::Object));
     }
     send(state, key, "image/png".to_owned(), "public, max-age=86400").await
 }

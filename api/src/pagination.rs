@@ -3,6 +3,7 @@
 
 use actix_web::HttpRequest;
 use biologidex_core::config::Settings;
+use biologidex_core::error::Missing;
 use serde::Serialize;
 
 use crate::{ApiError, ApiResult, urls::base_url};
@@ -28,7 +29,7 @@ pub struct PageRequest {
 }
 
 fn invalid_page() -> ApiError {
-    ApiError(biologidex_core::Error::NotFound("page"))
+    ApiError(biologidex_core::Error::NotFound(Missing::Page))
 }
 
 fn page_param(req: &HttpRequest) -> Option<String> {

@@ -172,7 +172,7 @@ impl From<biologidex_core::Error> for AdminError {
     fn from(e: biologidex_core::Error) -> Self {
         use biologidex_core::Error as E;
         match e {
-            E::NotFound(what) => AdminError::NotFound(format!("{what} not found.")),
+            E::NotFound(what) => AdminError::NotFound(format!("{} not found.", what.name())),
             E::NotFoundBecause(m) => AdminError::NotFound(m),
             E::Rule(m) | E::BadRequest(m) => AdminError::BadRequest(m),
             E::Validation(fields) => AdminError::BadRequest(

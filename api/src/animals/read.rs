@@ -1,5 +1,6 @@
 //! Reading the catalogue.
 
+use biologidex_core::error::Missing;
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -159,7 +160,7 @@ pub async fn get_animal(
     let mut conn = state.db.get().await?;
     let view = Animal::find(&mut conn, id)
         .await?
-        .ok_or(ApiError::not_found("Animal"))?;
+        .ok_or(ApiError::not_found(Missing::Animal))?;
     let discovered = Animal::discovery_count(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(AnimalResponse::new(view, discovered)))
 }
@@ -214,6 +215,6 @@ pub async fn animal_taxonomy(
     let mut conn = state.db.get().await?;
     let view = Animal::find(&mut conn, id)
         .await?
-        .ok_or(ApiError::not_found("Animal"))?;
+        .ok_or(ApiError::not_found(Missing::Animal))?;
     Ok(HttpResponse::Ok().json(taxonomic_tree(&view.animal)))
 }

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use biologidex_core::Error;
+use biologidex_core::error::Missing;
 use biologidex_db::models::animals::Animal;
 use serde_json::Value;
 
@@ -37,7 +38,7 @@ pub async fn create_animal(
     tracing::info!(animal.id = %animal.id, creation_index = animal.creation_index, "animal created");
     let view = Animal::find(&mut conn, animal.id)
         .await?
-        .ok_or(ApiError::not_found("Animal"))?;
+        .ok_or(ApiError::not_found(Missing::Animal))?;
     Ok(HttpResponse::Created().json(AnimalResponse::new(view, 0)))
 }
 
@@ -128,14 +129,14 @@ pub async fn update_animal(
     let mut conn = state.db.get().await?;
     let current = Animal::find(&mut conn, id)
         .await?
-        .ok_or(ApiError::not_found("Animal"))?;
+        .ok_or(ApiError::not_found(Missing::Animal))?;
     let mut body = Body::new(body.into_inner(), fields::KEYS)?;
     let full = req.method() == actix_web::http::Method::PUT;
     let fields = fields::read(&mut body, Some(&current.animal), full, true);
     body.finish()?;
     let view = Animal::update(&mut conn, id, fields)
         .await?
-        .ok_or(ApiError::not_found("Animal"))?;
+        .ok_or(ApiError::not_found(Missing::Animal))?;
     crate::graph::invalidate::animals_changed(&state).await;
     let discovered = Animal::discovery_count(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(AnimalResponse::new(view, discovered)))
@@ -163,7 +164,7 @@ pub async fn delete_animal(
     }
     let mut conn = state.db.get().await?;
     if Animal::delete(&mut conn, id).await? == 0 {
-        return Err(ApiError::not_found("Animal"));
+        return Err(ApiError::not_found(Missing::Animal));
     }
     tracing::info!(animal.id = %id, by = %me.id, "animal deleted");
     crate::graph::invalidate::animals_changed(&state).await;

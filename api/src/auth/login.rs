@@ -1,6 +1,7 @@
 //! `POST /api/v1/auth/login/`: username and password for a token pair and the user.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::error::Missing;
 use biologidex_core::{
     Error,
     domain::password::{self, Verified},
@@ -77,7 +78,7 @@ pub async fn login(
     User::touch_last_login(&mut conn, user.id).await?;
     let view = User::find(&mut conn, user.id)
         .await?
-        .ok_or(ApiError::not_found("User"))?;
+        .ok_or(ApiError::not_found(Missing::User))?;
     tracing::info!(user.id = %user.id, "login");
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(LoginResponse {

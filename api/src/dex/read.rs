@@ -1,5 +1,6 @@
 //! Reading entries, with the visibility rules applied in SQL for every route.
 
+use biologidex_core::error::Missing;
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -108,7 +109,7 @@ pub async fn get_entry(
     let viewer = Viewer::load(&mut conn, me.id).await?;
     let row = DexEntry::find_visible(&mut conn, &viewer, id)
         .await?
-        .ok_or(ApiError::not_found("DexEntry"))?;
+        .ok_or(ApiError::not_found(Missing::DexEntry))?;
     let creators = viewer::creators(&mut conn, std::slice::from_ref(&row)).await?;
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(EntryDetail::new(&row, me.id, &urls, &creators)))

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::Error;
+use biologidex_core::error::Missing;
 use biologidex_db::models::{
     accounts::User,
     animals::Animal,
@@ -211,7 +212,7 @@ async fn own_view(
     let viewer = Viewer::load(conn, me).await?;
     DexEntry::find_visible(conn, &viewer, id)
         .await?
-        .ok_or(ApiError::not_found("DexEntry"))
+        .ok_or(ApiError::not_found(Missing::DexEntry))
 }
 
 /// Finds an entry the caller may see and checks they own it (403 for a friend, 404 when it
@@ -225,7 +226,7 @@ async fn owned(
     let viewer = Viewer::load(conn, me.id).await?;
     let view = DexEntry::find_visible(conn, &viewer, id)
         .await?
-        .ok_or(ApiError::not_found("DexEntry"))?;
+        .ok_or(ApiError::not_found(Missing::DexEntry))?;
     if view.entry.owner_id != me.id {
         return Err(ApiError(Error::Forbidden));
     }

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use biologidex_core::Error;
+use biologidex_core::error::Missing;
 use biologidex_db::models::{
     conversions::{Conversion, NewConversion},
     images,
@@ -157,7 +158,7 @@ async fn owned(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<Conversi
     let mut conn = state.db.get().await?;
     Conversion::find_owned(&mut conn, id, me.id)
         .await?
-        .ok_or(ApiError::not_found("ImageConversion"))
+        .ok_or(ApiError::not_found(Missing::ImageConversion))
 }
 
 /// The owner's conversion.
@@ -203,7 +204,7 @@ pub async fn download_conversion(
     }
     let image = c
         .converted_image_id
-        .ok_or(ApiError::not_found("ImageConversion"))?;
+        .ok_or(ApiError::not_found(Missing::ImageConversion))?;
     let mut conn = state.db.get().await?;
     let key = Conversion::image_key(&mut conn, image).await?;
     drop(conn);

@@ -1,6 +1,7 @@
 //! Reading friendships: every row (paginated), one row, friends, pending and sent requests.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::error::Missing;
 use biologidex_db::models::friendships::Friendship;
 use serde::Serialize;
 
@@ -76,7 +77,7 @@ pub async fn get_friendship(
     let mut conn = state.db.get().await?;
     let row = Friendship::find_for_party(&mut conn, id, me.id)
         .await?
-        .ok_or(ApiError::not_found("Friendship"))?;
+        .ok_or(ApiError::not_found(Missing::Friendship))?;
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(dto::friendship(&mut conn, row, &urls).await?))
 }

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::Error;
+use biologidex_core::error::Missing;
 use biologidex_db::models::{
     accounts::User,
     dex::DexEntry,
@@ -108,7 +109,7 @@ pub async fn respond_to_request(
     let mut conn = state.db.get().await?;
     let row = Friendship::find_for_party(&mut conn, id, me.id)
         .await?
-        .ok_or(ApiError::not_found("Friendship"))?;
+        .ok_or(ApiError::not_found(Missing::Friendship))?;
     // The recipient check comes before body validation, as on the old server.
     if row.to_user_id != me.id {
         return Err(ApiError(Error::ForbiddenBecause(
@@ -129,7 +130,7 @@ pub async fn respond_to_request(
             let row = Friendship::lock(conn, row.id)
                 .await?
                 .filter(|r| r.to_user_id == me.id)
-                .ok_or(ApiError::not_found("Friendship"))?;
+                .ok_or(ApiError::not_found(Missing::Friendship))?;
             let was_friends = row.status == FriendshipStatus::Accepted;
             let row = Friendship::respond(conn, &row, me.id, action).await?;
             if was_friends && row.status == FriendshipStatus::Blocked {
@@ -160,7 +161,7 @@ pub async fn unfriend(
     me: AuthUser,
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let key = path_uuid(&pk).map_err(|_| ApiError::not_found("Friendship"))?;
+    let key = path_uuid(&pk).map_err(|_| ApiError::not_found(Missing::Friendship))?;
     let mut conn = state.db.get().await?;
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {

@@ -2,6 +2,7 @@
 //! sources. Everyone may call these; a bad token is still a 401.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::error::Missing;
 use biologidex_db::models::{
     taxa::{MAX_DESCENDANTS, Taxa, TaxonomyStats},
     taxonomy::TaxonomySource,
@@ -21,8 +22,6 @@ use crate::{
     pagination::{Page, page_request},
     state::AppState,
 };
-
-const NOT_FOUND: &str = "Taxonomy";
 
 /// A taxon's children: the pagination envelope with what was asked and whether the
 /// descendants were cut at 10,000.
@@ -93,7 +92,7 @@ pub async fn get_taxon(
     let mut conn = state.db.get().await?;
     let taxon = Taxa::find_listed(&mut conn, id)
         .await?
-        .ok_or(ApiError::not_found(NOT_FOUND))?;
+        .ok_or(ApiError::not_found(Missing::Taxonomy))?;
     Ok(HttpResponse::Ok().json(dto::detail(&mut conn, taxon).await?))
 }
 
@@ -114,7 +113,7 @@ pub async fn get_lineage(
     Taxa::find_summary(&mut conn, id)
         .await?
         .filter(|t| t.is_listed())
-        .ok_or(ApiError::not_found(NOT_FOUND))?;
+        .ok_or(ApiError::not_found(Missing::Taxonomy))?;
     let lineage = Taxa::lineage(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(dto::minimal(&mut conn, lineage).await?))
 }
@@ -151,7 +150,7 @@ pub async fn list_children(
     Taxa::find_summary(&mut conn, id)
         .await?
         .filter(|t| t.is_listed())
-        .ok_or(ApiError::not_found(NOT_FOUND))?;
+        .ok_or(ApiError::not_found(Missing::Taxonomy))?;
     let (count, truncated) = if direct {
         (Taxa::count_children(&mut conn, id).await?, false)
     } else {
@@ -230,6 +229,6 @@ pub async fn get_source(
     let mut conn = state.db.get().await?;
     let source = TaxonomySource::find_active(&mut conn, id)
         .await?
-        .ok_or(ApiError::not_found("DataSource"))?;
+        .ok_or(ApiError::not_found(Missing::DataSource))?;
     Ok(HttpResponse::Ok().json(SourceResponse::from(source)))
 }

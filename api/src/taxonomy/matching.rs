@@ -3,6 +3,7 @@
 //! signed-in callers, never for anonymous ones).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::error::Missing;
 use biologidex_db::models::{animals::Animal, taxa::Taxa};
 use biologidex_taxonomy::matching::{self, MatchOptions, MatchType, NameMatch, NameSource};
 use serde::Serialize;
@@ -261,7 +262,7 @@ pub async fn validate_name(
     };
     let detail = Taxa::find_listed(&mut conn, taxon.id)
         .await?
-        .ok_or(ApiError::not_found("Taxonomy"))?;
+        .ok_or(ApiError::not_found(Missing::Taxonomy))?;
     let message = match m.match_type {
         MatchType::Synonym => format!(
             "Found synonym, using accepted name: {}",

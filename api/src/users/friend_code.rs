@@ -1,6 +1,7 @@
 //! Friend codes: show mine, look someone up by theirs (case-insensitive).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::error::Missing;
 use biologidex_core::{Error, domain::friend_code};
 use biologidex_db::models::{accounts::User, friendships::Friendship};
 use serde::Serialize;
@@ -37,7 +38,7 @@ pub async fn get_friend_code(state: web::Data<AppState>, me: AuthUser) -> ApiRes
     let mut conn = state.db.get().await?;
     let view = User::find(&mut conn, me.id)
         .await?
-        .ok_or(ApiError::not_found("User"))?;
+        .ok_or(ApiError::not_found(Missing::User))?;
     Ok(HttpResponse::Ok().json(FriendCodeResponse {
         friend_code: view.user.friend_code,
         username: view.user.username,

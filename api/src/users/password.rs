@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use biologidex_core::domain::password::{self, Verified};
+use biologidex_core::error::Missing;
 use biologidex_db::models::{accounts::User, tokens};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
@@ -67,7 +68,7 @@ pub async fn change_password(
     let mut conn = state.db.get().await?;
     let user = User::find(&mut conn, me.id)
         .await?
-        .ok_or(ApiError::not_found("User"))?;
+        .ok_or(ApiError::not_found(Missing::User))?;
     let stored = user.user.password_hash;
     let ok = biologidex_core::cpu::run(move || password::verify(&old, &stored)).await?;
     if ok == Verified::Mismatch {

@@ -4,6 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::Error;
+use biologidex_core::error::Missing;
 use biologidex_db::models::{
     accounts::{ProfileChanges, User},
     friendships::Friendship,
@@ -77,7 +78,7 @@ pub async fn get_me(
     let mut conn = state.db.get().await?;
     let view = User::find(&mut conn, me.id)
         .await?
-        .ok_or(ApiError::not_found("User"))?;
+        .ok_or(ApiError::not_found(Missing::User))?;
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(UserResponse::new(view, &urls, true)))
 }
@@ -89,7 +90,7 @@ async fn visible_user(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<U
         let mut conn = state.db.get().await?;
         let blocked = Friendship::blocked_ids(&mut conn, me.id).await?;
         if blocked.contains(&id) {
-            return Err(ApiError::not_found("User"));
+            return Err(ApiError::not_found(Missing::User));
         }
     }
     Ok(id)
@@ -114,7 +115,7 @@ pub async fn get_user(
     let mut conn = state.db.get().await?;
     let view = User::find(&mut conn, id)
         .await?
-        .ok_or(ApiError::not_found("User"))?;
+        .ok_or(ApiError::not_found(Missing::User))?;
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(UserResponse::new(view, &urls, me.may_manage(id))))
 }
@@ -201,7 +202,7 @@ pub async fn update_user(
     let mut conn = state.db.get().await?;
     let view = User::update_profile(&mut conn, id, changes)
         .await?
-        .ok_or(ApiError::not_found("User"))?;
+        .ok_or(ApiError::not_found(Missing::User))?;
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(ProfileUpdateResponse {
         avatar: urls.public_opt(view.user.avatar.as_deref()),
@@ -234,7 +235,7 @@ pub async fn delete_user(
     }
     let mut conn = state.db.get().await?;
     if User::delete(&mut conn, id).await? == 0 {
-        return Err(ApiError::not_found("User"));
+        return Err(ApiError::not_found(Missing::User));
     }
     tracing::info!(user.id = %id, by = %me.id, "user deleted");
     crate::graph::invalidate::user_deleted(&state).await;
@@ -269,7 +270,7 @@ pub async fn update_stats(
     let mut conn = state.db.get().await?;
     let view = User::recompute_stats(&mut conn, id)
         .await?
-        .ok_or(ApiError::not_found("User"))?;
+        .ok_or(ApiError::not_found(Missing::User))?;
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(UserResponse::new(view, &urls, true)))
 }

@@ -1,5 +1,6 @@
 //! Reading one's own jobs.
 
+use biologidex_core::error::Missing;
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
@@ -29,7 +30,7 @@ pub async fn load(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<Analy
     let mut conn = state.db.get().await?;
     AnalysisJob::find_owned(&mut conn, id, me.id)
         .await?
-        .ok_or(ApiError::not_found("AnalysisJob"))
+        .ok_or(ApiError::not_found(Missing::AnalysisJob))
 }
 
 /// The full JSON of a job for its owner.
@@ -236,7 +237,7 @@ pub async fn dex_image(
     let mut conn = state.db.get().await?;
     let (key, content_type) = vision::image_file(&mut conn, j.id)
         .await?
-        .ok_or(ApiError::not_found("AnalysisJob"))?;
+        .ok_or(ApiError::not_found(Missing::AnalysisJob))?;
     drop(conn);
     let bytes = state
         .storage

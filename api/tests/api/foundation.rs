@@ -1,5 +1,6 @@
 //! Health, readiness, metrics, error mapping, request ids and pagination.
 
+use biologidex_core::error::Missing;
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpRequest, HttpResponse, middleware, test, web};
@@ -251,7 +252,7 @@ async fn field_and_rule_errors_have_drf_shapes() {
         ))
     }
     async fn missing() -> Result<HttpResponse, ApiError> {
-        Err(ApiError::not_found("DexEntry"))
+        Err(ApiError::not_found(Missing::DexEntry))
     }
     let app = test::init_service(
         App::new()

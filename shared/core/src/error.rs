@@ -5,12 +5,58 @@ use std::collections::BTreeMap;
 /// Field name → messages, rendered as DRF's bare field arrays.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
+/// What a 404 was looking for; its `detail` names the kind as Django's did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Any row (a bare lookup by id).
+    Object,
+    /// A page number past the end of a list.
+    Page,
+    AnalysisJob,
+    Animal,
+    DataSource,
+    DexEntry,
+    Friendship,
+    ImageConversion,
+    ImportJob,
+    Taxonomy,
+    User,
+}
+
+impl Missing {
+    /// The kind's name (Django's model name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Missing::Object => "object",
+            Missing::Page => "page",
+            Missing::AnalysisJob => "AnalysisJob",
+            Missing::Animal => "Animal",
+            Missing::DataSource => "DataSource",
+            Missing::DexEntry => "DexEntry",
+            Missing::Friendship => "Friendship",
+            Missing::ImageConversion => "ImageConversion",
+            Missing::ImportJob => "ImportJob",
+            Missing::Taxonomy => "Taxonomy",
+            Missing::User => "User",
+        }
+    }
+
+    /// The 404's `detail`.
+    pub fn detail(self) -> String {
+        match self {
+            Missing::Object => "Not found.".to_owned(),
+            Missing::Page => "Invalid page.".to_owned(),
+            kind => format!("No {} matches the given query.", kind.name()),
+        }
+    }
+}
+
 /// Every failure a shared function can report.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The named kind of object does not exist (or is not visible to the caller).
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    /// The kind of object does not exist (or is not visible to the caller).
+    #[error("{} not found", .0.name())]
+    NotFound(Missing),
     /// Not found, with the message the client shows (`{"detail": msg, "error": msg}`).
     #[error("{0}")]
     NotFoundBecause(String),
@@ -71,7 +117,7 @@ impl Error {
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
         match e {
-            diesel::result::Error::NotFound => Error::NotFound("object"),
+            diesel::result::Error::NotFound => Error::NotFound(Missing::Object),
             // A connection PostgreSQL closed (a restart): unavailable, as a failed checkout is.
             other if connection_lost(&other) => Error::PoolUnavailable(other.to_string()),
             other => Error::Internal(other.into()),

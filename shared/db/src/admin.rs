@@ -2,6 +2,7 @@
 //! in one transaction with its audit row (who, what, which object, before/after), and says
 //! which cached trees to invalidate once it is committed.
 
+use biologidex_core::error::Missing;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -91,7 +92,7 @@ async fn lock_user(conn: &mut AsyncPgConnection, id: Uuid) -> Result<User, Error
         .first(conn)
         .await
         .optional()?
-        .ok_or(Error::NotFound("User"))
+        .ok_or(Error::NotFound(Missing::User))
 }
 
 /// Revokes every refresh and access token and console session of a user.

@@ -11,6 +11,7 @@
 //! Readers see the previous taxonomy until the swap commits, and a crash at any point leaves it
 //! intact: the leftover copies are dropped by the next run, which starts again from the file.
 
+use biologidex_core::error::Missing;
 use std::{
     path::Path,
     sync::Mutex,
@@ -101,7 +102,7 @@ impl From<diesel_async::pooled_connection::bb8::RunError> for ImportError {
 impl From<ImportError> for biologidex_core::Error {
     fn from(e: ImportError) -> Self {
         match e {
-            ImportError::JobNotFound(_) => biologidex_core::Error::NotFound("ImportJob"),
+            ImportError::JobNotFound(_) => biologidex_core::Error::NotFound(Missing::ImportJob),
             other => biologidex_core::Error::Internal(anyhow::anyhow!(other)),
         }
     }

@@ -1,5 +1,6 @@
 //! Users and their profile counters.
 
+use biologidex_core::error::Missing;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{expression_methods::AggregateExpressionMethods, prelude::*};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -136,7 +137,11 @@ impl User {
                 })
                 .await;
             match result {
-                Ok(id) => return User::find(conn, id).await?.ok_or(Error::NotFound("User")),
+                Ok(id) => {
+                    return User::find(conn, id)
+                        .await?
+                        .ok_or(Error::NotFound(Missing::User));
+                }
                 Err(e) if unique_violation(&e) == Some("users_friend_code_key") => continue,
                 Err(e) => return Err(registration_conflict(&e).unwrap_or_else(|| e.into())),
             }

@@ -1,6 +1,7 @@
 //! The species catalogue. `creation_index` (the Pokédex number) comes from a sequence: unique
 //! under concurrent creation and never reused after a delete.
 
+use biologidex_core::error::Missing;
 use chrono::{DateTime, Utc};
 use diesel::{pg::Pg, prelude::*};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -263,7 +264,10 @@ impl Animal {
             Some(id) => Self::find(conn, id).await?,
             None => Self::find_by_name(conn, &name).await?,
         };
-        Ok((view.ok_or(Error::NotFound("Animal"))?, inserted.is_some()))
+        Ok((
+            view.ok_or(Error::NotFound(Missing::Animal))?,
+            inserted.is_some(),
+        ))
     }
 
     /// The animal for a vision detection: an existing one by scientific name (any case), or a

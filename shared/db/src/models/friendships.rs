@@ -1,6 +1,7 @@
 //! Friendships: one row per pair of users (whichever direction it was created in), with the
 //! request state machine. A blocked row always points from the blocked user to the blocker.
 
+use biologidex_core::error::Missing;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -437,7 +438,7 @@ impl Friendship {
         };
         let row = row
             .filter(|r| !(r.status == FriendshipStatus::Blocked && r.from_user_id == user))
-            .ok_or(Error::NotFound("Friendship"))?;
+            .ok_or(Error::NotFound(Missing::Friendship))?;
         // The rule is checked again by the delete itself: a block committed since the read
         // must not be deleted by the user it blocks. The deleted row tells the real status.
         diesel::delete(
@@ -451,6 +452,6 @@ impl Friendship {
         .get_result(conn)
         .await
         .optional()?
-        .ok_or(Error::NotFound("Friendship"))
+        .ok_or(Error::NotFound(Missing::Friendship))
     }
 }
