@@ -7,7 +7,7 @@ use biologidex_core::config::Settings;
 
 fn from_trusted_proxy(req: &HttpRequest, settings: &Settings) -> bool {
     req.peer_addr()
-        .is_some_and(|peer| settings.trusted_proxies.contains(&peer.ip()))
+        .is_some_and(|peer| settings.is_trusted_proxy(peer.ip()))
 }
 
 /// `scheme://host` of this server as the client sees it. `X-Forwarded-Proto` and
@@ -47,7 +47,7 @@ pub fn base_url(req: &HttpRequest, settings: &Settings) -> String {
 /// trusted proxy when the request came through one.
 pub fn client_ip(req: &HttpRequest, settings: &Settings) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
-    if !settings.trusted_proxies.contains(&peer) {
+    if !settings.is_trusted_proxy(peer) {
         return Some(peer);
     }
     let forwarded = req.headers().get("x-forwarded-for")?.to_str().ok()?;
@@ -55,6 +55,6 @@ pub fn client_ip(req: &HttpRequest, settings: &Settings) -> Option<IpAddr> {
         .split(',')
         .rev()
         .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .find(|ip| !settings.trusted_proxies.contains(ip))
+        .find(|ip| !settings.is_trusted_proxy(*ip))
         .or(Some(peer))
 }

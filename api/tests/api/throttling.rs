@@ -116,6 +116,37 @@ async fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
 }
 
 #[tokio::test]
+async fn forwarded_for_is_honoured_from_a_peer_within_a_trusted_cidr_range() {
+    // The test client connects from 127.0.0.1, inside 127.0.0.0/8; hops inside 10.0.0.0/8 are
+    // proxies too, so the client is the last hop outside both ranges.
+    let app = TestApp::spawn_with(&[
+        ("THROTTLE_ANON_RATE", "1/hour"),
+        ("TRUSTED_PROXIES", "127.0.0.0/8, 10.0.0.0/8"),
+    ])
+    .await;
+    let get = |forwarded: &'static str| {
+        app.client
+            .get(app.url("/api/v1/users/"))
+            .header("X-Forwarded-For", forwarded)
+            .send()
+    };
+    let res = get("203.0.113.7, 10.2.3.4").await.unwrap();
+    assert_eq!(res.status(), 401);
+    let res = get("198.51.100.1").await.unwrap();
+    assert_eq!(
+        res.status(),
+        401,
+        "another client behind the proxies has its own budget"
+    );
+    let res = get("203.0.113.7, 10.5.6.7").await.unwrap();
+    assert_eq!(
+        res.status(),
+        429,
+        "the same client through another trusted hop shares its budget"
+    );
+}
+
+#[tokio::test]
 async fn a_dead_redis_fails_open() {
     let port = crate::helpers::closed_port();
     let redis = format!("redis://127.0.0.1:{port}/0");

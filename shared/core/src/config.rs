@@ -13,6 +13,7 @@
 
 use std::{collections::HashMap, net::IpAddr, path::PathBuf, str::FromStr, time::Duration};
 
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The placeholder that ships in `.env.example`; never acceptable outside DEBUG.
@@ -82,7 +83,8 @@ pub struct Settings {
     pub throttle_user: Rate,
     pub throttle_upload: Rate,
     pub throttle_login: Rate,
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Proxies (bare IPs as /32 or /128, or CIDR ranges) whose `X-Forwarded-*` are believed.
+    pub trusted_proxies: Vec<IpNet>,
     pub openai_api_key: Option<SecretString>,
     pub openai_base_url: String,
     pub openai_model: String,
@@ -183,9 +185,13 @@ impl Settings {
             .list("TRUSTED_PROXIES", "")
             .iter()
             .map(|p| {
-                p.parse().map_err(|_| {
-                    ConfigError(format!("TRUSTED_PROXIES: `{p}` is not an IP address"))
-                })
+                p.parse::<IpNet>()
+                    .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        ConfigError(format!(
+                            "TRUSTED_PROXIES: `{p}` is not an IP address or CIDR range"
+                        ))
+                    })
             })
             .collect::<Result<_, _>>()?;
         let vision_daily_budget_usd = match env.get("VISION_DAILY_BUDGET_USD") {
@@ -254,6 +260,11 @@ impl Settings {
                 }),
             },
         })
+    }
+
+    /// Whether `ip` is one of `TRUSTED_PROXIES` (an address or within a range).
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&ip))
     }
 
     /// The JWT signing key.
@@ -411,5 +422,37 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("MAX_UPLOAD_SIZE_MB"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_cidr_ranges() {
+        let s = Settings::from_map(&HashMap::from([
+            ("DEBUG", "true"),
+            ("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,fd00::/8,::1"),
+        ]))
+        .unwrap();
+        assert_eq!(s.trusted_proxies.len(), 4);
+        for ip in ["127.0.0.1", "10.0.0.1", "10.255.3.4", "fd12::7", "::1"] {
+            assert!(s.is_trusted_proxy(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["127.0.0.2", "11.0.0.1", "fe80::1", "::2"] {
+            assert!(!s.is_trusted_proxy(ip.parse().unwrap()), "{ip}");
+        }
+        let none = Settings::from_map(&HashMap::from([("DEBUG", "true")])).unwrap();
+        assert!(!none.is_trusted_proxy("127.0.0.1".parse().unwrap()));
+        for bad in ["nginx", "10.0.0.0/33", "10.0.0.0/", "fd00::/129"] {
+            let err = Settings::from_map(&HashMap::from([
+                ("DEBUG", "true"),
+                ("TRUSTED_PROXIES", bad),
+            ]))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains(&format!(
+                    "TRUSTED_PROXIES: `{bad}` is not an IP address or CIDR range"
+                )),
+                "{err}"
+            );
+        }
     }
 }
