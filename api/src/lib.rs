@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod observe;
 pub mod pagination;
 pub mod queue;
+pub mod request;
 pub mod social;
 pub mod startup;
 pub mod state;

@@ -10,9 +10,14 @@ use biologidex_db::models::accounts::User;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::schema::LoginRequest;
 use super::tokens::issue_pair;
 use crate::{
-    ApiError, ApiResult, input::Body, media::MediaUrls, state::AppState, users::UserResponse,
+    ApiError, ApiResult,
+    media::MediaUrls,
+    request::{Required, Valid},
+    state::AppState,
+    users::UserResponse,
 };
 
 /// Checks the password on the password threads (argon2 costs tens of milliseconds).
@@ -41,7 +46,7 @@ pub struct LoginResponse {
 /// Logs in; legacy Django hashes are upgraded to argon2id on success.
 #[utoipa::path(
     post, path = "/api/v1/auth/login/", tag = "auth",
-    request_body = super::schema::LoginRequest,
+    request_body = LoginRequest,
     responses(
         (status = 200, body = LoginResponse),
         (status = 401, description = "Wrong username or password, or an inactive account.",
@@ -51,15 +56,12 @@ pub struct LoginResponse {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
+    body: Valid<LoginRequest, { crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
-    let mut body = Body::new(body.into_inner(), &["username", "password"])?;
-    let username = body.required_str("username");
-    let pw = body.required_str("password");
-    body.finish()?;
-    let (Some(username), Some(pw)) = (username, pw) else {
-        return Err(anyhow::anyhow!("validated login fields missing").into());
-    };
+    let LoginRequest {
+        username: Required(username),
+        password: Required(pw),
+    } = body.into_inner();
 
     let mut conn = state.db.get().await?;
     let user = User::find_by_username(&mut conn, &username).await?;

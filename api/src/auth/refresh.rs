@@ -7,13 +7,13 @@ use biologidex_core::Error;
 use biologidex_db::models::{accounts::User, tokens};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
-use serde_json::Value;
 
+use super::schema::RefreshRequest;
 use super::{
     jwt::{Claims, Rejection, TokenType},
     tokens::issue_pair,
 };
-use crate::{ApiError, ApiResult, docs::schemas::Message, input::Body, state::AppState};
+use crate::{ApiError, ApiResult, docs::schemas::Message, request::Valid, state::AppState};
 
 /// A fresh token pair.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -26,13 +26,10 @@ fn invalid(detail: &'static str) -> ApiError {
     ApiError(Error::InvalidRefreshToken(detail))
 }
 
-fn refresh_claims(state: &AppState, body: Value) -> ApiResult<Claims> {
-    let mut body = Body::new(body, &["refresh"])?;
-    let token = body.required_str("refresh");
-    body.finish()?;
+fn refresh_claims(state: &AppState, body: RefreshRequest) -> ApiResult<Claims> {
     state
         .jwt
-        .verify(&token.unwrap_or_default(), TokenType::Refresh)
+        .verify(&body.refresh.0, TokenType::Refresh)
         .map_err(|r| match r {
             Rejection::Expired => invalid("Token is expired"),
             Rejection::Invalid => invalid("Token is invalid"),
@@ -43,7 +40,7 @@ fn refresh_claims(state: &AppState, body: Value) -> ApiResult<Claims> {
 async fn presented(
     state: &AppState,
     conn: &mut diesel_async::AsyncPgConnection,
-    body: Value,
+    body: RefreshRequest,
 ) -> ApiResult<(Claims, tokens::RefreshToken)> {
     let claims = refresh_claims(state, body)?;
     let jti = claims
@@ -58,7 +55,7 @@ async fn presented(
 /// Exchanges a refresh token for a new access token and refresh token.
 #[utoipa::path(
     post, path = "/api/v1/auth/refresh/", tag = "auth",
-    request_body = super::schema::RefreshRequest,
+    request_body = RefreshRequest,
     responses(
         (status = 200, body = RefreshResponse),
         (status = 401, description = "Expired, invalid or revoked refresh token.",
@@ -67,7 +64,7 @@ async fn presented(
 )]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
+    body: Valid<RefreshRequest, { crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
     let claims = refresh_claims(&state, body.into_inner())?;
     let jti = claims
@@ -104,7 +101,7 @@ pub async fn refresh(
 /// Revokes every refresh token issued from the same login.
 #[utoipa::path(
     post, path = "/api/v1/auth/logout/", tag = "auth",
-    request_body = super::schema::RefreshRequest,
+    request_body = RefreshRequest,
     responses(
         (status = 200, body = Message),
         (status = 401, description = "Expired or invalid refresh token.",
@@ -113,7 +110,7 @@ pub async fn refresh(
 )]
 pub async fn logout(
     state: web::Data<AppState>,
-    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
+    body: Valid<RefreshRequest, { crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let (_, record) = presented(&state, &mut conn, body.into_inner()).await?;

@@ -1,18 +1,23 @@
-//! Request bodies as the OpenAPI document shows them. Handlers read bodies strictly through
-//! `input::Body` (unknown fields are refused with a field error), so these types only describe.
+//! The auth routes' request bodies: each struct is what the handler parses and what the
+//! OpenAPI document shows.
 
+use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::request::Required;
+
 /// Username and password.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
-    pub username: String,
-    #[schema(format = Password)]
-    pub password: String,
+    #[schema(value_type = String)]
+    pub username: Required<String>,
+    #[schema(value_type = String, format = Password)]
+    pub password: Required<String>,
 }
 
 /// A refresh token from login or refresh.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
-    pub refresh: String,
+    #[schema(value_type = String)]
+    pub refresh: Required<String>,
 }

@@ -9,12 +9,16 @@ use biologidex_db::models::friendships::Friendship;
 use biologidex_tree::cache as graph_cache;
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
-use super::schema::InvalidateError;
+use super::schema::{InvalidateError, InvalidateRequest, InvalidateScope};
 use crate::{
-    ApiError, ApiResult, auth::AuthUser, docs::schemas::RuleError, input::Body, state::AppState,
+    ApiError, ApiResult,
+    auth::AuthUser,
+    docs::schemas::RuleError,
+    request::{from_fields, object},
+    state::AppState,
 };
 
 /// What was invalidated.
@@ -87,12 +91,16 @@ pub async fn user_deleted(state: &AppState) {
     animals_changed(state).await;
 }
 
-fn body_of(raw: &web::Bytes) -> ApiResult<Value> {
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Ok(json!({}));
-    }
-    serde_json::from_slice(raw)
-        .map_err(|e| ApiError::detail_error(format!("JSON parse error - {e}")))
+/// The body, which may be empty (meaning `{}`).
+fn body_of(raw: &web::Bytes) -> ApiResult<InvalidateRequest> {
+    let value = if raw.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(raw)
+            .map_err(|e| ApiError::detail_error(format!("JSON parse error - {e}")))?
+    };
+    crate::input::refuse_nul(&value)?;
+    from_fields(object(value)?)
 }
 
 /// Drops the caller's cached trees, or (staff, `scope: global`) every tree.
@@ -118,14 +126,8 @@ pub async fn invalidate_tree(
     me: AuthUser,
     raw: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    let mut body = Body::new(body_of(&raw)?, &["scope"])?;
-    let scope = if body.has("scope") {
-        body.required_choice("scope", &["user", "global"])
-    } else {
-        None
-    };
-    body.finish()?;
-    if scope.as_deref() == Some("global") {
+    let scope = body_of(&raw)?.scope.into_inner().unwrap_or_default();
+    if scope == InvalidateScope::Global {
         if !me.is_staff {
             return Err(ApiError(Error::ForbiddenBecause(
                 "Admin privileges required".to_owned(),

@@ -2,9 +2,13 @@
 //! handlers parse queries in `params` and bodies strictly through `input::Body` (unknown fields
 //! are refused with a field error), so these types only describe.
 
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::docs::schemas::{Detail, FieldErrors, RuleError};
+use crate::{
+    docs::schemas::{Detail, FieldErrors, RuleError},
+    request::{FieldValue, Optional, Refusal, choice},
+};
 
 /// Whose animals a tree shows.
 #[derive(ToSchema)]
@@ -44,23 +48,30 @@ pub enum TreeQueryError {
 }
 
 /// Which cached trees to drop.
-#[derive(ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[schema(as = TreeInvalidateScope)]
 pub enum InvalidateScope {
     /// The caller's trees (the default).
+    #[default]
     User,
     /// Every tree (staff only).
     Global,
 }
 
+impl FieldValue for InvalidateScope {
+    fn from_json(value: serde_json::Value) -> Result<Self, Refusal> {
+        choice(value)
+    }
+}
+
 /// The body is optional: an empty body means `{"scope": "user"}`.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(as = TreeInvalidateRequest)]
 pub struct InvalidateRequest {
     /// Default `user`.
-    #[schema(nullable = false)]
-    pub scope: Option<InvalidateScope>,
+    #[schema(value_type = InvalidateScope, required = false)]
+    pub scope: Optional<InvalidateScope>,
 }
 
 /// A bad invalidation body: not JSON (`{"detail": "JSON parse error - ..."}`), or an unknown

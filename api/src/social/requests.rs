@@ -6,16 +6,23 @@ use biologidex_core::error::Missing;
 use biologidex_db::models::{
     accounts::User,
     dex::DexEntry,
-    friendships::{Action, Friendship, FriendshipStatus, RequestOutcome},
+    friendships::{Friendship, FriendshipStatus, RequestOutcome},
 };
 use diesel_async::AsyncConnection;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::dto;
+use super::{
+    dto,
+    schema::{FriendRequest, RespondRequest},
+};
 use crate::{
-    ApiError, ApiResult, auth::AuthUser, ids::path_uuid, input::Body, media::MediaUrls,
-    state::AppState, users::code_field,
+    ApiError, ApiResult,
+    auth::AuthUser,
+    ids::path_uuid,
+    media::MediaUrls,
+    request::{Optional, Required, Valid, from_fields, object},
+    state::AppState,
 };
 
 /// Ask someone to be friends.
@@ -25,7 +32,7 @@ use crate::{
 #[utoipa::path(
     post, path = "/api/v1/social/friendships/send_request/", tag = "friendships",
     security(("jwt" = [])),
-    request_body = super::schema::FriendRequest,
+    request_body = FriendRequest,
     responses(
         (status = 201, description = "A new pending request.", body = dto::FriendshipResponse),
         (status = 200, description = "The other user had already asked the caller: their \
@@ -39,25 +46,23 @@ pub async fn send_friend_request(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    body: crate::input::Json,
+    body: Valid<FriendRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut body = Body::new(body.into_inner(), &["friend_code", "user_id", "to_user_id"])?;
-    let code = if body.has("friend_code") {
-        code_field(&mut body, "friend_code")
-    } else {
-        None
-    };
-    let by_id = body
-        .optional_uuid("user_id")
-        .or(body.optional_uuid("to_user_id"));
-    body.finish()?;
+    let FriendRequest {
+        friend_code: Optional(code),
+        user_id: Optional(user_id),
+        to_user_id: Optional(to_user_id),
+    } = body.into_inner();
+    let by_id = user_id.or(to_user_id);
 
     let mut conn = state.db.get().await?;
     let target = match (code, by_id) {
-        (Some(code), _) => User::find_by_friend_code(&mut conn, &code)
-            .await?
-            .map(|v| v.user.id)
-            .ok_or_else(|| ApiError::field("friend_code", "No user found with this friend code"))?,
+        (Some(code), _) => match code.code() {
+            Some(code) => User::find_by_friend_code(&mut conn, code).await?,
+            None => None,
+        }
+        .map(|v| v.user.id)
+        .ok_or_else(|| ApiError::field("friend_code", "No user found with this friend code"))?,
         (None, Some(id)) => User::find(&mut conn, id)
             .await?
             .filter(|v| v.user.is_active)
@@ -88,7 +93,7 @@ pub async fn send_friend_request(
     post, path = "/api/v1/social/friendships/{pk}/respond/", tag = "friendships",
     security(("jwt" = [])),
     params(("pk" = Uuid, Path, description = "The friendship's id.")),
-    request_body = super::schema::RespondRequest,
+    request_body = RespondRequest,
     responses(
         (status = 200, description = "The row with its new status.", body = dto::FriendshipResponse),
         (status = 400, description = "An invalid `action` (field error), or accepting or \
@@ -116,14 +121,9 @@ pub async fn respond_to_request(
             "Only the recipient can respond to this request".to_owned(),
         )));
     }
-    let mut body = Body::new(body.into_inner(), &["action"])?;
-    let action = body.required_choice("action", &["accept", "reject", "block"]);
-    body.finish()?;
-    let action = match action.as_deref() {
-        Some("accept") => Action::Accept,
-        Some("reject") => Action::Reject,
-        _ => Action::Block,
-    };
+    let RespondRequest {
+        action: Required(action),
+    } = from_fields(object(body.into_inner())?)?;
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
             // Read again under a lock: an unfriend or another answer may have changed the row.

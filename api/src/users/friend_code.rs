@@ -6,7 +6,10 @@ use biologidex_core::{Error, domain::friend_code};
 use biologidex_db::models::{accounts::User, friendships::Friendship};
 use serde::Serialize;
 
-use crate::{ApiError, ApiResult, auth::AuthUser, input::Body, media::MediaUrls, state::AppState};
+use super::schema::FriendCodeRequest;
+use crate::{
+    ApiError, ApiResult, auth::AuthUser, media::MediaUrls, request::Valid, state::AppState,
+};
 
 // Fields in alphabetical order: the order the keys have always had on the wire.
 /// The caller's friend code.
@@ -45,29 +48,13 @@ pub async fn get_friend_code(state: web::Data<AppState>, me: AuthUser) -> ApiRes
     }))
 }
 
-/// Validates an 8-character code field with DRF's length messages.
-pub fn code_field(body: &mut Body, field: &str) -> Option<String> {
-    let raw = body.required_str(field)?;
-    let len = raw.chars().count();
-    if len < friend_code::LEN {
-        body.error(field, "Ensure this field has at least 8 characters.");
-        return None;
-    }
-    if len > friend_code::LEN {
-        body.error(field, "Ensure this field has no more than 8 characters.");
-        return None;
-    }
-    // Eight characters that cannot be a code simply match nobody.
-    Some(friend_code::normalize(&raw).unwrap_or_default())
-}
-
 /// Who owns a friend code.
 ///
 /// The code is matched ignoring case. Users who blocked each other do not find each other.
 #[utoipa::path(
     post, path = "/api/v1/users/lookup_friend_code/", tag = "users",
     security(("jwt" = [])),
-    request_body = super::schema::FriendCodeRequest,
+    request_body = FriendCodeRequest,
     responses(
         (status = 200, body = FriendCodeMatch),
         (status = 404, description = "No user found with this friend code.",
@@ -78,20 +65,20 @@ pub async fn lookup_friend_code(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    body: crate::input::Json,
+    body: Valid<FriendCodeRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut body = Body::new(body.into_inner(), &["friend_code"])?;
-    let code = code_field(&mut body, "friend_code");
-    body.finish()?;
+    let code = body.into_inner().friend_code.0;
     let not_found = || {
         ApiError(Error::NotFoundBecause(
             "No user found with this friend code".to_owned(),
         ))
     };
     let mut conn = state.db.get().await?;
-    let view = User::find_by_friend_code(&mut conn, &code.unwrap_or_default())
-        .await?
-        .ok_or_else(not_found)?;
+    let view = match code.code() {
+        Some(code) => User::find_by_friend_code(&mut conn, code).await?,
+        None => None,
+    }
+    .ok_or_else(not_found)?;
     if Friendship::blocked_ids(&mut conn, me.id)
         .await?
         .contains(&view.user.id)

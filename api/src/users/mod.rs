@@ -1,6 +1,7 @@
 //! Accounts: registration, profiles, friend codes, stats and password changes.
 
 mod dto;
+pub mod fields;
 mod friend_code;
 mod password;
 mod profile;
@@ -8,7 +9,6 @@ mod register;
 pub mod schema;
 
 pub use dto::UserResponse;
-pub use friend_code::code_field;
 
 use actix_web::web;
 

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use biologidex_core::domain::password::{self, Verified};
-use biologidex_core::error::Missing;
+use biologidex_core::error::{FieldErrors, Missing};
 use biologidex_db::models::{accounts::User, tokens};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
@@ -12,8 +12,9 @@ use uuid::Uuid;
 use crate::{
     ApiError, ApiResult,
     auth::{AuthUser, tokens::issue_pair},
-    input::Body,
+    request::{Optional, Required, Valid},
     state::AppState,
+    users::schema::PasswordChangeRequest,
 };
 
 // Fields in alphabetical order: the order the keys have always had on the wire.
@@ -34,7 +35,7 @@ pub struct PasswordChangedResponse {
 #[utoipa::path(
     post, path = "/api/v1/users/me/password/", tag = "users",
     security(("jwt" = [])),
-    request_body = super::schema::PasswordChangeRequest,
+    request_body = PasswordChangeRequest,
     responses(
         (status = 200, body = PasswordChangedResponse),
     )
@@ -42,28 +43,28 @@ pub struct PasswordChangedResponse {
 pub async fn change_password(
     state: web::Data<AppState>,
     me: AuthUser,
-    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
+    body: Valid<PasswordChangeRequest, { crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
-    let mut body = Body::new(
-        body.into_inner(),
-        &["old_password", "new_password", "new_password_confirm"],
-    )?;
-    let old = body.required_str("old_password");
-    let new = body.required_str("new_password");
-    if let Some(new) = &new {
-        body.errors("new_password", password::strength_errors(new));
+    let PasswordChangeRequest {
+        old_password: Required(old),
+        new_password: Required(new),
+        new_password_confirm: Optional(confirm),
+    } = body.into_inner();
+    // Both problems at once, as DRF reports them.
+    let mut errors = FieldErrors::new();
+    let weak = password::strength_errors(&new);
+    if !weak.is_empty() {
+        errors.insert("new_password".to_owned(), weak);
     }
-    let confirm = body.optional_str("new_password_confirm");
-    if confirm.as_ref().is_some_and(|c| Some(c) != new.as_ref()) {
-        body.error(
-            "new_password_confirm",
-            "The two password fields didn't match.",
+    if confirm.is_some_and(|c| c != new) {
+        errors.insert(
+            "new_password_confirm".to_owned(),
+            vec!["The two password fields didn't match.".to_owned()],
         );
     }
-    body.finish()?;
-    let (Some(old), Some(new)) = (old, new) else {
-        return Err(anyhow::anyhow!("validated password fields missing").into());
-    };
+    if !errors.is_empty() {
+        return Err(ApiError(biologidex_core::Error::Validation(errors)));
+    }
 
     let mut conn = state.db.get().await?;
     let user = User::find(&mut conn, me.id)

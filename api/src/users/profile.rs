@@ -13,20 +13,16 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::UserResponse;
+use super::{UserResponse, schema::ProfileUpdateRequest};
 use crate::{
     ApiError, ApiResult,
     auth::AuthUser,
     ids::path_uuid,
-    input::Body,
     media::MediaUrls,
     pagination::{Page, page_request},
+    request::{from_fields, object},
     state::AppState,
 };
-
-const BIO_MAX: usize = 500;
-/// Largest card style, as serialised JSON.
-pub const CARD_STYLE_MAX: usize = 4096;
 
 /// Every active user the caller may see, newest first, without emails.
 ///
@@ -120,45 +116,15 @@ pub async fn get_user(
     Ok(HttpResponse::Ok().json(UserResponse::new(view, &urls, me.may_manage(id))))
 }
 
-fn profile_changes(body: Value) -> ApiResult<ProfileChanges> {
-    let mut body = Body::new(body, &["bio", "avatar", "preferred_card_style"])?;
-    let mut changes = ProfileChanges::default();
-    if body.has("bio") {
-        changes.bio = body.optional_str("bio");
-        if changes
-            .bio
-            .as_ref()
-            .is_some_and(|b| b.chars().count() > BIO_MAX)
-        {
-            body.error(
-                "bio",
-                format!("Ensure this field has no more than {BIO_MAX} characters."),
-            );
-        }
+fn profile_changes(body: ProfileUpdateRequest) -> ProfileChanges {
+    ProfileChanges {
+        bio: body.bio.into_inner().map(|b| b.0),
+        avatar: body.avatar.into_option().map(|_| None),
+        preferred_card_style: body
+            .preferred_card_style
+            .into_option()
+            .map(|s| s.map_or(Value::Null, |s| s.0)),
     }
-    match body.optional_json("avatar") {
-        None => {}
-        Some(Value::Null) => changes.avatar = Some(None),
-        // Avatars are files: a string is not an upload (DRF's message).
-        Some(_) => body.error(
-            "avatar",
-            "The submitted data was not a file. Check the encoding type on the form.",
-        ),
-    }
-    changes.preferred_card_style = body.optional_json("preferred_card_style");
-    // Sent with every user of a list page, so it stays small.
-    if changes
-        .preferred_card_style
-        .as_ref()
-        .is_some_and(|v| v.to_string().len() > CARD_STYLE_MAX)
-    {
-        body.error(
-            "preferred_card_style",
-            format!("Ensure this value has no more than {CARD_STYLE_MAX} bytes as JSON."),
-        );
-    }
-    body.finish()?;
-    Ok(changes)
 }
 
 // Fields in alphabetical order: the order the keys have always had on the wire.
@@ -180,7 +146,7 @@ pub struct ProfileUpdateResponse {
     method(put, patch), path = "/api/v1/users/{pk}/", tag = "users",
     security(("jwt" = [])),
     params(("pk" = Uuid, Path, description = "The user's id.")),
-    request_body = super::schema::ProfileUpdateRequest,
+    request_body = ProfileUpdateRequest,
     responses(
         (status = 200, body = ProfileUpdateResponse),
         (status = 403, description = "Not the user themself nor staff.",
@@ -198,7 +164,8 @@ pub async fn update_user(
     if !me.may_manage(id) {
         return Err(ApiError(Error::Forbidden));
     }
-    let changes = profile_changes(body.into_inner())?;
+    // The body is read after the permission checks, as on the old server.
+    let changes = profile_changes(from_fields(object(body.into_inner())?)?);
     let mut conn = state.db.get().await?;
     let view = User::update_profile(&mut conn, id, changes)
         .await?

@@ -1,16 +1,25 @@
 //! `POST /api/v1/users/`: registration (anyone; works when authenticated too).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use biologidex_core::domain::{email, password, username};
+use biologidex_core::domain::password;
 use biologidex_db::models::accounts::{NewUser, User};
 
-use super::UserResponse;
-use crate::{ApiResult, input::Body, media::MediaUrls, state::AppState};
+use super::{
+    UserResponse,
+    fields::{Email, NewPassword, Username},
+    schema::RegisterRequest,
+};
+use crate::{
+    ApiError, ApiResult,
+    media::MediaUrls,
+    request::{Required, Valid},
+    state::AppState,
+};
 
 /// Creates an account with a profile and a friend code. No tokens: the client logs in next.
 #[utoipa::path(
     post, path = "/api/v1/users/", tag = "users",
-    request_body = super::schema::RegisterRequest,
+    request_body = RegisterRequest,
     responses(
         (status = 201, description = "The new account, email included.", body = UserResponse),
     )
@@ -18,43 +27,18 @@ use crate::{ApiResult, input::Body, media::MediaUrls, state::AppState};
 pub async fn register_user(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: crate::input::Json<{ crate::input::CREDENTIALS_MAX }>,
+    body: Valid<RegisterRequest, { crate::input::CREDENTIALS_MAX }>,
 ) -> ApiResult<HttpResponse> {
-    let mut body = Body::new(
-        body.into_inner(),
-        &["username", "email", "password", "password_confirm"],
-    )?;
-    let name = body
-        .required_str("username")
-        .and_then(|raw| match username::parse(&raw) {
-            Ok(n) => Some(n),
-            Err(errs) => {
-                body.errors("username", errs);
-                None
-            }
-        });
-    let mail = body
-        .required_str("email")
-        .and_then(|raw| match email::parse(&raw) {
-            Ok(e) => Some(e),
-            Err(errs) => {
-                body.errors("email", errs);
-                None
-            }
-        });
-    let pw = body.required_str("password");
-    if let Some(pw) = &pw {
-        body.errors("password", password::strength_errors(pw));
-    }
-    let confirm = body.required_str("password_confirm");
+    let RegisterRequest {
+        username: Required(Username(name)),
+        email: Required(Email(mail)),
+        password: Required(NewPassword(pw)),
+        password_confirm: Required(confirm),
+    } = body.into_inner();
     // DRF checks the confirmation only once every field is valid.
-    if body.is_clean() && pw != confirm {
-        body.error("password", "Password fields didn't match.");
+    if pw != confirm {
+        return Err(ApiError::field("password", "Password fields didn't match."));
     }
-    body.finish()?;
-    let (Some(name), Some(mail), Some(pw)) = (name, mail, pw) else {
-        return Err(anyhow::anyhow!("validated registration fields missing").into());
-    };
     let hash = biologidex_core::cpu::run(move || password::hash(&pw)).await??;
     let mut conn = state.db.get().await?;
     let view = User::create(

@@ -44,12 +44,30 @@ text_enum! {
     }
 }
 
-/// What a recipient may answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the recipient answers a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(rename_all = "lowercase"))]
 pub enum Action {
+    /// Become friends (pending requests only).
     Accept,
+    /// Decline (pending requests only); the sender may ask again later.
     Reject,
+    /// Block the sender, whatever the row's status: neither sees the other any more.
+    #[default]
     Block,
+}
+
+impl Action {
+    /// The answer named by `text`, as the client sends it.
+    pub fn parse(text: &str) -> Option<Action> {
+        match text {
+            "accept" => Some(Action::Accept),
+            "reject" => Some(Action::Reject),
+            "block" => Some(Action::Block),
+            _ => None,
+        }
+    }
 }
 
 /// What `send_request` did.
