@@ -14,8 +14,12 @@ macro_rules! text_enum {
         )]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[diesel(sql_type = diesel::sql_types::Text)]
+        // Each text is its variant's name in lower case (a test checks it); serde and utoipa
+        // read this attribute, while a per-variant rename from a macro fragment is lost on
+        // utoipa.
+        #[serde(rename_all = "lowercase")]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+            $($(#[$vmeta])* $variant,)+
         }
 
         impl $name {
@@ -66,3 +70,25 @@ macro_rules! text_enum {
 }
 
 pub(crate) use text_enum;
+
+#[cfg(test)]
+mod tests {
+    use crate::models::{
+        dex::Visibility, friendships::FriendshipStatus, taxonomy::ImportStatus, vision::JobStatus,
+    };
+
+    fn check<T: serde::Serialize + std::fmt::Display>(all: &[T]) {
+        for v in all {
+            let json = serde_json::to_value(v).unwrap_or_default();
+            assert_eq!(json, serde_json::Value::String(v.to_string()));
+        }
+    }
+
+    #[test]
+    fn the_json_text_is_the_stored_text() {
+        check(Visibility::ALL);
+        check(FriendshipStatus::ALL);
+        check(JobStatus::ALL);
+        check(ImportStatus::ALL);
+    }
+}
