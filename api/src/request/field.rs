@@ -69,7 +69,7 @@ impl FieldValue for String {
         string(value).map(|s| s.trim().to_owned())
     }
     fn is_blank(&self) -> bool {
-        self.0.is_empty()
+        self.is_empty()
     }
 }
 
@@ -238,7 +238,9 @@ impl<'de, T: FieldValue> Deserialize<'de> for Nullable<T> {
         Ok(match Slot::deserialize(d)? {
             Slot::Absent => Nullable::Absent,
             Slot::Present(Value::Null) => Nullable::Null,
-            Slot::Present(v) => convert::<T, D::Error>(v)?.map_or(Nullable::Absent, Nullable::Value),
+            Slot::Present(v) => {
+                convert::<T, D::Error>(v)?.map_or(Nullable::Absent, Nullable::Value)
+            }
         })
     }
 }

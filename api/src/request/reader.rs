@@ -222,3 +222,73 @@ impl<'de> Deserializer<'de> for SlotDeserializer {
         unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+    use crate::request::{Nullable, Optional, Required};
+
+    #[derive(Debug, Deserialize)]
+    struct Sample {
+        name: Required<String>,
+        count: Optional<i64>,
+        note: Nullable<String>,
+    }
+
+    fn object(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let errors = read::<Sample>(object(json!({"count": "x", "extra": 1})), Unknown::Refuse)
+            .err()
+            .unwrap_or_default();
+        assert_eq!(
+            serde_json::to_value(&errors).unwrap_or_default(),
+            json!({
+                "name": ["This field is required."],
+                "count": ["A valid integer is required."],
+                "extra": ["Unknown field."],
+            })
+        );
+    }
+
+    #[test]
+    fn integral_floats_count_and_null_clears_only_where_allowed() {
+        let ok = read::<Sample>(
+            object(json!({"name": " a ", "count": 3.0, "note": null})),
+            Unknown::Refuse,
+        );
+        let Ok(s) = ok else {
+            panic!("refused: {ok:?}");
+        };
+        assert_eq!((s.name.0.as_str(), s.count.0), ("a", Some(3)));
+        assert_eq!(s.note, Nullable::Null);
+        let errors = read::<Sample>(
+            object(json!({"name": null, "count": null})),
+            Unknown::Refuse,
+        )
+        .err()
+        .unwrap_or_default();
+        assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn queries_skip_unknown_keys() {
+        let read = read::<Sample>(object(json!({"name": "a", "page": "2"})), Unknown::Ignore);
+        assert!(read.is_ok(), "{read:?}");
+    }
+
+    #[test]
+    fn outside_a_request_a_refusal_is_the_error() {
+        let parsed = serde_json::from_value::<Required<i64>>(json!("x"));
+        assert!(parsed.is_err());
+    }
+}

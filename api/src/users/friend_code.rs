@@ -1,8 +1,8 @@
 //! Friend codes: show mine, look someone up by theirs (case-insensitive).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::Error;
 use biologidex_core::error::Missing;
-use biologidex_core::{Error, domain::friend_code};
 use biologidex_db::models::{accounts::User, friendships::Friendship};
 use serde::Serialize;
 

@@ -165,7 +165,8 @@ pub async fn update_user(
         return Err(ApiError(Error::Forbidden));
     }
     // The body is read after the permission checks, as on the old server.
-    let changes = profile_changes(from_fields(object(body.into_inner())?)?);
+    let body: ProfileUpdateRequest = from_fields(object(body.into_inner())?)?;
+    let changes = profile_changes(body);
     let mut conn = state.db.get().await?;
     let view = User::update_profile(&mut conn, id, changes)
         .await?
