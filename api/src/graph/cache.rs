@@ -1,6 +1,6 @@
 //! The computed trees, cached in Redis (shared by every replica) and, for the trees a replica
 //! served last, in its memory too; keyed by scope and by the versions of
-//! [`biologidex_tree::cache`], so the next request after any change never reads a stale tree.
+//! [`biologidex_core::graph_cache`], so the next request after any change never reads a stale tree.
 //! One Redis round trip per request: it resolves the current key and returns the body only
 //! when this replica's copy is not the current one.
 //! Redis trouble fails open: logged, counted (`redis_failures{purpose="graph_cache"}` and
@@ -13,7 +13,7 @@ use std::{
 };
 
 use actix_web::web::Bytes;
-use biologidex_tree::cache::{self as graph_cache, Lookup};
+use biologidex_core::graph_cache::{self, Lookup};
 use uuid::Uuid;
 
 use crate::{ApiResult, state::AppState};

@@ -5,8 +5,8 @@
 
 use actix_web::{HttpResponse, web};
 use biologidex_core::Error;
+use biologidex_core::graph_cache;
 use biologidex_db::models::friendships::Friendship;
-use biologidex_tree::cache as graph_cache;
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 use serde_json::json;

@@ -107,6 +107,15 @@ impl FieldValue for i64 {
     }
 }
 
+impl FieldValue for i32 {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        i64::from_json(value)
+            .ok()
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| vec!["A valid integer is required.".to_owned()])
+    }
+}
+
 impl FieldValue for f64 {
     fn from_json(value: Value) -> Result<Self, Refusal> {
         match &value {
@@ -183,6 +192,13 @@ impl<T> Required<T> {
 impl<T> Optional<T> {
     pub fn into_inner(self) -> Option<T> {
         self.0
+    }
+}
+
+impl Nullable<Value> {
+    /// `None` when absent; `null` stays a JSON null.
+    pub fn into_json(self) -> Option<Value> {
+        self.into_option().map(|v| v.unwrap_or(Value::Null))
     }
 }
 

@@ -12,14 +12,15 @@ use uuid::Uuid;
 use super::{
     dto::{self, TaxonDetailResponse, TaxonMinimalResponse, UsageResponse},
     params::QueryParams,
-    schema::ValidateRequest,
+    schema::{MAX_NAME, ValidateRequest},
 };
 use crate::{
-    ApiError, ApiResult, auth::MaybeAuthUser, docs::schemas::FieldErrors, input::Body,
+    ApiError, ApiResult,
+    auth::MaybeAuthUser,
+    docs::schemas::FieldErrors,
+    request::{Chars, Optional, Required, Valid},
     state::AppState,
 };
-
-const MAX_NAME: usize = 300;
 
 /// One alternative answer: a name usage with how it matched.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -204,23 +205,15 @@ pub async fn match_name(
 pub async fn validate_name(
     state: web::Data<AppState>,
     caller: MaybeAuthUser,
-    body: crate::input::Json,
+    body: Valid<ValidateRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut b = Body::new(
-        body.into_inner(),
-        &["scientific_name", "common_name", "confidence"],
-    )?;
-    let name = b.required_str("scientific_name");
-    let common = b.optional_str("common_name").filter(|c| !c.is_empty());
-    let confidence = b.optional_float("confidence").unwrap_or(0.0);
-    if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME) {
-        b.error(
-            "scientific_name",
-            format!("Ensure this field has no more than {MAX_NAME} characters."),
-        );
-    }
-    b.finish()?;
-    let name = name.unwrap_or_default();
+    let ValidateRequest {
+        scientific_name: Required(Chars(name)),
+        common_name: Optional(common),
+        confidence: Optional(confidence),
+    } = body.into_inner();
+    let common = common.filter(|c| !c.is_empty());
+    let confidence = confidence.unwrap_or(0.0);
     let mut conn = state.db.get().await?;
     let opts = MatchOptions {
         kingdom: None,

@@ -1,25 +1,31 @@
-//! Request bodies and error shapes as the OpenAPI document shows them. Handlers read bodies
-//! strictly through `input::Body` (unknown fields are refused with a field error), so these
-//! types only describe.
+//! The taxonomy routes' request body (what `validate` parses, through `crate::request`) and
+//! error shapes as the OpenAPI document shows them.
 
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::docs::schemas::{FieldErrors, RuleError};
+use crate::{
+    docs::schemas::{FieldErrors, RuleError},
+    request::{Chars, Optional, Required},
+};
+
+/// Most characters of a scientific name.
+pub const MAX_NAME: usize = 300;
 
 /// A name to check against the taxonomy.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(as = TaxonValidateRequest)]
 pub struct ValidateRequest {
     /// The scientific name, e.g. `Canis lupus` (at most 300 characters).
-    #[schema(min_length = 1, max_length = 300)]
-    pub scientific_name: String,
+    #[schema(value_type = String, min_length = 1, max_length = 300)]
+    pub scientific_name: Required<Chars<MAX_NAME>>,
     /// A vernacular name that helps choose between homonyms; blank is the same as absent.
     /// Stored on the animal when a signed-in caller's name creates one.
-    #[schema(nullable = false)]
-    pub common_name: Option<String>,
+    #[schema(value_type = String, required = false)]
+    pub common_name: Optional<String>,
     /// The identification's confidence (0 to 1; default 0), recorded on the animal.
-    #[schema(nullable = false)]
-    pub confidence: Option<f64>,
+    #[schema(value_type = f64, required = false)]
+    pub confidence: Optional<f64>,
 }
 
 /// A bad taxonomy query: no search term at all (a rule error), or a parameter with a bad value

@@ -4,9 +4,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_db::models::vision::AnalysisJob;
 use uuid::Uuid;
 
-use super::{create::enqueue, dto::AnalysisJobResponse, read, schema};
+use super::{
+    create::enqueue,
+    dto::AnalysisJobResponse,
+    read,
+    schema::{self, SelectAnimalRequest, UpdateAnalysisJobRequest},
+};
 use crate::{
-    ApiError, ApiResult, auth::AuthUser, docs::schemas::RuleError, input::Body, state::AppState,
+    ApiError, ApiResult,
+    auth::AuthUser,
+    docs::schemas::RuleError,
+    request::{Optional, from_fields, object},
+    state::AppState,
 };
 
 /// Edits a job's `post_conversion_transformations`, `detail_level` and
@@ -17,7 +26,7 @@ use crate::{
     method(put, patch), path = "/api/v1/vision/jobs/{pk}/", tag = "vision",
     security(("jwt" = [])),
     params(("pk" = Uuid, Path, description = "The job's id.")),
-    request_body = schema::UpdateAnalysisJobRequest,
+    request_body = UpdateAnalysisJobRequest,
     responses((status = 200, body = AnalysisJobResponse))
 )]
 pub async fn update_job(
@@ -28,36 +37,10 @@ pub async fn update_job(
     body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
     let j = read::load(&state, &me, &pk).await?;
-    let mut body = Body::new(
-        body.into_inner(),
-        &[
-            "post_conversion_transformations",
-            "detail_level",
-            "selected_animal_index",
-        ],
-    )?;
-    let transformations = body.optional_json("post_conversion_transformations");
-    let detail = body.optional_str("detail_level");
-    body.max_chars(
-        "detail_level",
-        detail.as_deref(),
-        super::create::DETAIL_LEVEL_MAX,
-    );
-    let selected = match body.nullable("selected_animal_index") {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(v)) => {
-            let mut tmp = Body::new(serde_json::json!({ "v": v }), &["v"])?;
-            match tmp.optional_int("v").and_then(|n| i32::try_from(n).ok()) {
-                Some(n) => Some(Some(n)),
-                None => {
-                    body.error("selected_animal_index", "A valid integer is required.");
-                    None
-                }
-            }
-        }
-    };
-    body.finish()?;
+    let body: UpdateAnalysisJobRequest = from_fields(object(body.into_inner())?)?;
+    let transformations = body.post_conversion_transformations.into_json();
+    let detail = body.detail_level.into_inner().map(|d| d.0);
+    let selected = body.selected_animal_index.into_option();
     let mut conn = state.db.get().await?;
     let updated =
         AnalysisJob::update_settings(&mut conn, j.id, transformations, detail, selected).await?;
@@ -114,7 +97,7 @@ pub async fn retry_job(
     post, path = "/api/v1/vision/jobs/{pk}/select_animal/", tag = "vision",
     security(("jwt" = [])),
     params(("pk" = Uuid, Path, description = "The job's id.")),
-    request_body = schema::SelectAnimalRequest,
+    request_body = SelectAnimalRequest,
     responses(
         (status = 200, body = AnalysisJobResponse),
         (status = 400, description = "No animals were detected, neither field was given, or \
@@ -136,10 +119,10 @@ pub async fn select_animal(
     if detections.is_empty() {
         return Err(ApiError::rule("No animals detected in this job"));
     }
-    let mut body = Body::new(body.into_inner(), &["animal_index", "animal_id"])?;
-    let index = body.optional_int("animal_index");
-    let animal_id = body.optional_uuid("animal_id");
-    body.finish()?;
+    let SelectAnimalRequest {
+        animal_index: Optional(index),
+        animal_id: Optional(animal_id),
+    } = from_fields(object(body.into_inner())?)?;
     let index = match (index, animal_id) {
         (Some(i), _) => usize::try_from(i)
             .ok()

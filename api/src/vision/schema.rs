@@ -1,12 +1,17 @@
-//! Request bodies as the OpenAPI document shows them. Handlers read bodies strictly through
-//! `input::Body` (unknown fields are refused with a field error), so these types only
-//! describe.
+//! The vision routes' request bodies as the OpenAPI document shows them; the update and
+//! select bodies are also what their handlers parse (through `crate::request`). The create
+//! bodies still only describe: `create` reads them through `input::Body`.
 
+use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::docs::schemas::{FieldErrors, RuleError};
+use super::create::DETAIL_LEVEL_MAX;
+use crate::{
+    docs::schemas::{FieldErrors, RuleError},
+    request::{Chars, Nullable, Optional},
+};
 
 /// A new job from a conversion (`POST /api/v1/images/convert/`), as JSON. Either
 /// `conversion_id` or, in a multipart body, `image` is required.
@@ -60,26 +65,30 @@ pub struct CreateAnalysisJobForm {
 
 /// The settings an owner may change; every field is optional (PUT and PATCH alike). Nothing
 /// is reprocessed.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct UpdateAnalysisJobRequest {
     /// Replaces the stored object (never applied).
-    #[schema(value_type = Option<Object>)]
-    pub post_conversion_transformations: Option<Value>,
-    pub detail_level: Option<String>,
+    #[schema(value_type = Option<Object>, required = false)]
+    pub post_conversion_transformations: Nullable<Value>,
+    /// At most 20 characters.
+    #[schema(value_type = String, required = false, max_length = 20)]
+    pub detail_level: Optional<Chars<DETAIL_LEVEL_MAX>>,
     /// Index into `detected_animals`, or null to clear it (not checked against them; use
     /// `select_animal` to also change `identified_animal`).
-    pub selected_animal_index: Option<i32>,
+    #[schema(value_type = Option<i32>, required = false)]
+    pub selected_animal_index: Nullable<i32>,
 }
 
 /// The detection the owner chooses: by index or by animal id (the index wins when both are
 /// given).
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct SelectAnimalRequest {
     /// Index into `detected_animals` (`0.0` is accepted as `0`).
-    #[schema(minimum = 0)]
-    pub animal_index: Option<i64>,
+    #[schema(value_type = i64, required = false, minimum = 0)]
+    pub animal_index: Optional<i64>,
     /// The `animal_id` of one of the detections.
-    pub animal_id: Option<Uuid>,
+    #[schema(value_type = Uuid, required = false)]
+    pub animal_id: Optional<Uuid>,
 }
 
 /// A 400 of `select_animal`: a broken rule, or field errors for a malformed body.

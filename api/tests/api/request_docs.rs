@@ -12,9 +12,6 @@ const PENDING: &[&str] = &[
     "animals/write.rs:update_animal",
     "dex/sync.rs:batch_sync",
     "dex/write.rs:update_entry",
-    "taxonomy/matching.rs:validate_name",
-    "vision/actions.rs:select_animal",
-    "vision/actions.rs:update_job",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

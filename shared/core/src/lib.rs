@@ -9,6 +9,7 @@ pub mod config;
 pub mod cpu;
 pub mod domain;
 pub mod error;
+pub mod graph_cache;
 pub mod jobs;
 pub mod legacy_env;
 pub mod metrics;

@@ -21,8 +21,8 @@ use crate::{
     },
     schema::{analysis_jobs, animals, dex_entries, users},
 };
+use biologidex_core::graph_cache;
 use biologidex_core::{Error, config::Settings, redis_util};
-use biologidex_tree::cache as graph_cache;
 
 /// Which cached trees an action made stale.
 #[derive(Debug, Clone, PartialEq, Eq)]

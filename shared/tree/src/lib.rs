@@ -8,7 +8,6 @@
 //! two nodes with two ids. Children are ordered by name then id, animals by `creation_index`
 //! then id: the same animals always give the same tree, node for node.
 
-pub mod cache;
 pub mod chunks;
 pub mod layout;
 

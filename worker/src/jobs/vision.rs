@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use apalis::prelude::{BoxDynError, Data, TaskBuilder, TaskSink};
+use biologidex_core::graph_cache;
 use biologidex_core::{
     jobs::{Job, ProcessAnalysis},
     vision::{Detection, cost::cost_usd, parse_answer},
@@ -16,7 +17,6 @@ use biologidex_db::models::{
         MAX_PROVIDER_CALLS,
     },
 };
-use biologidex_tree::cache as graph_cache;
 use chrono::Utc;
 use rand::Rng;
 use serde_json::Value;

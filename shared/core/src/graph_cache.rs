@@ -10,7 +10,7 @@
 
 use uuid::Uuid;
 
-use biologidex_core::{config::Settings, redis_util};
+use crate::{config::Settings, redis_util};
 
 /// Version keys outlive any cached tree by far; a key that expires restarts at 0, long after
 /// every tree stored under the old numbers is gone.
