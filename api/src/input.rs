@@ -8,7 +8,7 @@ use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{ApiError, ApiResult};
+use crate::{ApiError, ApiResult, request::FieldValue};
 
 /// Largest JSON body of an ordinary route.
 pub const JSON_MAX: usize = 1024 * 1024;
@@ -125,8 +125,7 @@ pub fn query_choice<T>(
     }
 }
 
-/// DRF's message for a missing required field.
-pub const REQUIRED: &str = "This field is required.";
+pub use crate::request::REQUIRED;
 
 /// A JSON object being validated.
 #[derive(Debug)]
@@ -138,19 +137,7 @@ pub struct Body {
 impl Body {
     /// Takes the request's JSON; it must be an object whose keys are all in `allowed`.
     pub fn new(value: Value, allowed: &[&str]) -> ApiResult<Body> {
-        let Value::Object(map) = value else {
-            let kind = match value {
-                Value::Array(_) => "list",
-                Value::String(_) => "str",
-                Value::Number(_) => "number",
-                Value::Bool(_) => "bool",
-                _ => "null",
-            };
-            return Err(ApiError::field(
-                "non_field_errors",
-                format!("Invalid data. Expected a dictionary, but got {kind}."),
-            ));
-        };
+        let map = crate::request::object(value)?;
         let mut errors = FieldErrors::new();
         for key in map.keys().filter(|k| !allowed.contains(&k.as_str())) {
             errors.insert(key.clone(), vec!["Unknown field.".to_owned()]);
@@ -249,54 +236,31 @@ impl Body {
         !over
     }
 
-    /// An optional UUID.
-    pub fn optional_uuid(&mut self, field: &str) -> Option<Uuid> {
+    /// An optional value of a field type (`null` refused), with its messages.
+    fn typed<T: FieldValue>(&mut self, field: &str) -> Option<T> {
         let v = self.take(field, false)?;
-        match v.as_str().and_then(|s| Uuid::parse_str(s.trim()).ok()) {
-            Some(id) => Some(id),
-            None => {
-                self.error(field, "Must be a valid UUID.");
+        match T::from_json(v) {
+            Ok(value) => Some(value),
+            Err(messages) => {
+                self.errors(field, messages);
                 None
             }
         }
     }
 
+    /// An optional UUID.
+    pub fn optional_uuid(&mut self, field: &str) -> Option<Uuid> {
+        self.typed(field)
+    }
+
     /// An optional integer; integral floats such as `90.0` are accepted.
     pub fn optional_int(&mut self, field: &str) -> Option<i64> {
-        let v = self.take(field, false)?;
-        let n = match &v {
-            Value::Number(n) => n.as_i64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                    .map(|f| f as i64)
-            }),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        };
-        if n.is_none() {
-            self.error(field, "A valid integer is required.");
-        }
-        n
+        self.typed(field)
     }
 
     /// An optional boolean (`true`/`false`, and the strings and 0/1 DRF accepts).
     pub fn optional_bool(&mut self, field: &str) -> Option<bool> {
-        let v = self.take(field, false)?;
-        let b = match &v {
-            Value::Bool(b) => Some(*b),
-            Value::Number(n) if n.as_f64() == Some(1.0) => Some(true),
-            Value::Number(n) if n.as_f64() == Some(0.0) => Some(false),
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => Some(true),
-                "false" | "0" | "no" | "off" => Some(false),
-                _ => None,
-            },
-            _ => None,
-        };
-        if b.is_none() {
-            self.error(field, "Must be a valid boolean.");
-        }
-        b
+        self.typed(field)
     }
 
     /// An optional value that may be explicitly `null`: `None` when absent,
@@ -311,17 +275,7 @@ impl Body {
 
     /// An optional number (integers and numeric strings too).
     pub fn optional_float(&mut self, field: &str) -> Option<f64> {
-        let v = self.take(field, false)?;
-        let n = match &v {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse::<f64>().ok(),
-            _ => None,
-        }
-        .filter(|f| f.is_finite());
-        if n.is_none() {
-            self.error(field, "A valid number is required.");
-        }
-        n
+        self.typed(field)
     }
 
     /// A required value from a fixed set of choices.
