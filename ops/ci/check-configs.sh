@@ -153,13 +153,16 @@ while read -r src; do
         dockerfile_ok=0
     }
 done < <(grep -E '^COPY ' Dockerfile | grep -v -- '--from' | awk '{ for (i = 2; i < NF; i++) print $i }')
-members="$(sed -n '/^\[workspace\]/,/^\[/p' Cargo.toml | grep -E '^members' | grep -oE '"[^"]+"' | tr -d '"')"
+# The members list spans several lines (crates under shared/): read it as TOML.
+members="$(python3 -c 'import tomllib; print("\n".join(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["members"]))')"
 for member in $members; do
     grep -Eq "^COPY $member/Cargo.toml " Dockerfile || {
         fail "Dockerfile: member $member: its Cargo.toml is not copied for the dependency layer"
         dockerfile_ok=0
     }
-    grep -Eq "^COPY $member $member\$" Dockerfile || {
+    # Its sources: the member's own folder, or the top folder holding it (`COPY shared shared`).
+    top="${member%%/*}"
+    grep -Eq "^COPY ($member $member|$top $top)\$" Dockerfile || {
         fail "Dockerfile: member $member: its sources are not copied"
         dockerfile_ok=0
     }
