@@ -188,6 +188,14 @@ async fn a_staff_member_runs_the_console_in_a_browser() {
             .await?
             .click()
             .await?;
+        // The click may return before the next page has loaded (see `notice`); a timeout
+        // is left to the assertion below, which names the page reached instead.
+        let overview = url::Url::parse(&app.url("/admin/")).expect("overview URL");
+        let _ = c
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_url(&overview)
+            .await;
         assert_eq!(c.current_url().await?.path(), "/admin/");
         shot(&c, "02-overview").await;
 
