@@ -8,7 +8,10 @@ use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{ApiError, ApiResult, request::FieldValue};
+use crate::{
+    ApiError, ApiResult,
+    request::{FieldValue, NOT_BLANK, NOT_NULL, RawText, not_a_choice, too_long},
+};
 
 /// Largest JSON body of an ordinary route.
 pub const JSON_MAX: usize = 1024 * 1024;
@@ -178,67 +181,15 @@ impl Body {
             }
             None => None,
             Some(Value::Null) => {
-                self.error(field, "This field may not be null.");
+                self.error(field, NOT_NULL);
                 None
             }
             Some(v) => Some(v),
         }
     }
 
-    fn as_string(&mut self, field: &str, v: Value, trim: bool) -> Option<String> {
-        match v {
-            Value::String(s) => Some(if trim { s.trim().to_owned() } else { s }),
-            _ => {
-                self.error(field, "Not a valid string.");
-                None
-            }
-        }
-    }
-
-    /// A required, trimmed, non-blank string.
-    pub fn required_str(&mut self, field: &str) -> Option<String> {
-        let v = self.take(field, true)?;
-        let s = self.as_string(field, v, true)?;
-        if s.is_empty() {
-            self.error(field, "This field may not be blank.");
-            return None;
-        }
-        Some(s)
-    }
-
-    /// An optional trimmed string (blank allowed).
-    pub fn optional_str(&mut self, field: &str) -> Option<String> {
-        let v = self.take(field, false)?;
-        self.as_string(field, v, true)
-    }
-
-    /// A required string kept exactly as sent (passwords are not trimmed here).
-    pub fn required_raw_str(&mut self, field: &str) -> Option<String> {
-        let v = self.take(field, true)?;
-        let s = self.as_string(field, v, false)?;
-        if s.is_empty() {
-            self.error(field, "This field may not be blank.");
-            return None;
-        }
-        Some(s)
-    }
-
-    /// Records Django's max-length error on `field` when `value` has more than `max`
-    /// characters (PostgreSQL counts characters in `varchar(max)` too).
-    pub fn max_chars(&mut self, field: &str, value: Option<&str>, max: usize) -> bool {
-        let over = value.is_some_and(|v| v.chars().count() > max);
-        if over {
-            self.error(
-                field,
-                format!("Ensure this field has no more than {max} characters."),
-            );
-        }
-        !over
-    }
-
-    /// An optional value of a field type (`null` refused), with its messages.
-    fn typed<T: FieldValue>(&mut self, field: &str) -> Option<T> {
-        let v = self.take(field, false)?;
+    /// Converts a present value with a field type's rules, recording its refusal.
+    fn convert<T: FieldValue>(&mut self, field: &str, v: Value) -> Option<T> {
         match T::from_json(v) {
             Ok(value) => Some(value),
             Err(messages) => {
@@ -246,6 +197,48 @@ impl Body {
                 None
             }
         }
+    }
+
+    /// A required, non-blank value of a text field type.
+    fn required_text<T: FieldValue>(&mut self, field: &str) -> Option<T> {
+        let v = self.take(field, true)?;
+        let s: T = self.convert(field, v)?;
+        if s.is_blank() {
+            self.error(field, NOT_BLANK);
+            return None;
+        }
+        Some(s)
+    }
+
+    /// A required, trimmed, non-blank string.
+    pub fn required_str(&mut self, field: &str) -> Option<String> {
+        self.required_text(field)
+    }
+
+    /// An optional trimmed string (blank allowed).
+    pub fn optional_str(&mut self, field: &str) -> Option<String> {
+        self.typed(field)
+    }
+
+    /// A required string kept exactly as sent (passwords are not trimmed here).
+    pub fn required_raw_str(&mut self, field: &str) -> Option<String> {
+        self.required_text::<RawText>(field).map(|s| s.0)
+    }
+
+    /// Records Django's max-length error on `field` when `value` has more than `max`
+    /// characters (PostgreSQL counts characters in `varchar(max)` too).
+    pub fn max_chars(&mut self, field: &str, value: Option<&str>, max: usize) -> bool {
+        let over = value.is_some_and(|v| v.chars().count() > max);
+        if over {
+            self.error(field, too_long(max));
+        }
+        !over
+    }
+
+    /// An optional value of a field type (`null` refused), with its messages.
+    fn typed<T: FieldValue>(&mut self, field: &str) -> Option<T> {
+        let v = self.take(field, false)?;
+        self.convert(field, v)
     }
 
     /// An optional UUID.
@@ -283,12 +276,8 @@ impl Body {
         let v = self.take(field, true)?;
         match v {
             Value::String(s) if choices.contains(&s.as_str()) => Some(s),
-            Value::String(s) => {
-                self.error(field, format!("\"{s}\" is not a valid choice."));
-                None
-            }
             other => {
-                self.error(field, format!("\"{other}\" is not a valid choice."));
+                self.error(field, not_a_choice(&other));
                 None
             }
         }

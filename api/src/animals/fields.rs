@@ -27,10 +27,7 @@ pub const KEYS: &[&str] = &[
 fn bounded(body: &mut Body, key: &str, max: usize, current: &str) -> String {
     match body.optional_str(key) {
         Some(v) if v.chars().count() > max => {
-            body.error(
-                key,
-                format!("Ensure this field has no more than {max} characters."),
-            );
+            body.error(key, crate::request::too_long(max));
             v
         }
         Some(v) => v,

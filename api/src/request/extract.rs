@@ -1,12 +1,12 @@
-//! The extractors: a JSON body ([`Valid`]) or a query string ([`ValidQuery`]) read into its
-//! request struct, every problem answered at once as the contract's field errors.
+//! The extractor: a JSON body ([`Valid`]) read into its request struct, every problem answered
+//! at once as the contract's field errors.
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::reader::{self, Unknown};
+use super::reader;
 use crate::{
     ApiError, ApiResult,
     input::{JSON_MAX, Json},
@@ -25,8 +25,7 @@ impl<T, const MAX: usize> Valid<T, MAX> {
 
 /// Reads a JSON object's fields (a body, or multipart text parts) into `T`.
 pub fn from_fields<T: DeserializeOwned>(fields: Map<String, Value>) -> ApiResult<T> {
-    reader::read(fields, Unknown::Refuse)
-        .map_err(|errors| ApiError(biologidex_core::Error::Validation(errors)))
+    reader::read(fields).map_err(|errors| ApiError(biologidex_core::Error::Validation(errors)))
 }
 
 /// The object a body must be, or DRF's message naming what came instead.
@@ -53,36 +52,4 @@ impl<T: DeserializeOwned + 'static, const MAX: usize> FromRequest for Valid<T, M
         let body = Json::<MAX>::from_request(req, payload);
         Box::pin(async move { from_fields(object(body.await?.into_inner())?).map(Valid) })
     }
-}
-
-/// A query string read into `T`. Unknown parameters are skipped and an empty value counts as
-/// absent (as Django's filters treat them); the last of repeated parameters wins.
-#[derive(Debug)]
-pub struct ValidQuery<T>(pub T);
-
-impl<T> ValidQuery<T> {
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(query(req.query_string()).map(ValidQuery))
-    }
-}
-
-fn query<T: DeserializeOwned>(raw: &str) -> ApiResult<T> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
-        .map_err(|e| ApiError::detail_error(format!("Malformed query string: {e}")))?;
-    let map: Map<String, Value> = pairs
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    reader::read(map, Unknown::Ignore)
-        .map_err(|errors| ApiError(biologidex_core::Error::Validation(errors)))
 }

@@ -41,9 +41,7 @@ impl<const MAX: usize> FieldValue for Chars<MAX> {
     fn from_json(value: Value) -> Result<Self, Refusal> {
         let text = String::from_json(value)?;
         if text.chars().count() > MAX {
-            return Err(vec![format!(
-                "Ensure this field has no more than {MAX} characters."
-            )]);
+            return Err(vec![too_long(MAX)]);
         }
         Ok(Chars(text))
     }
@@ -151,6 +149,11 @@ impl FieldValue for Value {
     fn from_json(value: Value) -> Result<Self, Refusal> {
         Ok(value)
     }
+}
+
+/// Django's message for text over `max` characters.
+pub fn too_long(max: usize) -> String {
+    format!("Ensure this field has no more than {max} characters.")
 }
 
 /// DRF's message for a value outside a choice field's set.

@@ -1,4 +1,4 @@
-//! Reads a JSON object (a body, multipart text parts or a query string) into a request struct,
+//! Reads a JSON object (a body, or multipart text parts) into a request struct,
 //! collecting every field's problem instead of stopping at the first, as DRF does. The struct's
 //! own field list (from its `Deserialize`) is the list of known keys, so nothing else repeats it.
 //!
@@ -29,15 +29,6 @@ pub(super) enum Slot {
     Present(Value),
 }
 
-/// What happens to keys the struct does not declare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unknown {
-    /// A field error each (bodies: nothing is silently dropped).
-    Refuse,
-    /// Skipped (query strings carry pagination, cache busters and the like).
-    Ignore,
-}
-
 struct Collector {
     field: &'static str,
     errors: FieldErrors,
@@ -62,15 +53,13 @@ pub(super) fn refuse<E: de::Error>(messages: Refusal) -> Result<(), E> {
 }
 
 /// Reads `map` into `T`, or every field's problems.
-pub fn read<T: DeserializeOwned>(
-    map: Map<String, Value>,
-    unknown: Unknown,
-) -> Result<T, FieldErrors> {
+/// Keys the struct does not declare are a field error each: nothing is silently dropped.
+pub fn read<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, FieldErrors> {
     COLLECTOR.set(Some(Collector {
         field: "non_field_errors",
         errors: FieldErrors::new(),
     }));
-    let result = T::deserialize(Object { map, unknown });
+    let result = T::deserialize(Object { map });
     let Collector { field, mut errors } = COLLECTOR.take().unwrap_or(Collector {
         field: "non_field_errors",
         errors: FieldErrors::new(),
@@ -102,7 +91,6 @@ fn record(field: &str, message: &str) {
 
 struct Object {
     map: Map<String, Value>,
-    unknown: Unknown,
 }
 
 impl<'de> Deserializer<'de> for Object {
@@ -114,10 +102,8 @@ impl<'de> Deserializer<'de> for Object {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        if self.unknown == Unknown::Refuse {
-            for key in self.map.keys().filter(|k| !fields.contains(&k.as_str())) {
-                record(key, "Unknown field.");
-            }
+        for key in self.map.keys().filter(|k| !fields.contains(&k.as_str())) {
+            record(key, "Unknown field.");
         }
         visitor.visit_map(Fields {
             fields: fields.iter(),
@@ -247,7 +233,7 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_at_once() {
-        let errors = read::<Sample>(object(json!({"count": "x", "extra": 1})), Unknown::Refuse)
+        let errors = read::<Sample>(object(json!({"count": "x", "extra": 1})))
             .err()
             .unwrap_or_default();
         assert_eq!(
@@ -262,28 +248,16 @@ mod tests {
 
     #[test]
     fn integral_floats_count_and_null_clears_only_where_allowed() {
-        let ok = read::<Sample>(
-            object(json!({"name": " a ", "count": 3.0, "note": null})),
-            Unknown::Refuse,
-        );
+        let ok = read::<Sample>(object(json!({"name": " a ", "count": 3.0, "note": null})));
         let Ok(s) = ok else {
             panic!("refused: {ok:?}");
         };
         assert_eq!((s.name.0.as_str(), s.count.0), ("a", Some(3)));
         assert_eq!(s.note, Nullable::Null);
-        let errors = read::<Sample>(
-            object(json!({"name": null, "count": null})),
-            Unknown::Refuse,
-        )
-        .err()
-        .unwrap_or_default();
+        let errors = read::<Sample>(object(json!({"name": null, "count": null})))
+            .err()
+            .unwrap_or_default();
         assert_eq!(errors.len(), 2);
-    }
-
-    #[test]
-    fn queries_skip_unknown_keys() {
-        let read = read::<Sample>(object(json!({"name": "a", "page": "2"})), Unknown::Ignore);
-        assert!(read.is_ok(), "{read:?}");
     }
 
     #[test]

@@ -31,10 +31,9 @@ impl QueryParams {
     /// A trimmed value of at most `max` characters.
     pub fn bounded_text(&self, key: &str, max: usize) -> ApiResult<Option<String>> {
         match self.text(key) {
-            Some(v) if v.chars().count() > max => Err(ApiError::field(
-                key,
-                format!("Ensure this field has no more than {max} characters."),
-            )),
+            Some(v) if v.chars().count() > max => {
+                Err(ApiError::field(key, crate::request::too_long(max)))
+            }
             other => Ok(other),
         }
     }
