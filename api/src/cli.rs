@@ -182,3 +182,50 @@ pub async fn import_col(settings: &Settings, args: ImportColArgs) -> anyhow::Res
     }
     Ok(())
 }
+
+/// `biologidex-api media ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum MediaCommand {
+    /// Copy a local media folder (default MEDIA_ROOT) into the object store named by
+    /// MEDIA_STORAGE_URL, keeping every key; re-running skips what is already there.
+    UploadLocal {
+        /// The folder to copy (default: MEDIA_ROOT).
+        #[arg(long)]
+        from: Option<std::path::PathBuf>,
+        /// Files in flight at once.
+        #[arg(long, default_value_t = 8)]
+        parallel: usize,
+    },
+}
+
+/// Runs a `media` command; a file that could not be copied means a non-zero exit.
+pub async fn media(settings: &Settings, cmd: MediaCommand) -> anyhow::Result<()> {
+    let MediaCommand::UploadLocal { from, parallel } = cmd;
+    let Some(url) = settings.media_storage_url.as_deref() else {
+        anyhow::bail!(
+            "MEDIA_STORAGE_URL is not set: name the bucket to copy into (s3://... or gs://...)"
+        );
+    };
+    let from = from.unwrap_or_else(|| settings.media_root.clone());
+    anyhow::ensure!(from.is_dir(), "{}: not a directory", from.display());
+    let dest = biologidex_media::storage::ObjectStorage::from_url(url)?;
+    let started = std::time::Instant::now();
+    let done = biologidex_media::storage::transfer::upload_folder(&from, &dest, parallel).await?;
+    println!(
+        "copied {} files ({} bytes) to {url}, {} already there, {} failed, in {:.1} s",
+        done.copied,
+        done.bytes,
+        done.skipped,
+        done.failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for failure in &done.failed {
+        eprintln!("failed: {failure}");
+    }
+    anyhow::ensure!(
+        done.failed.is_empty(),
+        "{} files were not copied; run the command again",
+        done.failed.len()
+    );
+    Ok(())
+}

@@ -12,7 +12,7 @@ use biologidex_db::models::{
     friendships::{Action, Friendship},
     images,
 };
-use biologidex_media::storage::{LocalStorage, Storage};
+use biologidex_media::storage;
 use biologidex_taxonomy::matching::{
     MatchOptions, MatchType, match_name, upsert_animal_from_taxon,
 };
@@ -111,7 +111,7 @@ pub async fn seed_demo(settings: &Settings, args: SeedArgs) -> anyhow::Result<()
         );
         return Ok(());
     }
-    let storage = LocalStorage::new(&settings.media_root);
+    let storage = storage::open(settings.media_storage_url.as_deref(), &settings.media_root)?;
     let mut ids = Vec::new();
     eprintln!("demo players (passwords are shown only now):");
     for name in PLAYERS {
@@ -149,7 +149,7 @@ pub async fn seed_demo(settings: &Settings, args: SeedArgs) -> anyhow::Result<()
         let animal_id = animal(&mut conn, name, owner).await?;
         let photo = demo_photo(u8::try_from(i).unwrap_or(0))?;
         conn.transaction::<_, anyhow::Error, _>(async |conn| {
-            let image = images::store(conn, &storage as &dyn Storage, &photo).await?;
+            let image = images::store(conn, storage.as_ref(), &photo).await?;
             DexEntry::insert(
                 conn,
                 &NewEntry {

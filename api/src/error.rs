@@ -5,6 +5,7 @@ use actix_web::{
     http::{StatusCode, header},
 };
 use biologidex_core::{Error, error::Missing};
+use biologidex_media::storage::StorageError;
 use serde_json::{Value, json};
 
 /// Every handler error. Wraps [`biologidex_core::Error`] so `?` works on model calls.
@@ -24,6 +25,13 @@ impl From<diesel::result::Error> for ApiError {
 impl From<diesel_async::pooled_connection::bb8::RunError> for ApiError {
     fn from(e: diesel_async::pooled_connection::bb8::RunError) -> Self {
         ApiError(e.into())
+    }
+}
+
+/// A storage failure keeps its type, so an outage answers 503 (see `store_outage`).
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        ApiError(Error::Internal(e.into()))
     }
 }
 
@@ -60,6 +68,17 @@ impl ApiError {
     }
 }
 
+/// Whether the failure is the media store not answering (a 503 the client may retry), wherever
+/// in shared code it was wrapped.
+fn store_outage(cause: &anyhow::Error) -> bool {
+    cause.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<StorageError>(),
+            Some(StorageError::Unavailable(_))
+        )
+    })
+}
+
 fn unauthorized(body: Value) -> HttpResponse {
     HttpResponse::Unauthorized()
         .insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="api""#))
@@ -79,6 +98,7 @@ impl ResponseError for ApiError {
             Error::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::PoolUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(cause) if store_outage(cause) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -126,6 +146,12 @@ impl ResponseError for ApiError {
             Error::PoolUnavailable(cause) => {
                 tracing::error!(error = %cause, "database pool unavailable");
                 json!({ "detail": "Service temporarily unavailable." })
+            }
+            Error::Internal(cause) if store_outage(cause) => {
+                tracing::error!(error = %cause, "media storage unavailable");
+                return HttpResponse::ServiceUnavailable()
+                    .insert_header((header::RETRY_AFTER, "30"))
+                    .json(json!({ "detail": "Media storage is unavailable. Try again shortly." }));
             }
             Error::Internal(cause) => {
                 // The one place internal failures are logged; the body never carries the cause.

@@ -50,7 +50,7 @@ pub struct Liveness {
 
 /// `{"status": "ready"}`, or `not_ready` with the reason.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"status": "ready"}))]
+#[schema(example = json!({"status": "ready", "storage": "healthy"}))]
 pub struct Readiness {
     /// Why the server is not ready (`database unavailable`); absent when ready.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +58,9 @@ pub struct Readiness {
     error: Option<&'static str>,
     /// `ready` or `not_ready`.
     status: &'static str,
+    /// Whether the media store accepts writes: `healthy` or `unhealthy` (reported, never
+    /// fatal: reads go on while uploads answer 503).
+    storage: &'static str,
 }
 
 /// The process is up. No dependencies are touched.
@@ -78,16 +81,26 @@ async fn liveness() -> HttpResponse {
     responses(
         (status = 200, description = "Ready (never cached).", body = Readiness),
         (status = 503, description = "PostgreSQL does not answer.", body = Readiness,
-            example = json!({"error": "database unavailable", "status": "not_ready"})),
+            example = json!({"error": "database unavailable", "status": "not_ready", "storage": "healthy"})),
     )
 )]
 async fn readiness(state: web::Data<AppState>) -> HttpResponse {
-    match biologidex_db::ping(&state.db, CHECK_DEADLINE).await {
+    let (db, (store, _)) = tokio::join!(
+        biologidex_db::ping(&state.db, CHECK_DEADLINE),
+        timed(check_storage(&state))
+    );
+    let storage = if store.is_ok() {
+        "healthy"
+    } else {
+        "unhealthy"
+    };
+    match db {
         Ok(()) => no_cache(
             actix_web::http::StatusCode::OK,
             Readiness {
                 error: None,
                 status: "ready",
+                storage,
             },
         ),
         Err(e) => {
@@ -97,6 +110,7 @@ async fn readiness(state: web::Data<AppState>) -> HttpResponse {
                 Readiness {
                     error: Some("database unavailable"),
                     status: "not_ready",
+                    storage,
                 },
             )
         }
@@ -122,6 +136,10 @@ pub struct HealthComponent {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     vision_queue_depth: Option<u64>,
+    /// Storage only: `local`, `s3` or `gcs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    backend: Option<&'static str>,
     /// Queue only, when healthy: live workers.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -140,6 +158,7 @@ impl HealthComponent {
             },
             vision_queue_depth: None,
             workers: None,
+            backend: None,
         }
     }
 }
@@ -185,6 +204,13 @@ async fn timed<T, F: Future<Output = Result<T, String>>>(f: F) -> (Result<T, Str
         Err(_) => Err("timed out".to_owned()),
     };
     (r, started.elapsed())
+}
+
+async fn check_storage(state: &AppState) -> Result<(), String> {
+    state.storage.check_writable().await.map_err(|e| {
+        tracing::warn!(error = %e, "health: media storage unavailable");
+        "media storage unavailable".to_owned()
+    })
 }
 
 async fn check_redis(state: &AppState) -> Result<(), String> {
@@ -260,13 +286,7 @@ async fn detailed(state: web::Data<AppState>) -> HttpResponse {
     let db = timed(biologidex_db::ping(&state.db, CHECK_DEADLINE));
     let redis = timed(check_redis(&state));
     let queue = timed(check_queue(&state));
-    let storage = timed(async {
-        state
-            .storage
-            .check_writable()
-            .await
-            .map_err(|e| e.to_string())
-    });
+    let storage = timed(check_storage(&state));
     let ((db, db_t), (redis, redis_t), (queue, queue_t), (storage, storage_t)) =
         tokio::join!(db, redis, queue, storage);
     let healthy = db.is_ok() && redis.is_ok();
@@ -286,7 +306,10 @@ async fn detailed(state: web::Data<AppState>) -> HttpResponse {
             database: HealthComponent::new(&db, db_t),
             queue: queue_check,
             redis: HealthComponent::new(&redis, redis_t),
-            storage: HealthComponent::new(&storage, storage_t),
+            storage: HealthComponent {
+                backend: Some(state.storage.backend()),
+                ..HealthComponent::new(&storage, storage_t)
+            },
         },
         metadata: HealthMetadata {
             debug: state.settings.debug,

@@ -4,13 +4,12 @@
 use std::{
     io::IsTerminal,
     path::PathBuf,
-    sync::{Arc, Mutex},
+    sync::Mutex,
     time::{Duration, Instant},
 };
 
 use biologidex_core::config::Settings;
 use biologidex_import::{Kind, Options, Progress};
-use biologidex_media::storage::LocalStorage;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -108,7 +107,10 @@ impl Progress for Shown {
 
 /// Runs the import (or `--verify`) and prints the report; errors mean a non-zero exit.
 pub async fn import_django(settings: &Settings, args: ImportDjangoArgs) -> anyhow::Result<()> {
-    let storage = Arc::new(LocalStorage::new(&settings.media_root));
+    let storage = biologidex_media::storage::open(
+        settings.media_storage_url.as_deref(),
+        &settings.media_root,
+    )?;
     if !args.media_root.is_dir() {
         anyhow::bail!(
             "--media-root {}: not a directory (give the old server's MEDIA_ROOT)",

@@ -40,6 +40,9 @@ enum Command {
     /// Manage the species catalogue.
     #[command(subcommand)]
     Animals(api::admin::cli::AnimalsCommand),
+    /// Manage media storage (move a local folder into an object store).
+    #[command(subcommand)]
+    Media(api::cli::MediaCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -76,6 +79,7 @@ fn main() -> anyhow::Result<()> {
         Command::User(cmd) => runtime.block_on(api::admin::cli::user(&settings, cmd)),
         Command::Jobs(cmd) => runtime.block_on(api::admin::cli::jobs(&settings, cmd)),
         Command::Animals(cmd) => runtime.block_on(api::admin::cli::animals(&settings, cmd)),
+        Command::Media(cmd) => runtime.block_on(api::cli::media(&settings, cmd)),
         Command::Serve {
             bind,
             migrate: run_migrations,

@@ -11,7 +11,7 @@ use actix_web::{
     web,
 };
 use biologidex_core::config::Settings;
-use biologidex_media::storage::LocalStorage;
+use biologidex_media::storage::SharedStorage;
 
 use crate::{
     ApiError, admin, animals, auth, auth::jwt::Jwt, dex, docs, fallback, graph, health, images,
@@ -59,6 +59,18 @@ const DB_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 impl Application {
     /// Builds state and binds `settings.bind_address` (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let storage = biologidex_media::storage::open(
+            settings.media_storage_url.as_deref(),
+            &settings.media_root,
+        )?;
+        Self::build_with_storage(settings, storage).await
+    }
+
+    /// `build` with a store made by the caller (tests give an object store its endpoint).
+    pub async fn build_with_storage(
+        settings: Settings,
+        storage: SharedStorage,
+    ) -> anyhow::Result<Application> {
         let state = AppState {
             db: biologidex_db::build_pool(
                 &settings.database_url,
@@ -66,7 +78,7 @@ impl Application {
                 DB_CHECKOUT_TIMEOUT,
             ),
             redis: biologidex_core::redis_util::build_pool(&settings.redis_url, 32)?,
-            storage: Arc::new(LocalStorage::new(&settings.media_root)),
+            storage,
             metrics: ApiMetrics::new()?,
             jwt: Arc::new(Jwt::new(settings.secret_bytes())),
             trees: Arc::default(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use apalis_redis::ConnectionManager;
 use biologidex_core::{config::Settings, redis_util::RedisPool};
 use biologidex_db::DbPool;
-use biologidex_media::storage::{LocalStorage, SharedStorage};
+use biologidex_media::storage::{self, SharedStorage};
 use secrecy::ExposeSecret;
 
 use crate::{
@@ -41,7 +41,7 @@ impl WorkerState {
             None => None,
         };
         Ok(WorkerState {
-            storage: Arc::new(LocalStorage::new(&settings.media_root)),
+            storage: storage::open(settings.media_storage_url.as_deref(), &settings.media_root)?,
             vision,
             db: biologidex_db::build_pool(
                 &settings.database_url,

@@ -82,10 +82,11 @@ pub async fn page(state: web::Data<AppState>, staff: Staff) -> AdminResult<HttpR
         .unwrap_or_default();
     let orphan_after = jobs::queue_config("", jobs::Queue::Vision).orphaned_duration();
     let now = Utc::now();
+    let store = format!("Storage ({})", state.storage.location());
     let health = [
         ("PostgreSQL", db.map(drop), db_t),
         ("Redis", redis.map(drop), redis_t),
-        ("Storage", storage.map(drop), storage_t),
+        (store.as_str(), storage.map(drop), storage_t),
     ];
     let body = html! {
         h2 { "Health" }

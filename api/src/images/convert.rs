@@ -2,7 +2,6 @@
 //! `GET .../{pk}/` and `GET .../{pk}/download/` (410 once expired).
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use biologidex_core::Error;
 use biologidex_core::error::Missing;
 use biologidex_db::models::{
     conversions::{Conversion, NewConversion},
@@ -208,11 +207,7 @@ pub async fn download_conversion(
     let mut conn = state.db.get().await?;
     let key = Conversion::image_key(&mut conn, image).await?;
     drop(conn);
-    let bytes = state.storage.get(&key).await.map_err(|e| {
-        ApiError(Error::Internal(anyhow::anyhow!(
-            "conversion image {key} unreadable: {e}"
-        )))
-    })?;
+    let bytes = state.storage.get(&key).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "image/png"))
         .insert_header((

@@ -239,11 +239,7 @@ pub async fn dex_image(
         .await?
         .ok_or(ApiError::not_found(Missing::AnalysisJob))?;
     drop(conn);
-    let bytes = state
-        .storage
-        .get(&key)
-        .await
-        .map_err(|e| ApiError::from(anyhow::anyhow!("job image {key} unreadable: {e}")))?;
+    let bytes = state.storage.get(&key).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))

@@ -5,6 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 use api::{startup::Application, state::AppState};
 use biologidex_core::config::Settings;
 use biologidex_db::testing::TestDb;
+use biologidex_media::storage::{ObjectStorage, SharedStorage};
 use serde_json::{Value, json};
 
 pub struct TestApp {
@@ -48,8 +49,38 @@ impl TestApp {
     }
 
     pub async fn spawn_on(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
+        Self::spawn_on_storage(db, overrides, None).await
+    }
+
+    /// An app whose media live in `bucket` (reached through `endpoint`, the bucket's own by
+    /// default).
+    pub async fn spawn_s3(bucket: &Bucket, overrides: &[(&str, &str)]) -> TestApp {
+        let url = bucket.url();
+        let mut all = vec![("MEDIA_STORAGE_URL", url.as_str())];
+        all.extend_from_slice(overrides);
+        let storage = bucket.storage();
+        Self::spawn_on_storage(TestDb::new().await, &all, Some(storage)).await
+    }
+
+    /// An app on a fresh database with the given store.
+    pub async fn spawn_on_storage_for_test(
+        overrides: &[(&str, &str)],
+        storage: SharedStorage,
+    ) -> TestApp {
+        Self::spawn_on_storage(TestDb::new().await, overrides, Some(storage)).await
+    }
+
+    async fn spawn_on_storage(
+        db: TestDb,
+        overrides: &[(&str, &str)],
+        storage: Option<SharedStorage>,
+    ) -> TestApp {
         let settings = test_settings(db.url(), overrides);
-        let app = Application::build(settings).await.expect("build app");
+        let app = match storage {
+            Some(storage) => Application::build_with_storage(settings, storage).await,
+            None => Application::build(settings).await,
+        }
+        .expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
@@ -67,11 +98,33 @@ impl TestApp {
 
     /// A second app on the same database and Redis namespace (another api replica).
     pub async fn sibling(&self, overrides: &[(&str, &str)]) -> TestApp {
+        self.sibling_with_storage(overrides, None).await
+    }
+
+    /// `sibling` with its own media store (a bucket client of its own, its own MEDIA_ROOT).
+    pub async fn sibling_with_storage(
+        &self,
+        overrides: &[(&str, &str)],
+        storage: Option<SharedStorage>,
+    ) -> TestApp {
         let prefix = self.state.settings.redis_key_prefix.clone();
+        let url = self
+            .state
+            .settings
+            .media_storage_url
+            .clone()
+            .unwrap_or_default();
         let mut all = vec![("REDIS_KEY_PREFIX", prefix.as_str())];
+        if storage.is_some() {
+            all.push(("MEDIA_STORAGE_URL", url.as_str()));
+        }
         all.extend_from_slice(overrides);
         let settings = test_settings(self.db.url(), &all);
-        let app = Application::build(settings).await.expect("build app");
+        let app = match storage {
+            Some(storage) => Application::build_with_storage(settings, storage).await,
+            None => Application::build(settings).await,
+        }
+        .expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
@@ -93,6 +146,62 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+}
+
+/// A bucket of its own in the S3-compatible server the test command starts (`ops/dev/s3`,
+/// `TEST_S3_ENDPOINT`).
+pub struct Bucket {
+    pub name: String,
+    pub endpoint: String,
+}
+
+impl Bucket {
+    pub async fn new() -> Bucket {
+        let endpoint = std::env::var("TEST_S3_ENDPOINT")
+            .unwrap_or_else(|_| "http://127.0.0.1:9010".to_owned());
+        let name = format!("bdx-{}", uuid::Uuid::new_v4().simple());
+        // moto creates a bucket on an unsigned PUT.
+        let res = reqwest::Client::new()
+            .put(format!("{endpoint}/{name}"))
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!("no S3-compatible server at {endpoint} ({e}): start one with ops/dev/s3")
+            });
+        assert!(
+            res.status().is_success(),
+            "creating bucket {name}: {}",
+            res.status()
+        );
+        Bucket { name, endpoint }
+    }
+
+    /// `MEDIA_STORAGE_URL` of this bucket.
+    pub fn url(&self) -> String {
+        format!("s3://{}/media", self.name)
+    }
+
+    /// The object_store options reaching the server at `endpoint`.
+    pub fn options(endpoint: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("aws_endpoint", endpoint.to_owned()),
+            ("aws_access_key_id", "test".to_owned()),
+            ("aws_secret_access_key", "test".to_owned()),
+            ("aws_region", "us-east-1".to_owned()),
+            ("aws_allow_http", "true".to_owned()),
+        ]
+    }
+
+    /// A client of this bucket through `endpoint` (a proxy in front of the server, say).
+    pub fn storage_via(&self, endpoint: &str) -> SharedStorage {
+        let opts = Self::options(endpoint);
+        let opts: Vec<(&str, &str)> = opts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Arc::new(ObjectStorage::from_url_opts(&self.url(), &opts).expect("object storage"))
+    }
+
+    pub fn storage(&self) -> SharedStorage {
+        self.storage_via(&self.endpoint)
     }
 }
 
@@ -349,9 +458,12 @@ impl TestApp {
 
     /// Starts a worker consuming this app's queues.
     pub async fn start_worker(&self, openai_base: &str, api_key: Option<&str>) -> TestWorker {
-        let state = worker::state::WorkerState::connect(self.worker_settings(openai_base, api_key))
-            .await
-            .expect("worker state");
+        let mut state =
+            worker::state::WorkerState::connect(self.worker_settings(openai_base, api_key))
+                .await
+                .expect("worker state");
+        // The app's own store (an object store client made with the test server's endpoint).
+        state.storage = self.state.storage.clone();
         let (monitor, _fatal) = worker::monitor::build(&state).expect("monitor");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(monitor.run_with_signal(async move {

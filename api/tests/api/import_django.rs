@@ -12,7 +12,7 @@ use biologidex_import::{Kind, Options, Quiet, Report};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Bucket, TestApp};
 
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/old-server")
@@ -94,6 +94,15 @@ async fn app() -> TestApp {
     TestApp::spawn_with(&[("THROTTLE_LOGIN_RATE", "1000/minute")]).await
 }
 
+/// An app whose media live in a bucket of the S3-compatible test server.
+async fn app_in_bucket() -> TestApp {
+    TestApp::spawn_s3(
+        &Bucket::new().await,
+        &[("THROTTLE_LOGIN_RATE", "1000/minute")],
+    )
+    .await
+}
+
 fn items(v: &Value, key: &str) -> Vec<Value> {
     v.get(key)
         .or(v.get("results"))
@@ -167,7 +176,8 @@ async fn snapshot(url: &str) -> Value {
 #[tokio::test]
 async fn the_old_world_arrives_and_every_user_signs_in_with_their_old_password() {
     let old = old_database().await;
-    let app = app().await;
+    // Into object storage: the importer writes through the same store as the api.
+    let app = app_in_bucket().await;
     app.import_sample().await;
     let report = import(&app, &options(&old)).await;
     // Linked to the Catalogue of Life by name (the sample release has the fox and the lion).

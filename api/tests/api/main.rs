@@ -20,6 +20,7 @@ mod import_django;
 mod migrations;
 mod request_docs;
 mod social;
+mod storage;
 mod taxonomy;
 mod throttling;
 mod vision;

@@ -67,10 +67,22 @@ pub struct Settings {
     pub http_workers: Option<usize>,
     pub database_url: String,
     pub database_pool_size: u32,
+    /// Read-only endpoints for reads that need not see the caller's own writes
+    /// (`DATABASE_REPLICA_URLS`, comma-separated; empty = every read on the primary).
+    pub database_replica_urls: Vec<String>,
+    /// A replica further behind than this is skipped (`DATABASE_REPLICA_MAX_LAG_SECONDS`).
+    pub database_replica_max_lag: Duration,
     pub redis_url: String,
     /// Prefix of every Redis key and queue name (a per-test namespace in tests).
     pub redis_key_prefix: String,
     pub media_root: PathBuf,
+    /// The object store holding media instead of `media_root` (`MEDIA_STORAGE_URL`:
+    /// `s3://bucket/prefix` or `gs://bucket/prefix`; the old server's `GCS_BUCKET_NAME` means
+    /// `gs://<bucket>`).
+    pub media_storage_url: Option<String>,
+    /// Answer media downloads with a redirect to a pre-signed object store URL valid this long
+    /// (`MEDIA_SIGNED_URL_SECONDS`; unset or 0 = the api sends the bytes itself).
+    pub media_signed_url_ttl: Option<Duration>,
     /// Let nginx send media files (`X-Accel-Redirect: /protected-media/<key>`) after the api
     /// checked the capability token (`MEDIA_X_ACCEL_REDIRECT`).
     pub media_x_accel_redirect: bool,
@@ -198,6 +210,24 @@ impl Settings {
             None => None,
             Some(_) => Some(env.parse("VISION_DAILY_BUDGET_USD", 0.0)?),
         };
+        let media_storage_url = media_storage_url(&env)?;
+        let media_x_accel_redirect = env.flag("MEDIA_X_ACCEL_REDIRECT", false)?;
+        if media_x_accel_redirect && media_storage_url.is_some() {
+            return Err(ConfigError(
+                "MEDIA_X_ACCEL_REDIRECT needs media in MEDIA_ROOT (nginx reads the files); \
+                 with MEDIA_STORAGE_URL use MEDIA_SIGNED_URL_SECONDS instead"
+                    .to_owned(),
+            ));
+        }
+        let media_signed_url_ttl = match env.parse::<u64>("MEDIA_SIGNED_URL_SECONDS", 0)? {
+            0 => None,
+            _ if media_storage_url.is_none() => {
+                return Err(ConfigError(
+                    "MEDIA_SIGNED_URL_SECONDS needs an object store (MEDIA_STORAGE_URL)".to_owned(),
+                ));
+            }
+            secs => Some(Duration::from_secs(secs)),
+        };
         Ok(Settings {
             debug,
             environment: env.or(
@@ -213,10 +243,17 @@ impl Settings {
             },
             database_url: database_url(&env),
             database_pool_size: env.parse("DB_POOL_SIZE", 16)?,
+            database_replica_urls: env.list("DATABASE_REPLICA_URLS", ""),
+            database_replica_max_lag: Duration::from_secs_f64(
+                env.parse("DATABASE_REPLICA_MAX_LAG_SECONDS", 5.0_f64)?
+                    .max(0.0),
+            ),
             redis_url: redis_url(&env),
             redis_key_prefix: env.or("REDIS_KEY_PREFIX", "biologidex"),
             media_root: PathBuf::from(env.or("MEDIA_ROOT", "./media")),
-            media_x_accel_redirect: env.flag("MEDIA_X_ACCEL_REDIRECT", false)?,
+            media_storage_url,
+            media_signed_url_ttl,
+            media_x_accel_redirect,
             public_base_url: env
                 .get("PUBLIC_BASE_URL")
                 .map(|u| u.trim_end_matches('/').to_owned()),
@@ -278,6 +315,24 @@ impl Settings {
     }
 }
 
+/// `MEDIA_STORAGE_URL`, or `gs://<GCS_BUCKET_NAME>` as the old server named its bucket.
+fn media_storage_url(env: &Env<'_>) -> Result<Option<String>, ConfigError> {
+    let url = match (env.get("MEDIA_STORAGE_URL"), env.get("GCS_BUCKET_NAME")) {
+        (Some(url), _) => url.trim().to_owned(),
+        (None, Some(bucket)) => format!("gs://{}", bucket.trim()),
+        (None, None) => return Ok(None),
+    };
+    let known = ["s3://", "s3a://", "gs://"]
+        .iter()
+        .any(|scheme| url.len() > scheme.len() && url.starts_with(scheme));
+    if !known {
+        return Err(ConfigError(format!(
+            "MEDIA_STORAGE_URL=`{url}` must be s3://bucket/prefix or gs://bucket/prefix"
+        )));
+    }
+    Ok(Some(url))
+}
+
 fn database_url(env: &Env<'_>) -> String {
     if let Some(url) = env.get("DATABASE_URL") {
         return url;
@@ -333,6 +388,59 @@ mod tests {
         assert!(err.contains("placeholder or shorter"), "{err}");
         let err = Settings::from_map(&HashMap::from([("SECRET_KEY", "short")])).unwrap_err();
         assert!(!err.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn media_storage_is_named_by_url_or_the_old_bucket_variable() {
+        let with = |pairs: &[(&str, &str)]| {
+            let mut map = HashMap::from([("DEBUG", "true")]);
+            map.extend(pairs.iter().copied());
+            Settings::from_map(&map)
+        };
+        assert_eq!(with(&[]).unwrap().media_storage_url, None);
+        let s = with(&[
+            ("MEDIA_STORAGE_URL", "s3://media/bdx"),
+            ("GCS_BUCKET_NAME", "old"),
+        ]);
+        assert_eq!(
+            s.unwrap().media_storage_url.as_deref(),
+            Some("s3://media/bdx")
+        );
+        let s = with(&[("GCS_BUCKET_NAME", "old-bucket")]).unwrap();
+        assert_eq!(s.media_storage_url.as_deref(), Some("gs://old-bucket"));
+        for bad in ["/srv/media", "s3://", "ftp://x/y"] {
+            let err = with(&[("MEDIA_STORAGE_URL", bad)]).unwrap_err().to_string();
+            assert!(err.contains("must be s3://"), "{bad}: {err}");
+        }
+        let err = with(&[("MEDIA_SIGNED_URL_SECONDS", "60")]).unwrap_err();
+        assert!(err.to_string().contains("needs an object store"), "{err}");
+        let err = with(&[
+            ("MEDIA_STORAGE_URL", "s3://m"),
+            ("MEDIA_X_ACCEL_REDIRECT", "true"),
+        ]);
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("MEDIA_X_ACCEL_REDIRECT")
+        );
+        let s = with(&[
+            ("MEDIA_STORAGE_URL", "s3://m"),
+            ("MEDIA_SIGNED_URL_SECONDS", "60"),
+        ]);
+        assert_eq!(
+            s.unwrap().media_signed_url_ttl,
+            Some(Duration::from_secs(60))
+        );
+        let s = with(&[(
+            "DATABASE_REPLICA_URLS",
+            " postgres://a/x , postgres://b/x ,",
+        )])
+        .unwrap();
+        assert_eq!(
+            s.database_replica_urls,
+            ["postgres://a/x", "postgres://b/x"]
+        );
+        assert_eq!(s.database_replica_max_lag, Duration::from_secs(5));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use biologidex_db::models::{
         MAX_PROVIDER_CALLS,
     },
 };
+use biologidex_media::storage::StorageError;
 use chrono::Utc;
 use rand::Rng;
 use serde_json::Value;
@@ -118,6 +119,42 @@ const STORE_FIRST_WAIT: Duration = Duration::from_millis(500);
 /// What the user reads when the answer could not be stored.
 const UNSTORABLE: &str = "The identification could not be saved.";
 
+/// Leaves the job for another attempt after a backoff (a transient failure: the provider or the
+/// media store did not answer), showing `sentence` meanwhile.
+async fn retry_later(
+    state: &WorkerState,
+    id: Uuid,
+    lease: Uuid,
+    retry_count: i32,
+    sentence: &str,
+    detail: &str,
+) -> biologidex_core::Result<Outcome> {
+    let settings = &state.settings;
+    let delay = backoff(settings.vision_retry_base, retry_count);
+    let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+    let mut conn = state.db.get().await?;
+    let scheduled = AnalysisJob::schedule_retry(&mut conn, id, lease, at, sentence).await?;
+    drop(conn);
+    if scheduled.is_none() {
+        return Ok(late(state, id, "schedule_retry"));
+    }
+    state.metrics.vision_retries.inc();
+    // apalis schedules in whole seconds: a second more never wakes it before `at`.
+    let task = TaskBuilder::new(ProcessAnalysis {
+        analysis_job_id: id,
+    })
+    .run_after(delay + Duration::from_secs(1))
+    .build();
+    let mut storage =
+        ProcessAnalysis::storage(state.queue_conn.clone(), &settings.redis_key_prefix);
+    if let Err(e) = storage.push_task(task).await {
+        // The lease expires at the retry time; the reaper re-enqueues it then.
+        tracing::warn!(analysis_job.id = %id, error = %e, "retry push failed; left to the reaper");
+    }
+    tracing::info!(analysis_job.id = %id, delay_ms = delay.as_millis() as u64, error = %detail, "vision retry scheduled");
+    Ok(Outcome::RetryScheduled(delay))
+}
+
 /// Runs one job to completion, failure or a scheduled retry.
 pub async fn run(state: &WorkerState, id: Uuid) -> biologidex_core::Result<Outcome> {
     let started = Instant::now();
@@ -151,6 +188,11 @@ pub async fn run(state: &WorkerState, id: Uuid) -> biologidex_core::Result<Outco
     drop(conn);
     let stored = match state.storage.get(&key).await {
         Ok(b) => b,
+        Err(e @ StorageError::Unavailable(_)) if job.retry_count + 1 < MAX_ATTEMPTS => {
+            tracing::warn!(analysis_job.id = %id, error = %e, "media store unavailable; retrying");
+            let sentence = "The job's image could not be read yet; retrying.";
+            return retry_later(state, id, lease, job.retry_count, sentence, &e.to_string()).await;
+        }
         Err(e) => {
             tracing::error!(analysis_job.id = %id, error = %e, "job image unreadable");
             return fail(state, id, lease, "The job's image could not be read.").await;
@@ -228,30 +270,15 @@ pub async fn run(state: &WorkerState, id: Uuid) -> biologidex_core::Result<Outco
             .await;
         }
         Err(e) => {
-            let delay = backoff(settings.vision_retry_base, job.retry_count);
-            let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-            let mut conn = state.db.get().await?;
-            let scheduled =
-                AnalysisJob::schedule_retry(&mut conn, id, lease, at, e.kind.sentence()).await?;
-            drop(conn);
-            if scheduled.is_none() {
-                return Ok(late(state, id, "schedule_retry"));
-            }
-            state.metrics.vision_retries.inc();
-            // apalis schedules in whole seconds: a second more never wakes it before `at`.
-            let task = TaskBuilder::new(ProcessAnalysis {
-                analysis_job_id: id,
-            })
-            .run_after(delay + Duration::from_secs(1))
-            .build();
-            let mut storage =
-                ProcessAnalysis::storage(state.queue_conn.clone(), &settings.redis_key_prefix);
-            if let Err(e) = storage.push_task(task).await {
-                // The lease expires at the retry time; the reaper re-enqueues it then.
-                tracing::warn!(analysis_job.id = %id, error = %e, "retry push failed; left to the reaper");
-            }
-            tracing::info!(analysis_job.id = %id, delay_ms = delay.as_millis() as u64, error = %e.detail, "vision retry scheduled");
-            return Ok(Outcome::RetryScheduled(delay));
+            return retry_later(
+                state,
+                id,
+                lease,
+                job.retry_count,
+                e.kind.sentence(),
+                &e.detail,
+            )
+            .await;
         }
     };
 

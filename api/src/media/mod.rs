@@ -5,7 +5,9 @@
 //! narrows or a friendship ends. Plain storage paths are never served. URLs are absolute on default
 //! ports (`PUBLIC_BASE_URL`, or the request's host).
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+mod delivery;
+
+use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::config::Settings;
 use biologidex_core::error::Missing;
 use biologidex_db::models::dex::DexEntry;
@@ -73,23 +75,42 @@ fn valid_token(t: &str) -> bool {
 
 /// Serves an image by capability token: no access token is needed, the URL itself grants
 /// access (image URLs in responses are these). Unknown, revoked or malformed tokens are 404.
-/// With `MEDIA_X_ACCEL_REDIRECT`, the bytes come from nginx (`X-Accel-Redirect`).
+/// With `MEDIA_X_ACCEL_REDIRECT`, the bytes come from nginx (`X-Accel-Redirect`); with
+/// `MEDIA_SIGNED_URL_SECONDS`, from the object store through a pre-signed URL.
 #[utoipa::path(
     get, path = "/media/{kind}/{file}", tag = "media",
     params(
         ("kind" = String, Path, description = "`e` for a dex entry's image, `j` for a vision job's, `avatars` for a profile picture."),
         ("file" = String, Path, description = "`<token>.png`, the token being 32 hex digits (avatars: `<sha-256>.png`)."),
     ),
-    responses((status = 200, description = "The image.", content_type = "image/png", body = Png,
-        headers(("Cache-Control" = String, description = "`private, max-age=3600`"))))
+    responses(
+        (status = 200, description = "The image. Objects are content-addressed and immutable: the `ETag` is their checksum.",
+            content_type = "image/png", body = Png,
+            headers(
+                ("Cache-Control" = String, description = "`private, max-age=31536000, immutable` (avatars: `public, max-age=86400`)"),
+                ("ETag" = String, description = "Strong: the image's SHA-256 in quotes."),
+                ("Accept-Ranges" = String, description = "`bytes`"),
+            )),
+        (status = 206, description = "The part named by a single-range `Range: bytes=...` header (a resumed download).",
+            content_type = "image/png", body = Png,
+            headers(("Content-Range" = String, description = "`bytes <first>-<last>/<size>`"))),
+        (status = 302, description = "With `MEDIA_SIGNED_URL_SECONDS`: a short-lived pre-signed URL of the object store.",
+            headers(("Location" = String, description = "The pre-signed URL."))),
+        (status = 304, description = "`If-None-Match` names the current `ETag`."),
+        (status = 404, description = "Unknown, revoked or malformed token.", body = crate::docs::schemas::Detail),
+        (status = 416, description = "The `Range` starts past the end of the image.", body = crate::docs::schemas::Detail,
+            headers(("Content-Range" = String, description = "`bytes */<size>`"))),
+        (status = 503, description = "The media store does not answer.", body = crate::docs::schemas::Detail),
+    )
 )]
 pub async fn serve_image(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (kind, file) = path.into_inner();
     if kind == kind::AVATAR {
-        return serve_avatar(&state, &file).await;
+        return serve_avatar(&state, &req, &file).await;
     }
     let token = file
         .strip_suffix(".png")
@@ -103,12 +124,12 @@ pub async fn serve_image(
     };
     drop(conn);
     let (key, content_type) = found.ok_or(ApiError::not_found(Missing::Object))?;
-    send(&state, key, content_type, "private, max-age=3600").await
+    delivery::send(&state, &req, &key, &content_type, delivery::PRIVATE).await
 }
 
 /// An avatar, when a user shows it: the name is the file's checksum, so it is public only
 /// through a profile that links it.
-async fn serve_avatar(state: &AppState, file: &str) -> ApiResult<HttpResponse> {
+async fn serve_avatar(state: &AppState, req: &HttpRequest, file: &str) -> ApiResult<HttpResponse> {
     let named = file
         .strip_suffix(".png")
         .is_some_and(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -122,31 +143,5 @@ async fn serve_avatar(state: &AppState, file: &str) -> ApiResult<HttpResponse> {
     if !shown {
         return Err(ApiError::not_found(Missing::Object));
     }
-    send(state, key, "image/png".to_owned(), "public, max-age=86400").await
-}
-
-/// The bytes of `key`, or the nginx redirect to them.
-async fn send(
-    state: &AppState,
-    key: String,
-    content_type: String,
-    cache_control: &'static str,
-) -> ApiResult<HttpResponse> {
-    let cache = (header::CACHE_CONTROL, cache_control);
-    if state.settings.media_x_accel_redirect {
-        return Ok(HttpResponse::Ok()
-            .insert_header(("X-Accel-Redirect", format!("/protected-media/{key}")))
-            .insert_header((header::CONTENT_TYPE, content_type))
-            .insert_header(cache)
-            .finish());
-    }
-    let bytes = state
-        .storage
-        .get(&key)
-        .await
-        .map_err(|e| ApiError::from(anyhow::anyhow!("stored image {key} unreadable: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header(cache)
-        .body(bytes))
+    delivery::send(state, req, &key, "image/png", delivery::AVATAR).await
 }
