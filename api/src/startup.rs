@@ -11,6 +11,7 @@ use actix_web::{
     web,
 };
 use biologidex_core::config::Settings;
+use biologidex_db::replica::ReadRouter;
 use biologidex_media::storage::SharedStorage;
 
 use crate::{
@@ -71,15 +72,26 @@ impl Application {
         settings: Settings,
         storage: SharedStorage,
     ) -> anyhow::Result<Application> {
+        let db = biologidex_db::build_pool(
+            &settings.database_url,
+            settings.database_pool_size,
+            DB_CHECKOUT_TIMEOUT,
+        );
+        let reads = ReadRouter::new(
+            db.clone(),
+            &settings.database_replica_urls,
+            settings.database_pool_size,
+            settings.database_replica_max_lag,
+        )?;
+        let metrics = ApiMetrics::new()?;
+        reads.register(&metrics.registry)?;
+        reads.watch();
         let state = AppState {
-            db: biologidex_db::build_pool(
-                &settings.database_url,
-                settings.database_pool_size,
-                DB_CHECKOUT_TIMEOUT,
-            ),
+            db,
+            reads,
             redis: biologidex_core::redis_util::build_pool(&settings.redis_url, 32)?,
             storage,
-            metrics: ApiMetrics::new()?,
+            metrics,
             jwt: Arc::new(Jwt::new(settings.secret_bytes())),
             trees: Arc::default(),
             jobs: Arc::new(JobQueue::new(

@@ -136,7 +136,7 @@ pub async fn list_animals(
             &["creation_index", "created_at", "scientific_name"],
         ),
     };
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let count = Animal::count(&mut conn, &query).await?;
     let at = page_request(&req, count)?;
     let rows = Animal::list(&mut conn, &query, at.offset, at.limit).await?;
@@ -157,7 +157,7 @@ pub async fn get_animal(
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid(&pk)?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let view = Animal::find(&mut conn, id)
         .await?
         .ok_or(ApiError::not_found(Missing::Animal))?;
@@ -173,7 +173,7 @@ pub async fn get_animal(
         body = Vec<AnimalListResponse>))
 )]
 pub async fn recent_animals(state: web::Data<AppState>, _me: AuthUser) -> ApiResult<HttpResponse> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let rows: Vec<AnimalListResponse> = Animal::recent(&mut conn, RECENT)
         .await?
         .into_iter()
@@ -190,7 +190,7 @@ pub async fn recent_animals(state: web::Data<AppState>, _me: AuthUser) -> ApiRes
         caught first.", body = Vec<PopularAnimal>))
 )]
 pub async fn popular_animals(state: web::Data<AppState>, _me: AuthUser) -> ApiResult<HttpResponse> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let rows: Vec<PopularAnimal> = Animal::popular(&mut conn, RECENT)
         .await?
         .into_iter()
@@ -212,7 +212,7 @@ pub async fn animal_taxonomy(
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid(&pk)?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let view = Animal::find(&mut conn, id)
         .await?
         .ok_or(ApiError::not_found(Missing::Animal))?;

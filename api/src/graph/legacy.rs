@@ -206,7 +206,7 @@ pub async fn get_taxonomic_tree(
         .is_none_or(|v| v.trim().eq_ignore_ascii_case("true"));
     let key = format!("evolution_graph_{}", me.id);
     let body = cache::fetch_or_build(&state, me.id, &key, false, use_cache, async || {
-        let mut conn = state.db.get().await?;
+        let mut conn = state.read_db().await?;
         let mut viewer = Viewer::load(&mut conn, me.id).await?;
         let data = load_tree_data(&mut conn, &viewer, &TreeScope::Friends).await?;
         drop(conn);

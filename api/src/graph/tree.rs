@@ -49,7 +49,7 @@ pub async fn tree_body(state: &AppState, me: &AuthUser, p: &TreeParams) -> ApiRe
     let key = p.cache_base(me.id);
     let global = p.mode == Mode::Global;
     cache::fetch_or_build(state, me.id, &key, global, p.use_cache, async || {
-        let mut conn = state.db.get().await?;
+        let mut conn = state.read_db().await?;
         let viewer = Viewer::load(&mut conn, me.id).await?;
         let data = load_tree_data(&mut conn, &viewer, &p.scope).await?;
         drop(conn);

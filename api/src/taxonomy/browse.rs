@@ -44,7 +44,7 @@ async fn stats(state: &AppState) -> ApiResult<TaxonomyStats> {
     if let Some(s) = cache::get_stats(&state.redis, &state.settings).await {
         return Ok(s);
     }
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let s = Taxa::stats(&mut conn).await?;
     cache::put_stats(&state.redis, &state.settings, &s).await;
     Ok(s)
@@ -70,7 +70,7 @@ pub async fn list_taxa(
     // The count comes with the (cached) statistics: counting millions of rows per page is slow.
     let count = stats(&state).await?.total_taxa;
     let at = page_request(&req, count)?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let rows = Taxa::list_page(&mut conn, at.offset, at.limit).await?;
     let results = dto::minimal(&mut conn, rows).await?;
     Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
@@ -89,7 +89,7 @@ pub async fn get_taxon(
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid(&pk)?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let taxon = Taxa::find_listed(&mut conn, id)
         .await?
         .ok_or(ApiError::not_found(Missing::Taxonomy))?;
@@ -109,7 +109,7 @@ pub async fn get_lineage(
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid(&pk)?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     Taxa::find_summary(&mut conn, id)
         .await?
         .filter(|t| t.is_listed())
@@ -146,7 +146,7 @@ pub async fn list_children(
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid(&pk)?;
     let direct = QueryParams::new(&req).boolean("direct")?.unwrap_or(true);
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     Taxa::find_summary(&mut conn, id)
         .await?
         .filter(|t| t.is_listed())
@@ -205,7 +205,7 @@ pub async fn list_sources(
     req: HttpRequest,
     _caller: MaybeAuthUser,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let count = TaxonomySource::count_active(&mut conn).await?;
     let at = page_request(&req, count)?;
     let rows = TaxonomySource::list_active(&mut conn, at.offset, at.limit).await?;
@@ -226,7 +226,7 @@ pub async fn get_source(
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid(&pk)?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let source = TaxonomySource::find_active(&mut conn, id)
         .await?
         .ok_or(ApiError::not_found(Missing::DataSource))?;

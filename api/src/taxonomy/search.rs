@@ -96,7 +96,7 @@ pub async fn search_taxa(
     _caller: MaybeAuthUser,
 ) -> ApiResult<HttpResponse> {
     let params = search_params(&req)?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.read_db().await?;
     let rows = Taxa::search(&mut conn, &params).await?;
     let results = dto::minimal(&mut conn, rows).await?;
     Ok(HttpResponse::Ok().json(SearchResponse {

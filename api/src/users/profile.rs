@@ -107,8 +107,14 @@ pub async fn get_user(
     me: AuthUser,
     pk: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    // Visibility (blocks) is decided on the primary; another user's profile may come from a
+    // replica, the caller's own must show their last edit.
     let id = visible_user(&state, &me, &pk).await?;
-    let mut conn = state.db.get().await?;
+    let mut conn = if id == me.id {
+        state.db.get().await?
+    } else {
+        state.read_db().await?
+    };
     let view = User::find(&mut conn, id)
         .await?
         .ok_or(ApiError::not_found(Missing::User))?;

@@ -18,6 +18,7 @@ mod hardening_jobs;
 mod helpers;
 mod import_django;
 mod migrations;
+mod replicas;
 mod request_docs;
 mod social;
 mod storage;

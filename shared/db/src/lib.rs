@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod models;
+pub mod replica;
 pub mod schema;
 #[cfg(feature = "test-util")]
 pub mod testing;

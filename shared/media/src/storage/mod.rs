@@ -1,5 +1,5 @@
 //! Media storage behind one trait, used by both binaries for every media path
-//! (docs/decisions.md#d19): the local `MEDIA_ROOT` directory by default, or an object store
+//! (docs/decisions.md#d29): the local `MEDIA_ROOT` directory by default, or an object store
 //! (S3 and S3-compatible services, Google Cloud Storage) through the `object_store` crate, named
 //! by `MEDIA_STORAGE_URL`. Keys are relative paths such as `images/ab/cdef....png`; objects are
 //! content-addressed, so a write of the same key always carries the same bytes and a retried
