@@ -211,14 +211,17 @@ pub async fn media(settings: &Settings, cmd: MediaCommand) -> anyhow::Result<()>
     let dest = biologidex_media::storage::ObjectStorage::from_url(url)?;
     let started = std::time::Instant::now();
     let done = biologidex_media::storage::transfer::upload_folder(&from, &dest, parallel).await?;
-    println!(
+    // The summary is the command's output (stdout), for scripts; failures go to stderr.
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "copied {} files ({} bytes) to {url}, {} already there, {} failed, in {:.1} s",
         done.copied,
         done.bytes,
         done.skipped,
         done.failed.len(),
         started.elapsed().as_secs_f64()
-    );
+    )?;
     for failure in &done.failed {
         eprintln!("failed: {failure}");
     }

@@ -30,9 +30,10 @@ async fn liveness_and_readiness_answer_200_with_a_database() {
     );
     let res = app.get("/ready/").await;
     assert_eq!(res.status(), 200);
+    // The old server's body, plus the media store's state (issue 15).
     assert_eq!(
         res.json::<Value>().await.unwrap(),
-        json!({"status": "ready"})
+        json!({"status": "ready", "storage": "healthy"})
     );
 }
 

@@ -28,6 +28,8 @@ struct Member {
     /// `host:port` of the URL (never its password), the metrics' label.
     label: String,
     usable: AtomicBool,
+    /// Set by the first measurement, which is always logged.
+    measured: AtomicBool,
 }
 
 /// The primary and the replicas, with the routing between them.
@@ -70,11 +72,12 @@ struct Lag {
 
 /// Replay lag in seconds: 0 when everything received is replayed (an idle primary writes
 /// nothing, so the last replay time alone would grow), else the age of the last replayed
-/// transaction. NULL when in recovery with no WAL receiver (cut off from the primary). A server
+/// transaction. NULL when in recovery with no WAL receiver (cut off from the primary; only the
+/// row and its `pid` are visible without `pg_read_all_stats`, `status` is not). A server
 /// that is not in recovery (a primary named as a replica) has no lag.
 const LAG_SQL: &str = "SELECT CASE \
     WHEN NOT pg_is_in_recovery() THEN 0::float8 \
-    WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN NULL \
+    WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE pid IS NOT NULL) THEN NULL \
     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 \
     ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END AS seconds";
 
@@ -107,6 +110,7 @@ impl ReadRouter {
                 pool: build_pool(url, pool_size, REPLICA_CHECKOUT),
                 label: label_of(url),
                 usable: AtomicBool::new(false),
+                measured: AtomicBool::new(false),
             })
             .collect();
         let reads = IntCounterVec::new(
@@ -181,7 +185,8 @@ impl ReadRouter {
     fn mark(&self, member: &Member, lag: Option<Duration>) {
         let ok = usable(lag, self.max_lag);
         let was = member.usable.swap(ok, Ordering::Relaxed);
-        if was != ok {
+        let first = !member.measured.swap(true, Ordering::Relaxed);
+        if was != ok || first {
             if ok {
                 tracing::info!(replica = %member.label, "replica serves reads");
             } else {

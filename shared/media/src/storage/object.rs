@@ -62,8 +62,18 @@ impl ObjectStorage {
         // The same steps for both builders: the environment, then the URL, short retries,
         // the caller's options, and timeouts where nobody set one.
         macro_rules! configured {
-            ($builder:ty, $key:ident) => {{
-                let mut b = <$builder>::from_env().with_url(url).with_retry(retry());
+            ($builder:ty, $key:ident, $prefix:literal) => {{
+                let mut b = <$builder>::new();
+                // The builder's own `from_env`, except that an empty value counts as unset, as
+                // for every other variable of this server.
+                for (name, value) in std::env::vars() {
+                    if name.starts_with($prefix) && !value.trim().is_empty() {
+                        if let Ok(key) = name.to_ascii_lowercase().parse::<$key>() {
+                            b = b.with_config(key, value);
+                        }
+                    }
+                }
+                let mut b = b.with_url(url).with_retry(retry());
                 for (key, value) in opts {
                     b = b.with_config(key.parse()?, *value);
                 }
@@ -81,11 +91,11 @@ impl ObjectStorage {
         }
         let (store, signer, backend): (Arc<dyn ObjectStore>, Arc<dyn Signer>, _) = match scheme {
             "s3" | "s3a" => {
-                let s3 = configured!(AmazonS3Builder, AmazonS3ConfigKey);
+                let s3 = configured!(AmazonS3Builder, AmazonS3ConfigKey, "AWS_");
                 (s3.clone(), s3, "s3")
             }
             "gs" => {
-                let gcs = configured!(GoogleCloudStorageBuilder, GoogleConfigKey);
+                let gcs = configured!(GoogleCloudStorageBuilder, GoogleConfigKey, "GOOGLE_");
                 (gcs.clone(), gcs, "gcs")
             }
             other => anyhow::bail!(
