@@ -309,8 +309,9 @@ ensure_replication_hba() {
         die "cannot read the primary's pg_hba rules as postgres over $PG_SOCKET (set TOPOLOGY_PG_SOCKET)"
     [ "$rules" = 0 ] || return 0
     hba="$(primary_super 'SHOW hba_file')"
-    [ "$(id -u)" -eq 0 ] && [ -w "$hba" ] ||
+    if [ "$(id -u)" -ne 0 ] || [ ! -w "$hba" ]; then
         die "the primary's $hba allows no local replication connections: add 'local replication all peer' and reload, or run as root"
+    fi
     printf 'local replication postgres peer  # %s\n' "$BUCKET" >>"$hba"
     HBA_ADDED="$hba"
     primary_super 'SELECT pg_reload_conf()' >/dev/null
