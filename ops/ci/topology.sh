@@ -782,42 +782,58 @@ check_storage_health() {
 }
 
 # --- s3 mode: reads on the replica, writes on the primary ------------------------------------------
-# replica_metric_sum PORT PATTERN: the sum of the samples of the api's /metrics whose name
-# matches the extended regex PATTERN (0 when none).
-metric_sum() {
-    curl -sS --max-time 5 "http://127.0.0.1:$1/metrics" | awk -v re="$2" '
-        $1 !~ /^#/ { name = $1; sub(/\{.*/, "", name); if (name ~ re) s += $NF }
-        END { printf "%d\n", s }'
+# metric PORT SERIES: the value of one series (`name{label="value"}`) of an api's /metrics; 0
+# when absent.
+metric() {
+    curl -sS --max-time 5 "http://127.0.0.1:$1/metrics" | awk -v series="$2" '
+        $1 == series { v = $2 } END { printf "%d\n", v }'
+}
+
+# replica_reads: read checkouts both apis sent to the replica (their routing counters).
+replica_reads() {
+    echo "$(($(metric "$API_PORT" "$REPLICA_READS") + $(metric "$API2_PORT" "$REPLICA_READS")))"
 }
 
 check_replica() {
-    local before after i burst=40 deadline lsn m_before m_after
-    status="$(req GET "$BASE/api/v1/animals/" "${AUTH[@]}")"
-    expect 200 "$status" "GET /api/v1/animals/"
+    local before after i burst=40 deadline lsn m_before m_after port label="127.0.0.1:$REPLICA_PORT"
+    REPLICA_READS="biologidex_api_db_reads_total{target=\"$label\"}"
+    # Each api's watcher measures the replica's lag every second and uses it once it is
+    # streaming and within DATABASE_REPLICA_MAX_LAG_SECONDS.
+    for port in "$API_PORT" "$API2_PORT"; do
+        deadline=$((SECONDS + 15))
+        until [ "$(metric "$port" "biologidex_api_db_replica_usable{replica=\"$label\"}")" = 1 ]; do
+            if [ "$SECONDS" -ge "$deadline" ]; then
+                printf '[topology] the replica as the postgres superuser sees it: WAL receiver %s; as the apis'"'"' role: %s\n' \
+                    "$(replica_super 'SELECT status FROM pg_stat_wal_receiver')" \
+                    "$(replica_sql postgres "SELECT coalesce(status, 'NULL (no pg_read_all_stats)') FROM pg_stat_wal_receiver")" >&2
+                die "the api on port $port does not use the replica: $(curl -sS --max-time 5 "http://127.0.0.1:$port/metrics" | grep -E '^biologidex_api_db_(replica|reads)' | tr '\n' ' ')"
+            fi
+            sleep 0.3
+        done
+    done
+    step "both apis report the replica usable (biologidex_api_db_replica_usable)"
+
     # Stats of the test database, read from the replica's `postgres` database so that these
     # queries do not count themselves. A backend publishes its counts within about a second
     # (up to 10 s when it goes idle), so the growth is polled for.
     before="$(replica_sql postgres "SELECT coalesce(sum(xact_commit), 0) FROM pg_stat_database WHERE datname = '$DB_NAME'")"
-    m_before="$(($(metric_sum "$API_PORT" '^[a-z_]*db_replica_reads_total$') + $(metric_sum "$API2_PORT" '^[a-z_]*db_replica_reads_total$')))"
+    m_before="$(replica_reads)"
     for ((i = 0; i < burst; i++)); do
         status="$(req GET "$BASE/api/v1/animals/" "${AUTH[@]}")"
         expect 200 "$status" "GET /api/v1/animals/ (burst)"
     done
+    m_after="$(replica_reads)"
+    [ "$((m_after - m_before))" -ge "$burst" ] ||
+        die "the apis sent $((m_after - m_before)) reads to the replica over $burst GET /api/v1/animals/ ($REPLICA_READS)"
     deadline=$((SECONDS + 15))
     while :; do
         after="$(replica_sql postgres "SELECT coalesce(sum(xact_commit), 0) FROM pg_stat_database WHERE datname = '$DB_NAME'")"
         [ "$((after - before))" -lt "$burst" ] || break
         [ "$SECONDS" -lt "$deadline" ] ||
-            die "the replica committed $((after - before)) transactions in $DB_NAME over $burst GET /api/v1/animals/: reads do not reach it (DATABASE_REPLICA_URLS)"
+            die "the replica committed $((after - before)) transactions in $DB_NAME over $burst GET /api/v1/animals/: reads do not reach it"
         sleep 0.5
     done
-    step "reads on the replica: $((after - before)) transactions in $DB_NAME on the replica over $burst GET /api/v1/animals/"
-    m_after="$(($(metric_sum "$API_PORT" '^[a-z_]*db_replica_reads_total$') + $(metric_sum "$API2_PORT" '^[a-z_]*db_replica_reads_total$')))"
-    if curl -sS --max-time 5 "http://127.0.0.1:$API_PORT/metrics" | grep -q 'db_replica_reads_total'; then
-        [ "$((m_after - m_before))" -ge "$burst" ] ||
-            die "the apis count $((m_after - m_before)) replica reads over $burst GET /api/v1/animals/"
-        step "the apis' metrics: $((m_after - m_before)) replica reads over the burst"
-    fi
+    step "reads on the replica: $((m_after - m_before)) replica checkouts counted by the apis, $((after - before)) transactions in $DB_NAME on the replica itself, over $burst GET /api/v1/animals/"
 
     # A write lands on the primary at once, and reaches the replica by streaming.
     status="$(req PATCH "$BASE/api/v1/dex/entries/$ENTRY/" "${AUTH[@]}" -H 'content-type: application/json' \
