@@ -13,6 +13,8 @@
 #     - the photo uploaded through one api is fetched through each api directly and through
 #       nginx with the same sha256, which is also the object's in the bucket;
 #     - every MEDIA_ROOT is still empty at the end; the bucket holds the images;
+#     - a third api with MEDIA_SIGNED_URL_SECONDS answers the capability URL with a 302 to a
+#       pre-signed URL of the bucket that serves the same bytes;
 #     - /ready/ says storage healthy and /api/v1/health/ reports the s3 backend;
 #     - reads are seen on the replica (its transaction count for the test database grows over a
 #       burst of GET /api/v1/animals/; the apis' replica metrics when they have them) while a
@@ -446,8 +448,8 @@ delete_bucket() {
 # --- api, worker, provider, nginx ------------------------------------------------------------------
 configure() {
     local n=5
-    [ "$MODE" = local ] || n=7
-    read -r API_PORT WORKER_PORT PROVIDER_PORT HTTP_PORT HTTPS_PORT API2_PORT REPLICA_PORT <<<"$(free_ports "$n")"
+    [ "$MODE" = local ] || n=8
+    read -r API_PORT WORKER_PORT PROVIDER_PORT HTTP_PORT HTTPS_PORT API2_PORT REPLICA_PORT SIGNED_PORT <<<"$(free_ports "$n")"
     BASE="https://127.0.0.1:$HTTPS_PORT"
     mkdir -p "$TMP/web"
     chmod 755 "$TMP/web"
@@ -481,7 +483,7 @@ configure() {
     else
         # Each process gets a MEDIA_ROOT of its own (set where it starts); this one is the
         # command line's. nginx's media root is an empty directory nothing writes to.
-        MEDIA_ROOTS=("$TMP/cli/media" "$TMP/api1/media" "$TMP/api2/media" "$TMP/worker/media" "$TMP/nginx-media")
+        MEDIA_ROOTS=("$TMP/cli/media" "$TMP/api1/media" "$TMP/api2/media" "$TMP/worker/media" "$TMP/nginx-media" "$TMP/api-signed/media")
         mkdir -p "${MEDIA_ROOTS[@]}"
         chmod 755 "${MEDIA_ROOTS[@]}"
         MEDIA="$TMP/nginx-media"
@@ -694,9 +696,9 @@ fetch_image() {
 
     TOKEN="${IMAGE_URL##*/}"
     TOKEN="${TOKEN%.png}"
-    local first
-    case "${TOKEN:0:1}" in 0) first=1 ;; *) first=0 ;; esac
-    status="$(req GET "$BASE/media/e/$first${TOKEN:1}.png")"
+    case "${TOKEN:0:1}" in 0) first_tampered=1 ;; *) first_tampered=0 ;; esac
+    first_tampered="$first_tampered${TOKEN:1}"
+    status="$(req GET "$BASE/media/e/$first_tampered.png")"
     expect 404 "$status" "a tampered image URL"
     step "tampered image URL: 404"
 
@@ -763,6 +765,28 @@ check_shared_media() {
         [ -z "$files" ] || die "$root is not empty: ${files//$'\n'/ }"
     done
     step "every MEDIA_ROOT (command line, api 1, api 2, worker, nginx) is empty: no shared directory"
+}
+
+# A third api with MEDIA_SIGNED_URL_SECONDS (not behind nginx): after the token check it
+# redirects to a URL pre-signed for the store, which serves the same bytes.
+check_signed_urls() {
+    local location
+    start api-signed env MEDIA_ROOT="$TMP/api-signed/media" MEDIA_SIGNED_URL_SECONDS=60 \
+        "$API_BIN" serve --bind "127.0.0.1:$SIGNED_PORT"
+    wait_for api-signed "${PIDS[-1]}" "http://127.0.0.1:$SIGNED_PORT/health/"
+    status="$(req GET "http://127.0.0.1:$SIGNED_PORT/media/e/$TOKEN.png")"
+    expect 302 "$status" "the entry's image from the api with MEDIA_SIGNED_URL_SECONDS"
+    location="$(header Location)"
+    case "$location" in
+        "$S3/$BUCKET/"*X-Amz-Signature=*) ;;
+        *) die "the api with MEDIA_SIGNED_URL_SECONDS redirects to '$location', not a pre-signed URL of $S3/$BUCKET" ;;
+    esac
+    status="$(req GET "$location")"
+    expect 200 "$status" "the pre-signed URL"
+    [ "$(body_sha)" = "$CHECKSUM" ] || die "the pre-signed URL serves sha256 $(body_sha), image_checksum is $CHECKSUM"
+    status="$(req GET "http://127.0.0.1:$SIGNED_PORT/media/e/$first_tampered.png")"
+    expect 404 "$status" "a tampered image URL on the api with MEDIA_SIGNED_URL_SECONDS"
+    step "MEDIA_SIGNED_URL_SECONDS: 302 to a pre-signed URL of the bucket with the same sha256; a tampered token is still 404"
 }
 
 check_storage_health() {
@@ -962,6 +986,7 @@ fi
 check_stranger
 if [ "$MODE" = s3 ]; then
     check_shared_media
+    check_signed_urls
     check_storage_health
     check_replica
 fi
