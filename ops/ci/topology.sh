@@ -16,10 +16,11 @@
 #     - a third api with MEDIA_SIGNED_URL_SECONDS answers the capability URL with a 302 to a
 #       pre-signed URL of the bucket that serves the same bytes;
 #     - /ready/ says storage healthy and /api/v1/health/ reports the s3 backend;
-#     - reads are seen on the replica (its transaction count for the test database grows over a
-#       burst of GET /api/v1/animals/; the apis' replica metrics when they have them) while a
-#       write lands on the primary at once and reaches the replica through streaming
-#       (pg_last_wal_replay_lsn).
+#     - both apis report the replica usable (their lag watcher), and reads are seen on it: over a
+#       burst of GET /api/v1/animals/ the apis count a replica checkout per request
+#       (biologidex_api_db_reads_total) and the replica's own transaction count for the test
+#       database grows as much; a write lands on the primary at once and reaches the replica
+#       through streaming (pg_last_wal_replay_lsn).
 # TOPOLOGY_MEDIA=local: one api and a worker on one MEDIA_ROOT that nginx reads too; the api
 #   answers X-Accel-Redirect and nginx sends the file from its internal /protected-media/ (whose
 #   plain paths must be 404). No replica.
