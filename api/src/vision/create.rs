@@ -10,26 +10,24 @@ use biologidex_db::models::{
 use biologidex_media::images::convert;
 use chrono::Utc;
 use diesel_async::AsyncConnection;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
-use super::{dto::AnalysisJobResponse, schema};
+use super::{
+    dto::AnalysisJobResponse,
+    schema::{self, CreateAnalysisJobRequest},
+};
 use crate::{
-    ApiError, ApiResult, auth::AuthUser, images::parse_edits, input::Body, media::MediaUrls,
-    state::AppState, upload,
+    ApiError, ApiResult,
+    auth::AuthUser,
+    media::MediaUrls,
+    request::{from_fields, object},
+    state::AppState,
+    upload,
 };
 
 /// `analysis_jobs.detail_level` is `varchar(20)`.
 pub const DETAIL_LEVEL_MAX: usize = 20;
-
-const KEYS: &[&str] = &[
-    "conversion_id",
-    "post_conversion_transformations",
-    "transformations",
-    "cv_method",
-    "model_name",
-    "detail_level",
-];
 
 /// Where the job's image comes from.
 enum Source {
@@ -63,58 +61,43 @@ pub async fn create_job(
         settings.max_upload_size_mb * 1024 * 1024,
     )
     .await?;
-    let mut body = Body::new(input.fields, KEYS)?;
-    let conversion_id = body.optional_uuid("conversion_id");
-    let post = match body.optional_json("post_conversion_transformations") {
-        None | Some(Value::Null) => json!({}),
-        Some(Value::String(s)) => serde_json::from_str(&s).unwrap_or_else(|_| {
-            body.error(
-                "post_conversion_transformations",
-                "Value must be valid JSON.",
-            );
-            json!({})
-        }),
-        Some(v) => v,
-    };
-    let transformations = body.optional_json("transformations");
-    let method = if body.has("cv_method") {
-        body.required_choice("cv_method", &["openai"])
-    } else {
-        None
-    }
-    .unwrap_or_else(|| "openai".to_owned());
-    let model = body
-        .optional_str("model_name")
+    let CreateAnalysisJobRequest {
+        conversion_id,
+        post_conversion_transformations,
+        transformations,
+        cv_method,
+        model_name,
+        detail_level,
+    } = from_fields(object(input.fields)?)?;
+    let conversion_id = conversion_id.into_inner();
+    let post = post_conversion_transformations
+        .into_option()
+        .flatten()
+        .map_or_else(|| json!({}), |t| t.0);
+    let edits = transformations
+        .into_option()
+        .flatten()
+        .map(|e| e.0)
+        .unwrap_or_default();
+    let method = cv_method.into_inner().unwrap_or_default().name().to_owned();
+    let model = model_name
+        .into_inner()
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| settings.openai_model.clone());
     if !settings.openai_allowed_models.contains(&model) {
-        body.error(
+        return Err(ApiError::field(
             "model_name",
             format!(
                 "Model \"{model}\" is not allowed. Allowed: {}.",
                 settings.openai_allowed_models.join(", ")
             ),
-        );
+        ));
     }
-    let detail = body
-        .optional_str("detail_level")
+    let detail = detail_level
+        .into_inner()
+        .map(|d| d.0)
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| "auto".to_owned());
-    body.max_chars("detail_level", Some(&detail), DETAIL_LEVEL_MAX);
-    let edits = match parse_edits(transformations) {
-        Ok((edits, _)) => edits,
-        Err(m) => {
-            body.error("transformations", m);
-            Default::default()
-        }
-    };
-    if body.is_clean() && conversion_id.is_none() && input.file.is_none() {
-        body.error(
-            "non_field_errors",
-            "Either conversion_id or image must be provided",
-        );
-    }
-    body.finish()?;
 
     let mut conn = state.db.get().await?;
     let source = match (conversion_id, input.file) {

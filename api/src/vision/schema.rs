@@ -1,6 +1,6 @@
-//! The vision routes' request bodies as the OpenAPI document shows them; the update and
-//! select bodies are also what their handlers parse (through `crate::request`). The create
-//! bodies still only describe: `create` reads them through `input::Body`.
+//! The vision routes' request bodies: what their handlers parse (through `crate::request`) and
+//! what the OpenAPI document shows. The multipart form of `create` is described separately:
+//! its text parts are parsed as [`CreateAnalysisJobRequest`], its `image` part is the file.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -10,33 +10,87 @@ use uuid::Uuid;
 use super::create::DETAIL_LEVEL_MAX;
 use crate::{
     docs::schemas::{FieldErrors, RuleError},
-    request::{Chars, Nullable, Optional},
+    images::parse_edits,
+    request::{Chars, FieldValue, Nullable, Optional, Refusal, choice},
 };
+use biologidex_media::images::Edits;
 
 /// A new job from a conversion (`POST /api/v1/images/convert/`), as JSON. Either
 /// `conversion_id` or, in a multipart body, `image` is required.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateAnalysisJobRequest {
     /// One of the caller's unexpired conversions (a used one may be used again).
-    pub conversion_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>, required = false)]
+    pub conversion_id: Optional<Uuid>,
     /// Stored with the job as given (e.g. `{"rotation": 90}`), never applied; an object or a
     /// JSON string. Default `{}`.
-    #[schema(value_type = Option<Object>)]
-    pub post_conversion_transformations: Option<Value>,
+    #[schema(value_type = Option<Object>, required = false)]
+    pub post_conversion_transformations: Nullable<JsonText>,
     /// Edits applied to a directly uploaded `image` before analysis (ignored with a
     /// conversion): `{"rotation": 0|90|180|270, "crop": {"x", "y", "width", "height"}}`, an
     /// object or a JSON string.
-    #[schema(value_type = Option<Object>)]
-    pub transformations: Option<Value>,
+    #[schema(value_type = Option<Object>, required = false)]
+    pub transformations: Nullable<ImageEdits>,
     /// `openai` (the default and only method).
-    #[schema(example = "openai")]
-    pub cv_method: Option<String>,
+    #[schema(value_type = Option<String>, required = false, example = "openai")]
+    pub cv_method: Optional<CvMethod>,
     /// One of the server's allowed models (`OPENAI_ALLOWED_MODELS`); default the server's
     /// model (`OPENAI_MODEL`).
-    pub model_name: Option<String>,
+    #[schema(value_type = Option<String>, required = false)]
+    pub model_name: Optional<String>,
     /// Image detail sent to the model, at most 20 characters; default `auto`.
-    #[schema(max_length = 20, example = "auto")]
-    pub detail_level: Option<String>,
+    #[schema(value_type = Option<String>, required = false, max_length = 20, example = "auto")]
+    pub detail_level: Optional<Chars<DETAIL_LEVEL_MAX>>,
+}
+
+/// A JSON value, or a string holding JSON text (multipart parts are always strings).
+#[derive(Debug, Clone, Default)]
+pub struct JsonText(pub Value);
+
+impl FieldValue for JsonText {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        match value {
+            Value::String(s) => serde_json::from_str(&s)
+                .map(JsonText)
+                .map_err(|_| vec!["Value must be valid JSON.".to_owned()]),
+            other => Ok(JsonText(other)),
+        }
+    }
+}
+
+/// The edits of a directly uploaded image (`transformations`), checked as they are read.
+#[derive(Debug, Clone, Default)]
+pub struct ImageEdits(pub Edits);
+
+impl FieldValue for ImageEdits {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        parse_edits(Some(value))
+            .map(|(edits, _)| ImageEdits(edits))
+            .map_err(|m| vec![m])
+    }
+}
+
+/// The recognition method; only `openai` exists.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CvMethod {
+    #[default]
+    Openai,
+}
+
+impl CvMethod {
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CvMethod::Openai => "openai",
+        }
+    }
+}
+
+impl FieldValue for CvMethod {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        choice(value)
+    }
 }
 
 /// A new job from a direct image upload (the legacy path), as a multipart form. Text fields
