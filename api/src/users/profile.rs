@@ -71,10 +71,8 @@ pub async fn get_me(
     req: HttpRequest,
     me: AuthUser,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.db.get().await?;
-    let view = User::find(&mut conn, me.id)
-        .await?
-        .ok_or(ApiError::not_found(Missing::User))?;
+    // The account and profile authentication loaded for this request: no second query.
+    let view = std::sync::Arc::unwrap_or_clone(me.view);
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(UserResponse::new(view, &urls, true)))
 }
