@@ -1,16 +1,18 @@
 //! `POST /vision/jobs/` from a conversion (`conversion_id`) or a direct `image` upload.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::config::Settings;
 use biologidex_core::jobs::ProcessAnalysis;
 use biologidex_db::models::{
     conversions::Conversion,
     images,
     vision::{AnalysisJob, NewJob},
 };
+use biologidex_media::images::Edits;
 use biologidex_media::images::convert;
 use chrono::Utc;
-use diesel_async::AsyncConnection;
-use serde_json::json;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
@@ -61,116 +63,14 @@ pub async fn create_job(
         settings.max_upload_size_mb * 1024 * 1024,
     )
     .await?;
-    let CreateAnalysisJobRequest {
-        conversion_id,
-        post_conversion_transformations,
-        transformations,
-        cv_method,
-        model_name,
-        detail_level,
-    } = from_fields(object(input.fields)?)?;
-    let conversion_id = conversion_id.into_inner();
-    let post = post_conversion_transformations
-        .into_option()
-        .flatten()
-        .map_or_else(|| json!({}), |t| t.0);
-    let edits = transformations
-        .into_option()
-        .flatten()
-        .map(|e| e.0)
-        .unwrap_or_default();
-    let method = cv_method.into_inner().unwrap_or_default().name().to_owned();
-    let model = model_name
-        .into_inner()
-        .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| settings.openai_model.clone());
-    if !settings.openai_allowed_models.contains(&model) {
-        return Err(ApiError::field(
-            "model_name",
-            format!(
-                "Model \"{model}\" is not allowed. Allowed: {}.",
-                settings.openai_allowed_models.join(", ")
-            ),
-        ));
-    }
-    let detail = detail_level
-        .into_inner()
-        .map(|d| d.0)
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| "auto".to_owned());
-
+    let body: CreateAnalysisJobRequest = from_fields(object(input.fields)?)?;
+    let conversion_id = body.conversion_id.0;
+    let (job, edits) = JobSettings::of(body, settings)?;
     let mut conn = state.db.get().await?;
-    let source = match (conversion_id, input.file) {
-        (Some(id), _) => {
-            let c = Conversion::find_owned(&mut conn, id, me.id)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::field(
-                        "non_field_errors",
-                        "Invalid conversion_id or conversion not found",
-                    )
-                })?;
-            if Utc::now() > c.expires_at {
-                return Err(ApiError::field(
-                    "non_field_errors",
-                    "Image conversion has expired. Please upload again.",
-                ));
-            }
-            Source::Conversion(Box::new(c))
-        }
-        (None, Some(file)) => {
-            let converted = biologidex_core::cpu::run(move || convert(&file.bytes, edits))
-                .await?
-                .map_err(|e| ApiError::field("image", e.to_string()))?;
-            Source::Upload(converted.image)
-        }
-        (None, None) => {
-            return Err(ApiError::field(
-                "non_field_errors",
-                "Either conversion_id or image must be provided",
-            ));
-        }
-    };
+    let source = source(&mut conn, me.id, conversion_id, input.file, edits).await?;
     let over_budget =
         AnalysisJob::budget_spent(&mut conn, settings.vision_daily_budget_usd).await?;
-
-    let storage = state.storage.clone();
-    let created = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let (conversion, image, conversion_status) = match &source {
-                Source::Conversion(c) => {
-                    Conversion::mark_used(conn, c.id).await?;
-                    let image = c.converted_image_id.ok_or_else(|| {
-                        ApiError::field(
-                            "non_field_errors",
-                            "Invalid conversion_id or conversion not found",
-                        )
-                    })?;
-                    (Some(c.id), image, "completed")
-                }
-                Source::Upload(blob) => (
-                    None,
-                    images::store(conn, storage.as_ref(), blob).await?,
-                    "unnecessary",
-                ),
-            };
-            Ok(AnalysisJob::insert(
-                conn,
-                &NewJob {
-                    user_id: me.id,
-                    source_conversion_id: conversion,
-                    image_id: image,
-                    image_conversion_status: conversion_status,
-                    post_conversion_transformations: post,
-                    cv_method: method,
-                    model_name: model,
-                    detail_level: detail,
-                    failed_with: over_budget.map(str::to_owned),
-                },
-            )
-            .await?)
-        })
-        .await?;
+    let created = insert(&state, &mut conn, me.id, source, job, over_budget).await?;
     tracing::info!(analysis_job.id = %created.id, user.id = %me.id, status = %created.status, "vision job created");
     if over_budget.is_none() {
         enqueue(&state, created.id).await;
@@ -180,6 +80,140 @@ pub async fn create_job(
         None,
         &MediaUrls::new(&req, &state.settings),
     )))
+}
+
+/// What the client chose for the job, with the server's defaults filled in.
+struct JobSettings {
+    post: Value,
+    method: String,
+    model: String,
+    detail: String,
+}
+
+impl JobSettings {
+    /// The request's settings and the edits of a direct upload; a model the server does not
+    /// allow is a field error.
+    fn of(body: CreateAnalysisJobRequest, settings: &Settings) -> ApiResult<(Self, Edits)> {
+        let post = body
+            .post_conversion_transformations
+            .into_option()
+            .flatten()
+            .map_or_else(|| json!({}), |t| t.0);
+        let edits = body
+            .transformations
+            .into_option()
+            .flatten()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        let model = body
+            .model_name
+            .into_inner()
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| settings.openai_model.clone());
+        if !settings.openai_allowed_models.contains(&model) {
+            return Err(ApiError::field(
+                "model_name",
+                format!(
+                    "Model \"{model}\" is not allowed. Allowed: {}.",
+                    settings.openai_allowed_models.join(", ")
+                ),
+            ));
+        }
+        let detail = body
+            .detail_level
+            .into_inner()
+            .map(|d| d.0)
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| "auto".to_owned());
+        let method = body.cv_method.into_inner().unwrap_or_default();
+        let job = JobSettings {
+            post,
+            method: method.name().to_owned(),
+            model,
+            detail,
+        };
+        Ok((job, edits))
+    }
+}
+
+/// The job's image: the caller's unexpired conversion, or the uploaded file converted.
+async fn source(
+    conn: &mut AsyncPgConnection,
+    me: Uuid,
+    conversion_id: Option<Uuid>,
+    file: Option<upload::Upload>,
+    edits: Edits,
+) -> ApiResult<Source> {
+    match (conversion_id, file) {
+        (Some(id), _) => {
+            let c = Conversion::find_owned(conn, id, me)
+                .await?
+                .ok_or_else(|| ApiError::field("non_field_errors", NO_CONVERSION))?;
+            if Utc::now() > c.expires_at {
+                return Err(ApiError::field(
+                    "non_field_errors",
+                    "Image conversion has expired. Please upload again.",
+                ));
+            }
+            Ok(Source::Conversion(Box::new(c)))
+        }
+        (None, Some(file)) => {
+            let converted = biologidex_core::cpu::run(move || convert(&file.bytes, edits))
+                .await?
+                .map_err(|e| ApiError::field("image", e.to_string()))?;
+            Ok(Source::Upload(converted.image))
+        }
+        (None, None) => Err(ApiError::field(
+            "non_field_errors",
+            "Either conversion_id or image must be provided",
+        )),
+    }
+}
+
+const NO_CONVERSION: &str = "Invalid conversion_id or conversion not found";
+
+/// Records the job (and a direct upload's image) in one transaction.
+async fn insert(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    me: Uuid,
+    source: Source,
+    job: JobSettings,
+    over_budget: Option<&'static str>,
+) -> ApiResult<AnalysisJob> {
+    let storage = state.storage.clone();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let (conversion, image, conversion_status) = match &source {
+            Source::Conversion(c) => {
+                Conversion::mark_used(conn, c.id).await?;
+                let image = c
+                    .converted_image_id
+                    .ok_or_else(|| ApiError::field("non_field_errors", NO_CONVERSION))?;
+                (Some(c.id), image, "completed")
+            }
+            Source::Upload(blob) => (
+                None,
+                images::store(conn, storage.as_ref(), blob).await?,
+                "unnecessary",
+            ),
+        };
+        Ok(AnalysisJob::insert(
+            conn,
+            &NewJob {
+                user_id: me,
+                source_conversion_id: conversion,
+                image_id: image,
+                image_conversion_status: conversion_status,
+                post_conversion_transformations: job.post,
+                cv_method: job.method,
+                model_name: job.model,
+                detail_level: job.detail,
+                failed_with: over_budget.map(str::to_owned),
+            },
+        )
+        .await?)
+    })
+    .await
 }
 
 /// Pushes a committed job; a failure is left to the reaper.
