@@ -4,8 +4,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::error::Missing;
-use biologidex_db::models::{animals::Animal, taxa::Taxa};
+use biologidex_db::models::{
+    animals::Animal,
+    taxa::{Taxa, TaxonSummary},
+};
 use biologidex_taxonomy::matching::{self, MatchOptions, MatchType, NameMatch, NameSource};
+use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -193,6 +197,43 @@ pub async fn match_name(
 
 /// Is this a known taxon? Creates or updates the animal for staff callers.
 ///
+/// The message of a trusted match.
+fn found(match_type: MatchType, name: &str) -> String {
+    match match_type {
+        MatchType::Synonym => format!("Found synonym, using accepted name: {name}"),
+        t => format!("Found in taxonomy: {name} (via {})", t.as_str()),
+    }
+}
+
+/// The animal of a trusted match: staff create or update it from the taxon, other callers
+/// learn the existing one's id, anonymous callers nothing. Returns `(id, created)`.
+async fn animal_for(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    caller: &MaybeAuthUser,
+    taxon: &TaxonSummary,
+    common: Option<&str>,
+    confidence: f64,
+) -> ApiResult<(Option<Uuid>, bool)> {
+    Ok(match &caller.0 {
+        // Only staff write shared catalogue data; others learn the existing animal, if any.
+        Some(u) if !u.is_staff => (
+            Animal::find_by_name(conn, &taxon.scientific_name)
+                .await?
+                .map(|a| a.animal.id),
+            false,
+        ),
+        Some(_) => {
+            let up = matching::upsert_animal_from_taxon(conn, taxon.id, common, confidence).await?;
+            if up.changed {
+                crate::graph::invalidate::animals_changed(state).await;
+            }
+            (Some(up.id), up.created)
+        }
+        None => (None, false),
+    })
+}
+
 /// For a staff caller a species-level match also creates or updates the animal (verified by
 /// the taxonomy); other callers never write anything and get the existing animal's id, if
 /// any. An unknown name is still a 200, with `valid: false`.
@@ -230,43 +271,19 @@ pub async fn validate_name(
             })),
         );
     };
-    let (animal_id, created) = match &caller.0 {
-        // Only staff write shared catalogue data; others learn the existing animal, if any.
-        Some(u) if !u.is_staff => (
-            Animal::find_by_name(&mut conn, &taxon.scientific_name)
-                .await?
-                .map(|a| a.animal.id),
-            false,
-        ),
-        Some(_) => {
-            let up = matching::upsert_animal_from_taxon(
-                &mut conn,
-                taxon.id,
-                common.as_deref(),
-                confidence,
-            )
-            .await?;
-            if up.changed {
-                crate::graph::invalidate::animals_changed(&state).await;
-            }
-            (Some(up.id), up.created)
-        }
-        None => (None, false),
-    };
+    let (animal_id, created) = animal_for(
+        &state,
+        &mut conn,
+        &caller,
+        taxon,
+        common.as_deref(),
+        confidence,
+    )
+    .await?;
     let detail = Taxa::find_listed(&mut conn, taxon.id)
         .await?
         .ok_or(ApiError::not_found(Missing::Taxonomy))?;
-    let message = match m.match_type {
-        MatchType::Synonym => format!(
-            "Found synonym, using accepted name: {}",
-            taxon.scientific_name
-        ),
-        t => format!(
-            "Found in taxonomy: {} (via {})",
-            taxon.scientific_name,
-            t.as_str()
-        ),
-    };
+    let message = found(m.match_type, &taxon.scientific_name);
     Ok(
         HttpResponse::Ok().json(ValidateResponse::Valid(Box::new(Validated {
             valid: true,
