@@ -21,7 +21,8 @@ pub const NOT_NULL: &str = "This field may not be null.";
 /// DRF's message for an empty string where text is needed.
 pub const NOT_BLANK: &str = "This field may not be blank.";
 
-/// One JSON value (never `null`: the wrappers handle that) converted with DRF's rules.
+/// One JSON value converted with DRF's rules (never `null`, which the wrappers handle, except
+/// through [`OptionalAny`] and [`RequiredAny`]).
 pub trait FieldValue: Sized + Default {
     /// The value, or the messages the client reads.
     fn from_json(value: Value) -> Result<Self, Refusal>;
@@ -186,6 +187,26 @@ pub enum Nullable<T> {
     Value(T),
 }
 
+/// A field the client may leave out; whatever it sends, `null` included, is `T`'s to judge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionalAny<T>(pub Option<T>);
+
+/// A field the client must send; whatever it sends, `null` included, is `T`'s to judge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequiredAny<T>(pub T);
+
+impl<T> OptionalAny<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T> RequiredAny<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
 impl<T> Required<T> {
     pub fn into_inner(self) -> T {
         self.0
@@ -249,6 +270,25 @@ impl<'de, T: FieldValue> Deserialize<'de> for Optional<T> {
             Slot::Present(Value::Null) => refuse::<D::Error>(NOT_NULL).map(|()| None)?,
             Slot::Present(v) => convert::<T, D::Error>(v)?,
         }))
+    }
+}
+
+impl<'de, T: FieldValue> Deserialize<'de> for OptionalAny<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(OptionalAny(match Slot::deserialize(d)? {
+            Slot::Absent => None,
+            Slot::Present(v) => convert::<T, D::Error>(v)?,
+        }))
+    }
+}
+
+impl<'de, T: FieldValue> Deserialize<'de> for RequiredAny<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = match Slot::deserialize(d)? {
+            Slot::Absent => refuse::<D::Error>(REQUIRED).map(|()| None)?,
+            Slot::Present(v) => convert::<T, D::Error>(v)?,
+        };
+        Ok(RequiredAny(value.unwrap_or_default()))
     }
 }
 

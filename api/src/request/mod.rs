@@ -9,9 +9,9 @@ mod extract;
 mod field;
 mod reader;
 
-pub use extract::{Valid, from_fields, object};
+pub use extract::{Valid, ValidQuery, checked_from_fields, from_fields, object};
 pub use field::{
-    Chars, FieldValue, NOT_BLANK, NOT_NULL, Nullable, Optional, REQUIRED, RawText, Required,
-    choice, not_a_choice, too_long,
+    Chars, FieldValue, NOT_BLANK, NOT_NULL, Nullable, Optional, OptionalAny, REQUIRED, RawText,
+    Required, RequiredAny, choice, not_a_choice, too_long,
 };
 pub use reader::Refusal;
