@@ -1,18 +1,55 @@
-//! Parsing of dex entry input: ids, decimals, datetimes.
+//! Parsing of dex entry input: ids, decimals, datetimes and choices.
 
+use biologidex_db::models::dex::Visibility;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::input::Body;
+use crate::{
+    input::Body,
+    request::{FieldValue, Refusal, not_a_choice},
+};
+
+/// Django's message for a malformed UUID.
+fn not_a_uuid(v: &Value) -> String {
+    let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    format!("“{shown}” is not a valid UUID.")
+}
+
+/// The animal of an entry (a UUID, with Django's message for a malformed one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EntryAnimal(pub Uuid);
+
+impl FieldValue for EntryAnimal {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        value
+            .as_str()
+            .and_then(|s| Uuid::try_parse(s.trim()).ok())
+            .map(EntryAnimal)
+            .ok_or_else(|| vec![not_a_uuid(&value)])
+    }
+}
+
+/// One of the visibility names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VisibilityChoice(pub Option<Visibility>);
+
+impl FieldValue for VisibilityChoice {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        value
+            .as_str()
+            .and_then(Visibility::parse)
+            .map(|v| VisibilityChoice(Some(v)))
+            .ok_or_else(|| vec![not_a_choice(&value)])
+    }
+}
 
 /// A UUID field with Django's message for a malformed value.
 pub fn uuid_value(body: &mut Body, field: &str, v: &Value) -> Option<Uuid> {
-    match v.as_str().and_then(|s| Uuid::try_parse(s.trim()).ok()) {
-        Some(id) => Some(id),
-        None => {
-            let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            body.error(field, format!("“{shown}” is not a valid UUID."));
+    match EntryAnimal::from_json(v.clone()) {
+        Ok(id) => Some(id.0),
+        Err(messages) => {
+            body.errors(field, messages);
             None
         }
     }

@@ -1,11 +1,15 @@
-//! Request bodies and value sets as the OpenAPI document shows them. Handlers read bodies
-//! strictly through `input::Body` or `upload::read` (unknown fields are refused with a field
-//! error), so these types only describe.
+//! Request bodies, queries and value sets as the OpenAPI document shows them. The update body
+//! is what its handler parses (through `crate::request`); the create bodies still only
+//! describe (`create_entry` reads them through `input::Body`, as multipart or JSON).
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use super::fields::{EntryAnimal, VisibilityChoice};
+use crate::request::{Chars, Optional, OptionalAny};
 
 pub use biologidex_db::models::dex::Visibility;
 
@@ -74,26 +78,26 @@ pub struct EntryCreateForm {
 
 /// Changes to an entry: PUT requires `animal`, PATCH nothing. Location and catch date cannot
 /// be changed.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct EntryUpdateRequest {
     /// Another animal (must exist); the owner may not already have an entry of it with the
     /// same catch date.
-    #[schema(nullable = false)]
-    pub animal: Option<Uuid>,
-    #[schema(nullable = false)]
-    pub notes: Option<String>,
+    #[schema(value_type = Uuid, required = false)]
+    pub animal: Optional<EntryAnimal>,
+    #[schema(value_type = String, required = false)]
+    pub notes: Optional<String>,
     /// Free-form JSON the client stores with the entry.
-    #[schema(value_type = Option<Object>, nullable = false)]
-    pub customizations: Option<Value>,
+    #[schema(value_type = Object, required = false)]
+    pub customizations: OptionalAny<Value>,
     /// Narrowing the visibility revokes the image URLs handed out before.
-    #[schema(nullable = false)]
-    pub visibility: Option<Visibility>,
+    #[schema(value_type = Visibility, required = false)]
+    pub visibility: Optional<VisibilityChoice>,
     /// `true`/`false` (also `1`/`0`, `"yes"`/`"no"`, `"on"`/`"off"`).
-    #[schema(nullable = false)]
-    pub is_favorite: Option<bool>,
+    #[schema(value_type = bool, required = false)]
+    pub is_favorite: Optional<bool>,
     /// At most 200 characters.
-    #[schema(max_length = 200, nullable = false)]
-    pub location_name: Option<String>,
+    #[schema(value_type = String, required = false, max_length = 200)]
+    pub location_name: Optional<Chars<200>>,
 }
 
 /// The query of the single-dex sync routes.
