@@ -1,4 +1,4 @@
-//! Parsing of dex entry input: ids, decimals, datetimes and choices.
+//! Parsing of dex entry input: ids, decimals, datetimes, choices and sync requests.
 
 use biologidex_db::models::dex::Visibility;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -52,6 +52,47 @@ pub fn uuid_value(body: &mut Body, field: &str, v: &Value) -> Option<Uuid> {
             body.errors(field, messages);
             None
         }
+    }
+}
+
+/// Most requests one `batch_sync` may carry.
+pub const MAX_BATCH: usize = 50;
+
+/// One `batch_sync` item: the dex as the client named it, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncItemRequest {
+    /// `self` (absent or null `user_id`), or the `user_id` as sent (non-strings as JSON).
+    pub key: String,
+    /// An unreadable `last_sync` means a full sync here, as on the old server.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// The `sync_requests` list: at most [`MAX_BATCH`] items, each read leniently.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncRequests(pub Vec<SyncItemRequest>);
+
+impl FieldValue for SyncRequests {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        let Value::Array(items) = value else {
+            return Err(vec!["Expected a list of items.".to_owned()]);
+        };
+        if items.len() > MAX_BATCH {
+            return Err(vec![format!(
+                "Ensure this field has no more than {MAX_BATCH} elements."
+            )]);
+        }
+        let item = |item: &Value| SyncItemRequest {
+            key: match item.get("user_id") {
+                None | Some(Value::Null) => "self".to_owned(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            },
+            since: item
+                .get("last_sync")
+                .and_then(Value::as_str)
+                .and_then(parse_datetime),
+        };
+        Ok(SyncRequests(items.iter().map(item).collect()))
     }
 }
 

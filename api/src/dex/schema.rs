@@ -1,6 +1,7 @@
-//! Request bodies, queries and value sets as the OpenAPI document shows them. The update body
-//! is what its handler parses (through `crate::request`); the create bodies still only
-//! describe (`create_entry` reads them through `input::Body`, as multipart or JSON).
+//! Request bodies, queries and value sets as the OpenAPI document shows them. The update and
+//! batch sync bodies are what their handlers parse (through `crate::request`); the create
+//! bodies still only describe (`create_entry` reads them through `input::Body`, as multipart
+//! or JSON).
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -8,8 +9,8 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::fields::{EntryAnimal, VisibilityChoice};
-use crate::request::{Chars, Optional, OptionalAny};
+use super::fields::{EntryAnimal, SyncRequests, VisibilityChoice};
+use crate::request::{Chars, Optional, OptionalAny, RequiredAny};
 
 pub use biologidex_db::models::dex::Visibility;
 
@@ -109,6 +110,8 @@ pub struct LastSync {
     pub last_sync: Option<String>,
 }
 
+// Only describes: `SyncRequests` reads the items leniently (one that is not an object syncs
+// `self`).
 /// One dex to sync.
 #[derive(ToSchema)]
 pub struct SyncRequest {
@@ -121,9 +124,9 @@ pub struct SyncRequest {
 }
 
 /// Several dexes synced at once.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct BatchSyncRequest {
     /// At most 50 requests.
-    #[schema(max_items = 50)]
-    pub sync_requests: Vec<SyncRequest>,
+    #[schema(value_type = Vec<SyncRequest>, max_items = 50)]
+    pub sync_requests: RequiredAny<SyncRequests>,
 }
