@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use crate::{
     ApiError, ApiResult,
     request::{
-        FieldValue, NOT_BLANK, Optional, REQUIRED, Refusal, Required, not_a_choice, object,
-        too_long,
+        FieldValue, NOT_BLANK, Optional, REQUIRED, Refusal, Required, filter_choice, not_a_choice,
+        object, too_long,
     },
 };
 
@@ -45,6 +45,20 @@ impl FieldValue for Status {
             Value::String(s) if CONSERVATION_STATUSES.contains(&s.as_str()) => Ok(Status(s)),
             other => Err(vec![not_a_choice(&other)]),
         }
+    }
+}
+
+/// A conservation status as a list filter (django-filter's message for another value).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusFilter(pub String);
+
+impl FieldValue for StatusFilter {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        filter_choice(value, |s| {
+            CONSERVATION_STATUSES
+                .contains(&s)
+                .then(|| StatusFilter(s.to_owned()))
+        })
     }
 }
 

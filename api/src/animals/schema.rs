@@ -1,14 +1,19 @@
-//! The animal routes' request bodies: each struct is what its handler parses (through
-//! `crate::request`, unknown fields refused) and what the OpenAPI document shows; value sets
-//! and error shapes as the document shows them.
+//! The animal routes' request bodies and list query: each struct is what its handler parses
+//! (through `crate::request`; unknown body fields refused, unknown query parameters ignored)
+//! and what the OpenAPI document shows; value sets and error shapes as the document shows them.
 
+use biologidex_db::models::animals::AnimalQuery;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::fields::{AnimalName, Facts, Status, StrictBool};
+use super::{
+    fields::{AnimalName, Facts, Status, StatusFilter, StrictBool},
+    read::{ordering, search_terms},
+};
 use crate::{
+    ApiResult,
     docs::schemas::{FieldErrors, RuleError},
-    request::{Chars, Optional, OptionalAny, Required},
+    request::{Chars, FilterBool, Optional, OptionalAny, Param, RawText, Required},
 };
 
 /// A 400 of either shape: a broken rule (`detail` and `error`) or field errors.
@@ -161,5 +166,59 @@ animal_request! {
         /// At most 200 characters.
         #[schema(value_type = String, required = false, max_length = 200)]
         common_name: Optional<AnimalName>,
+    }
+}
+
+fn text(p: Param<RawText>) -> Option<String> {
+    p.into_inner().map(|t| t.0)
+}
+
+/// The animal list's filters, search and ordering (`page` is read by the pagination).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AnimalListQuery {
+    /// Only animals with this IUCN category.
+    #[param(value_type = Option<ConservationStatus>)]
+    pub conservation_status: Param<StatusFilter>,
+    #[doc = "Only verified (`true`) or unverified (`false`) animals; \
+        `1`/`0`, `yes`/`no`, `on`/`off` also work, other values are ignored."]
+    #[param(value_type = Option<bool>)]
+    pub verified: Param<FilterBool>,
+    /// Exact kingdom.
+    #[param(value_type = Option<String>)]
+    pub kingdom: Param<RawText>,
+    /// Exact phylum.
+    #[param(value_type = Option<String>)]
+    pub phylum: Param<RawText>,
+    /// Exact family.
+    #[param(value_type = Option<String>)]
+    pub family: Param<RawText>,
+    #[doc = "Terms separated by spaces or commas; each must appear (any case) in \
+        the scientific name, common name, genus or species."]
+    #[param(value_type = Option<String>)]
+    pub search: Param<RawText>,
+    #[doc = "Comma-separated keys among `creation_index`, `created_at` and \
+        `scientific_name`, `-` in front for descending; unknown keys are ignored. \
+        Default `creation_index`."]
+    #[param(value_type = Option<String>)]
+    pub ordering: Param<RawText>,
+}
+
+impl AnimalListQuery {
+    /// The model's query. A bad `search` is refused after the filters were read, as DRF's
+    /// search runs after django-filter.
+    pub fn into_query(self) -> ApiResult<AnimalQuery> {
+        Ok(AnimalQuery {
+            conservation_status: self.conservation_status.into_inner().map(|s| s.0),
+            verified: self.verified.into_inner().and_then(|b| b.0),
+            kingdom: text(self.kingdom),
+            phylum: text(self.phylum),
+            family: text(self.family),
+            search: search_terms(text(self.search).as_ref())?,
+            ordering: ordering(
+                text(self.ordering).as_ref(),
+                &["creation_index", "created_at", "scientific_name"],
+            ),
+        })
     }
 }

@@ -67,8 +67,11 @@ impl<T: DeserializeOwned + 'static, const MAX: usize> FromRequest for Valid<T, M
     }
 }
 
-/// A query string read into `T`. Unknown parameters are skipped and an empty value counts as
-/// absent (as Django's filters treat them); the last of repeated parameters wins.
+/// A query string read into `T`, every value a string. Unknown parameters are skipped (as
+/// Django's filters skip them), the last of repeated parameters wins, and a [`Param`] field
+/// takes an empty value as absent (a field type that reads `?x=` otherwise sees it).
+///
+/// [`Param`]: super::Param
 #[derive(Debug)]
 pub struct ValidQuery<T>(pub T);
 
@@ -94,7 +97,6 @@ fn query<T: DeserializeOwned>(raw: &str) -> ApiResult<T> {
     let map: Map<String, Value> = pairs
         .into_inner()
         .into_iter()
-        .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
     reader::read_checked(map, Unknown::Ignore, |_: &T, _| {})
