@@ -64,15 +64,6 @@ pub fn ordering(raw: Option<&String>, allowed: &[&str]) -> Vec<(String, bool)> {
     .unwrap_or_default()
 }
 
-/// DRF's boolean filter values; anything else is ignored.
-pub fn boolean(raw: Option<&String>) -> Option<bool> {
-    match raw.map(|s| s.to_ascii_lowercase()).as_deref() {
-        Some("true" | "1" | "yes" | "on") => Some(true),
-        Some("false" | "0" | "no" | "off") => Some(false),
-        _ => None,
-    }
-}
-
 /// Lists animals. Filters `conservation_status`, `verified`, `kingdom`, `phylum`, `family`;
 /// `search`; `ordering` (creation_index, created_at, scientific_name). Anyone may call it.
 #[utoipa::path(

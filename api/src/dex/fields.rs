@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     input::Body,
-    request::{FieldValue, Refusal, not_a_choice},
+    request::{FieldValue, Refusal, filter_choice, not_a_choice},
 };
 
 /// Django's message for a malformed UUID.
@@ -52,6 +52,41 @@ pub fn uuid_value(body: &mut Body, field: &str, v: &Value) -> Option<Uuid> {
             body.errors(field, messages);
             None
         }
+    }
+}
+
+/// An animal as a list filter: a UUID as sent, or django-filter's message for a model choice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnimalFilter(pub Uuid);
+
+impl FieldValue for AnimalFilter {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        value
+            .as_str()
+            .and_then(|s| Uuid::try_parse(s).ok())
+            .map(AnimalFilter)
+            .ok_or_else(|| {
+                vec![
+                    "Select a valid choice. That choice is not one of the available choices."
+                        .to_owned(),
+                ]
+            })
+    }
+}
+
+/// A visibility as a list filter (django-filter's message for another value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisibilityFilter(pub Visibility);
+
+impl Default for VisibilityFilter {
+    fn default() -> Self {
+        VisibilityFilter(Visibility::Friends)
+    }
+}
+
+impl FieldValue for VisibilityFilter {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        filter_choice(value, Visibility::parse).map(VisibilityFilter)
     }
 }
 

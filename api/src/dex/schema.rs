@@ -1,6 +1,6 @@
 //! Request bodies, queries and value sets as the OpenAPI document shows them. The update and
-//! batch sync bodies are what their handlers parse (through `crate::request`); the create
-//! bodies still only describe (`create_entry` reads them through `input::Body`, as multipart
+//! batch sync bodies and the queries are what their handlers parse (through `crate::request`);
+//! the create bodies still only describe (`create_entry` reads them through `input::Body`, as multipart
 //! or JSON).
 
 use chrono::{DateTime, Utc};
@@ -9,8 +9,14 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::fields::{EntryAnimal, SyncRequests, VisibilityChoice};
-use crate::request::{Chars, Optional, OptionalAny, RequiredAny};
+use biologidex_db::models::dex::EntryQuery;
+
+use super::fields::{AnimalFilter, EntryAnimal, SyncRequests, VisibilityChoice, VisibilityFilter};
+use crate::{
+    ApiResult,
+    animals::read::{ordering, search_terms},
+    request::{Chars, FilterBool, Optional, OptionalAny, Param, RawText, RequiredAny},
+};
 
 pub use biologidex_db::models::dex::Visibility;
 
@@ -129,4 +135,46 @@ pub struct BatchSyncRequest {
     /// At most 50 requests.
     #[schema(value_type = Vec<SyncRequest>, max_items = 50)]
     pub sync_requests: RequiredAny<SyncRequests>,
+}
+
+fn text(p: Param<RawText>) -> Option<String> {
+    p.into_inner().map(|t| t.0)
+}
+
+/// The entry list's filters, search and ordering (`page` is read by the pagination).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EntryListQuery {
+    /// Only entries of this animal.
+    #[param(value_type = Option<Uuid>)]
+    pub animal: Param<AnimalFilter>,
+    /// Only entries with this visibility.
+    #[param(value_type = Option<Visibility>)]
+    pub visibility: Param<VisibilityFilter>,
+    #[doc = "Only favourites (`true`) or the others (`false`); `1`/`0`, \
+        `yes`/`no`, `on`/`off` also work, other values are ignored."]
+    #[param(value_type = Option<bool>)]
+    pub is_favorite: Param<FilterBool>,
+    #[doc = "Terms separated by spaces or commas; each must appear (any case) in \
+        the animal's scientific or common name or in the notes."]
+    #[param(value_type = Option<String>)]
+    pub search: Param<RawText>,
+    #[doc = "Comma-separated keys among `catch_date` and `created_at`, `-` in \
+        front for descending; unknown keys are ignored. Default `-catch_date`."]
+    #[param(value_type = Option<String>)]
+    pub ordering: Param<RawText>,
+}
+
+impl EntryListQuery {
+    /// The model's query. A bad `search` is refused after the filters were read, as DRF's
+    /// search runs after django-filter.
+    pub fn into_query(self) -> ApiResult<EntryQuery> {
+        Ok(EntryQuery {
+            animal: self.animal.into_inner().map(|a| a.0),
+            visibility: self.visibility.into_inner().map(|v| v.0),
+            is_favorite: self.is_favorite.into_inner().and_then(|b| b.0),
+            search: search_terms(text(self.search).as_ref())?,
+            ordering: ordering(text(self.ordering).as_ref(), &["catch_date", "created_at"]),
+        })
+    }
 }
