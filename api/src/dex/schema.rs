@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use biologidex_db::models::dex::EntryQuery;
 
-use super::fields::{AnimalFilter, EntryAnimal, SyncRequests, VisibilityChoice, VisibilityFilter};
+use super::{
+    fields::{AnimalFilter, EntryAnimal, SyncRequests, VisibilityChoice, VisibilityFilter},
+    sync::last_sync,
+};
 use crate::{
     ApiResult,
     animals::read::{ordering, search_terms},
@@ -108,12 +111,20 @@ pub struct EntryUpdateRequest {
 }
 
 /// The query of the single-dex sync routes.
-#[derive(IntoParams)]
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LastSync {
     /// The `server_time` of the previous sync (ISO 8601; a `+` decoded to a space is
     /// accepted). Absent or blank: a full sync (`deleted` is then empty).
-    pub last_sync: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub last_sync: Param<RawText>,
+}
+
+impl LastSync {
+    /// The time to sync from: `None` for a full sync; unreadable is a rule error.
+    pub fn since(self) -> ApiResult<Option<DateTime<Utc>>> {
+        last_sync(text(self.last_sync).as_ref())
+    }
 }
 
 // Only describes: `SyncRequests` reads the items leniently (one that is not an object syncs

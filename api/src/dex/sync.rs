@@ -23,14 +23,18 @@ use super::{
         SyncResponse, UserEntriesResponse, server_time,
     },
     fields::{SyncItemRequest, parse_datetime},
-    schema::BatchSyncRequest,
+    schema::{BatchSyncRequest, LastSync},
 };
 use crate::{
-    ApiError, ApiResult, auth::AuthUser, media::MediaUrls, request::Valid, state::AppState,
+    ApiError, ApiResult,
+    auth::AuthUser,
+    media::MediaUrls,
+    request::{Valid, ValidQuery},
+    state::AppState,
 };
 
 /// `last_sync` as the client sends it; a form-decoded `+00:00` arrives as ` 00:00`.
-fn last_sync(raw: Option<&String>) -> ApiResult<Option<DateTime<Utc>>> {
+pub(super) fn last_sync(raw: Option<&String>) -> ApiResult<Option<DateTime<Utc>>> {
     let Some(raw) = raw.map(|s| s.trim()).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
@@ -71,7 +75,7 @@ async fn sync_one(
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/sync_entries/", tag = "dex",
     security(("jwt" = [])),
-    params(super::schema::LastSync),
+    params(LastSync),
     responses(
         (status = 200, description = "The caller's changes since `last_sync`.",
             body = SyncResponse),
@@ -83,9 +87,9 @@ pub async fn sync_entries(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    params: web::Query<HashMap<String, String>>,
+    params: ValidQuery<LastSync>,
 ) -> ApiResult<HttpResponse> {
-    let since = last_sync(params.get("last_sync"))?;
+    let since = params.into_inner().since()?;
     let mut conn = state.db.get().await?;
     let now = dex::sync_watermark(&mut conn).await?;
     let urls = MediaUrls::new(&req, &state.settings);
@@ -106,7 +110,7 @@ pub async fn sync_entries(
     params(
         ("user_id" = Uuid, Path, description = "The dex's owner: the caller, a friend (friends \
             and public entries) or anyone else (public entries)."),
-        super::schema::LastSync,
+        LastSync,
     ),
     responses(
         (status = 200, description = "The user's visible changes since `last_sync`.",
@@ -122,11 +126,11 @@ pub async fn user_entries(
     req: HttpRequest,
     me: AuthUser,
     path: web::Path<String>,
-    params: web::Query<HashMap<String, String>>,
+    params: ValidQuery<LastSync>,
 ) -> ApiResult<HttpResponse> {
     let not_found = || ApiError(Error::NotFoundBecause("User not found".to_owned()));
     let owner = Uuid::try_parse(&path).map_err(|_| not_found())?;
-    let since = last_sync(params.get("last_sync"))?;
+    let since = params.into_inner().since()?;
     let mut conn = state.db.get().await?;
     let now = dex::sync_watermark(&mut conn).await?;
     let viewer = Viewer::load(&mut conn, me.id).await?;
