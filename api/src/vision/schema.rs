@@ -1,16 +1,18 @@
-//! The vision routes' request bodies as the OpenAPI document shows them; the update and
-//! select bodies are also what their handlers parse (through `crate::request`). The create
+//! The vision routes' request bodies and job list query as the OpenAPI document shows them;
+//! the update and select bodies and the query are also what their handlers parse (through
+//! `crate::request`). The create
 //! bodies still only describe: `create` reads them through `input::Body`.
 
+use biologidex_db::models::vision::JobStatus;
 use serde::Deserialize;
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::create::DETAIL_LEVEL_MAX;
 use crate::{
     docs::schemas::{FieldErrors, RuleError},
-    request::{Chars, Nullable, Optional},
+    request::{Chars, FieldValue, Nullable, Optional, Param, RawText, Refusal, filter_choice},
 };
 
 /// A new job from a conversion (`POST /api/v1/images/convert/`), as JSON. Either
@@ -97,4 +99,53 @@ pub struct SelectAnimalRequest {
 pub enum SelectAnimalError {
     Rule(RuleError),
     Fields(FieldErrors),
+}
+
+/// A job state as a list filter (django-filter's message for another value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusFilter(pub JobStatus);
+
+impl Default for StatusFilter {
+    fn default() -> Self {
+        StatusFilter(JobStatus::Pending)
+    }
+}
+
+impl FieldValue for StatusFilter {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        filter_choice(value, JobStatus::parse).map(StatusFilter)
+    }
+}
+
+/// The job list's filters and ordering (`page` is read by the pagination).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobListQuery {
+    /// Only jobs in this state: `pending`, `processing`, `completed` or `failed`.
+    #[param(value_type = Option<String>)]
+    pub status: Param<StatusFilter>,
+    /// Only jobs of this method (`openai`).
+    #[param(value_type = Option<String>)]
+    pub cv_method: Param<RawText>,
+    /// `created_at` or `completed_at`, `-` first for descending; default `-created_at`.
+    #[param(value_type = Option<String>)]
+    pub ordering: Param<RawText>,
+}
+
+impl JobListQuery {
+    /// The state filter, the method filter and the (first valid) ordering column.
+    pub fn parts(&self) -> (Option<JobStatus>, Option<&str>, (&str, bool)) {
+        let raw = self.ordering.0.as_ref().map(|t| t.0.clone());
+        let order = crate::animals::read::ordering(raw.as_ref(), &["created_at", "completed_at"]);
+        let order = match order.first() {
+            Some((c, d)) if c == "completed_at" => ("completed_at", *d),
+            Some((_, d)) => ("created_at", *d),
+            None => ("created_at", true),
+        };
+        (
+            self.status.0.map(|s| s.0),
+            self.cv_method.0.as_ref().map(|m| m.0.as_str()),
+            order,
+        )
+    }
 }
