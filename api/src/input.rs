@@ -110,24 +110,6 @@ pub fn refuse_nul(value: &Value) -> ApiResult<()> {
     }
 }
 
-/// A query parameter naming one value of a closed set (empty counts as absent); anything else
-/// gets django-filter's message.
-pub fn query_choice<T>(
-    field: &str,
-    raw: Option<&String>,
-    parse: impl Fn(&str) -> Option<T>,
-) -> ApiResult<Option<T>> {
-    match raw.map(String::as_str).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => parse(s).map(Some).ok_or_else(|| {
-            ApiError::field(
-                field,
-                format!("Select a valid choice. {s} is not one of the available choices."),
-            )
-        }),
-    }
-}
-
 pub use crate::request::REQUIRED;
 
 /// A JSON object being validated.

@@ -1,19 +1,20 @@
 //! Reading the catalogue.
 
 use biologidex_core::error::Missing;
-use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use biologidex_db::models::animals::{Animal, AnimalQuery, CONSERVATION_STATUSES};
+use biologidex_db::models::animals::Animal;
 
-use super::dto::{
-    AnimalListResponse, AnimalResponse, PopularAnimal, TaxonomicTree, taxonomic_tree,
+use super::{
+    dto::{AnimalListResponse, AnimalResponse, PopularAnimal, TaxonomicTree, taxonomic_tree},
+    schema::AnimalListQuery,
 };
 use crate::{
     ApiError, ApiResult,
     auth::{AuthUser, MaybeAuthUser},
     ids::path_uuid,
     pagination::{Page, page_request},
+    request::ValidQuery,
     state::AppState,
 };
 
@@ -63,36 +64,13 @@ pub fn ordering(raw: Option<&String>, allowed: &[&str]) -> Vec<(String, bool)> {
     .unwrap_or_default()
 }
 
-/// DRF's boolean filter values; anything else is ignored.
-pub fn boolean(raw: Option<&String>) -> Option<bool> {
-    match raw.map(|s| s.to_ascii_lowercase()).as_deref() {
-        Some("true" | "1" | "yes" | "on") => Some(true),
-        Some("false" | "0" | "no" | "off") => Some(false),
-        _ => None,
-    }
-}
-
 /// Lists animals. Filters `conservation_status`, `verified`, `kingdom`, `phylum`, `family`;
 /// `search`; `ordering` (creation_index, created_at, scientific_name). Anyone may call it.
 #[utoipa::path(
     get, path = "/api/v1/animals/", tag = "animals",
     security((), ("jwt" = [])),
     params(
-        ("conservation_status" = Option<super::schema::ConservationStatus>, Query,
-            description = "Only animals with this IUCN category."),
-        ("verified" = Option<bool>, Query,
-            description = "Only verified (`true`) or unverified (`false`) animals; \
-                `1`/`0`, `yes`/`no`, `on`/`off` also work, other values are ignored."),
-        ("kingdom" = Option<String>, Query, description = "Exact kingdom."),
-        ("phylum" = Option<String>, Query, description = "Exact phylum."),
-        ("family" = Option<String>, Query, description = "Exact family."),
-        ("search" = Option<String>, Query,
-            description = "Terms separated by spaces or commas; each must appear (any case) in \
-                the scientific name, common name, genus or species."),
-        ("ordering" = Option<String>, Query,
-            description = "Comma-separated keys among `creation_index`, `created_at` and \
-                `scientific_name`, `-` in front for descending; unknown keys are ignored. \
-                Default `creation_index`."),
+        AnimalListQuery,
         ("page" = Option<String>, Query,
             description = "1-based page number, or `last` (50 per page)."),
     ),
@@ -109,33 +87,9 @@ pub async fn list_animals(
     state: web::Data<AppState>,
     req: HttpRequest,
     _caller: MaybeAuthUser,
-    params: web::Query<HashMap<String, String>>,
+    params: ValidQuery<AnimalListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let status = params
-        .get("conservation_status")
-        .filter(|s| !s.is_empty())
-        .cloned();
-    if let Some(s) = &status
-        && !CONSERVATION_STATUSES.contains(&s.as_str())
-    {
-        return Err(ApiError::field(
-            "conservation_status",
-            format!("Select a valid choice. {s} is not one of the available choices."),
-        ));
-    }
-    let nonempty = |k: &str| params.get(k).filter(|s| !s.is_empty()).cloned();
-    let query = AnimalQuery {
-        conservation_status: status,
-        verified: boolean(params.get("verified")),
-        kingdom: nonempty("kingdom"),
-        phylum: nonempty("phylum"),
-        family: nonempty("family"),
-        search: search_terms(params.get("search"))?,
-        ordering: ordering(
-            params.get("ordering"),
-            &["creation_index", "created_at", "scientific_name"],
-        ),
-    };
+    let query = params.into_inner().into_query()?;
     let mut conn = state.read_db().await?;
     let count = Animal::count(&mut conn, &query).await?;
     let at = page_request(&req, count)?;

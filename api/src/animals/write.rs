@@ -4,19 +4,25 @@ use actix_web::{HttpResponse, web};
 use biologidex_core::Error;
 use biologidex_core::error::Missing;
 use biologidex_db::models::animals::Animal;
-use serde_json::Value;
 
 use super::{
     dto::{AnimalResponse, LookupOrCreateResponse},
-    fields,
+    fields::{self, AnimalRequest},
+    schema::{AnimalCreateRequest, AnimalLookupRequest, AnimalUpdateRequest},
 };
-use crate::{ApiError, ApiResult, auth::AuthUser, ids::path_uuid, input::Body, state::AppState};
+use crate::{
+    ApiError, ApiResult,
+    auth::AuthUser,
+    ids::path_uuid,
+    request::{checked_from_fields, object},
+    state::AppState,
+};
 
 /// Any signed-in user adds an animal (unverified unless staff).
 #[utoipa::path(
     post, path = "/api/v1/animals/", tag = "animals",
     security(("jwt" = [])),
-    request_body = super::schema::AnimalCreateRequest,
+    request_body = AnimalCreateRequest,
     responses(
         (status = 201, description = "The new animal (`discovery_count` 0).",
             body = AnimalResponse),
@@ -30,9 +36,11 @@ pub async fn create_animal(
     me: AuthUser,
     body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
-    let mut body = Body::new(body.into_inner(), fields::KEYS)?;
-    let fields = fields::read(&mut body, None, true, me.is_staff);
-    body.finish()?;
+    let body: AnimalCreateRequest =
+        checked_from_fields(object(body.into_inner())?, |b, errors| {
+            fields::check(b, errors, None, false)
+        })?;
+    let fields = fields::apply(body.sent(), None, me.is_staff);
     let mut conn = state.db.get().await?;
     let animal = Animal::create(&mut conn, fields, Some(me.id)).await?;
     tracing::info!(animal.id = %animal.id, creation_index = animal.creation_index, "animal created");
@@ -48,7 +56,7 @@ pub async fn create_animal(
 #[utoipa::path(
     post, path = "/api/v1/animals/lookup_or_create/", tag = "animals",
     security(("jwt" = [])),
-    request_body = super::schema::AnimalLookupRequest,
+    request_body = AnimalLookupRequest,
     responses(
         (status = 200, description = "An animal with this scientific name (any case) exists; \
             the other fields are validated but not applied.", body = LookupOrCreateResponse),
@@ -63,27 +71,10 @@ pub async fn lookup_or_create_animal(
     me: AuthUser,
     body: crate::input::Json,
 ) -> ApiResult<HttpResponse> {
-    let mut value = body.into_inner();
-    let name = value
-        .get("scientific_name")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
-    if name.is_empty() {
-        return Err(ApiError::rule("scientific_name is required"));
-    }
-    if let Some(obj) = value.as_object_mut()
-        && obj
-            .get("common_name")
-            .and_then(Value::as_str)
-            .is_none_or(|c| c.trim().is_empty())
-    {
-        obj.insert("common_name".to_owned(), Value::String(name.clone()));
-    }
-    let mut body = Body::new(value, fields::KEYS)?;
-    let fields = fields::read(&mut body, None, true, me.is_staff);
-    body.finish()?;
+    let map = fields::lookup_defaults(body.into_inner())?;
+    let body: AnimalLookupRequest =
+        checked_from_fields(map, |b, errors| fields::check(b, errors, None, false))?;
+    let fields = fields::apply(body.sent(), None, me.is_staff);
     let mut conn = state.db.get().await?;
     let (view, created) = Animal::lookup_or_create(&mut conn, fields, Some(me.id)).await?;
     let discovered = if created {
@@ -108,7 +99,7 @@ pub async fn lookup_or_create_animal(
     method(put, patch), path = "/api/v1/animals/{pk}/", tag = "animals",
     security(("jwt" = [])),
     params(("pk" = Uuid, Path, description = "The animal's id.")),
-    request_body = super::schema::AnimalUpdateRequest,
+    request_body = AnimalUpdateRequest,
     responses(
         (status = 200, description = "The updated animal.", body = AnimalResponse),
         (status = 403, description = "The caller is not staff.",
@@ -130,10 +121,12 @@ pub async fn update_animal(
     let current = Animal::find(&mut conn, id)
         .await?
         .ok_or(ApiError::not_found(Missing::Animal))?;
-    let mut body = Body::new(body.into_inner(), fields::KEYS)?;
     let full = req.method() == actix_web::http::Method::PUT;
-    let fields = fields::read(&mut body, Some(&current.animal), full, true);
-    body.finish()?;
+    let body: AnimalUpdateRequest =
+        checked_from_fields(object(body.into_inner())?, |b, errors| {
+            fields::check(b, errors, Some(&current.animal), full)
+        })?;
+    let fields = fields::apply(body.sent(), Some(&current.animal), true);
     let view = Animal::update(&mut conn, id, fields)
         .await?
         .ok_or(ApiError::not_found(Missing::Animal))?;

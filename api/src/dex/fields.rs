@@ -1,20 +1,133 @@
-//! Parsing of dex entry input: ids, decimals, datetimes.
+//! Parsing of dex entry input: ids, decimals, datetimes, choices and sync requests.
 
+use biologidex_db::models::dex::Visibility;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::input::Body;
+use crate::{
+    input::Body,
+    request::{FieldValue, Refusal, filter_choice, not_a_choice},
+};
+
+/// Django's message for a malformed UUID.
+fn not_a_uuid(v: &Value) -> String {
+    let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    format!("“{shown}” is not a valid UUID.")
+}
+
+/// The animal of an entry (a UUID, with Django's message for a malformed one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EntryAnimal(pub Uuid);
+
+impl FieldValue for EntryAnimal {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        value
+            .as_str()
+            .and_then(|s| Uuid::try_parse(s.trim()).ok())
+            .map(EntryAnimal)
+            .ok_or_else(|| vec![not_a_uuid(&value)])
+    }
+}
+
+/// One of the visibility names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VisibilityChoice(pub Option<Visibility>);
+
+impl FieldValue for VisibilityChoice {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        value
+            .as_str()
+            .and_then(Visibility::parse)
+            .map(|v| VisibilityChoice(Some(v)))
+            .ok_or_else(|| vec![not_a_choice(&value)])
+    }
+}
 
 /// A UUID field with Django's message for a malformed value.
 pub fn uuid_value(body: &mut Body, field: &str, v: &Value) -> Option<Uuid> {
-    match v.as_str().and_then(|s| Uuid::try_parse(s.trim()).ok()) {
-        Some(id) => Some(id),
-        None => {
-            let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            body.error(field, format!("“{shown}” is not a valid UUID."));
+    match EntryAnimal::from_json(v.clone()) {
+        Ok(id) => Some(id.0),
+        Err(messages) => {
+            body.errors(field, messages);
             None
         }
+    }
+}
+
+/// An animal as a list filter: a UUID as sent, or django-filter's message for a model choice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnimalFilter(pub Uuid);
+
+impl FieldValue for AnimalFilter {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        value
+            .as_str()
+            .and_then(|s| Uuid::try_parse(s).ok())
+            .map(AnimalFilter)
+            .ok_or_else(|| {
+                vec![
+                    "Select a valid choice. That choice is not one of the available choices."
+                        .to_owned(),
+                ]
+            })
+    }
+}
+
+/// A visibility as a list filter (django-filter's message for another value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisibilityFilter(pub Visibility);
+
+impl Default for VisibilityFilter {
+    fn default() -> Self {
+        VisibilityFilter(Visibility::Friends)
+    }
+}
+
+impl FieldValue for VisibilityFilter {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        filter_choice(value, Visibility::parse).map(VisibilityFilter)
+    }
+}
+
+/// Most requests one `batch_sync` may carry.
+pub const MAX_BATCH: usize = 50;
+
+/// One `batch_sync` item: the dex as the client named it, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncItemRequest {
+    /// `self` (absent or null `user_id`), or the `user_id` as sent (non-strings as JSON).
+    pub key: String,
+    /// An unreadable `last_sync` means a full sync here, as on the old server.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// The `sync_requests` list: at most [`MAX_BATCH`] items, each read leniently.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncRequests(pub Vec<SyncItemRequest>);
+
+impl FieldValue for SyncRequests {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        let Value::Array(items) = value else {
+            return Err(vec!["Expected a list of items.".to_owned()]);
+        };
+        if items.len() > MAX_BATCH {
+            return Err(vec![format!(
+                "Ensure this field has no more than {MAX_BATCH} elements."
+            )]);
+        }
+        let item = |item: &Value| SyncItemRequest {
+            key: match item.get("user_id") {
+                None | Some(Value::Null) => "self".to_owned(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            },
+            since: item
+                .get("last_sync")
+                .and_then(Value::as_str)
+                .and_then(parse_datetime),
+        };
+        Ok(SyncRequests(items.iter().map(item).collect()))
     }
 }
 

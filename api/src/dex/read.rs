@@ -1,24 +1,23 @@
 //! Reading entries, with the visibility rules applied in SQL for every route.
 
 use biologidex_core::error::Missing;
-use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use biologidex_db::models::dex::{DexEntry, EntryQuery, Viewer, Visibility};
+use biologidex_db::models::dex::{DexEntry, EntryQuery, Viewer};
 use uuid::Uuid;
 
 use super::{
     dto::{EntryDetail, EntryListItem},
+    schema::EntryListQuery,
     viewer,
 };
 use crate::{
     ApiError, ApiResult,
-    animals::read::{boolean, ordering, search_terms},
     auth::AuthUser,
     ids::path_uuid,
-    input::query_choice,
     media::MediaUrls,
     pagination::{Page, page_request},
+    request::ValidQuery,
     state::AppState,
 };
 
@@ -32,18 +31,7 @@ const MAX_ARRAY: i64 = 500;
     get, path = "/api/v1/dex/entries/", tag = "dex",
     security(("jwt" = [])),
     params(
-        ("animal" = Option<Uuid>, Query, description = "Only entries of this animal."),
-        ("visibility" = Option<super::schema::Visibility>, Query,
-            description = "Only entries with this visibility."),
-        ("is_favorite" = Option<bool>, Query,
-            description = "Only favourites (`true`) or the others (`false`); `1`/`0`, \
-                `yes`/`no`, `on`/`off` also work, other values are ignored."),
-        ("search" = Option<String>, Query,
-            description = "Terms separated by spaces or commas; each must appear (any case) in \
-                the animal's scientific or common name or in the notes."),
-        ("ordering" = Option<String>, Query,
-            description = "Comma-separated keys among `catch_date` and `created_at`, `-` in \
-                front for descending; unknown keys are ignored. Default `-catch_date`."),
+        EntryListQuery,
         ("page" = Option<String>, Query,
             description = "1-based page number, or `last` (50 per page)."),
     ),
@@ -61,25 +49,9 @@ pub async fn list_entries(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    params: web::Query<HashMap<String, String>>,
+    params: ValidQuery<EntryListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let animal = match params.get("animal").filter(|s| !s.is_empty()) {
-        Some(raw) => Some(Uuid::try_parse(raw).map_err(|_| {
-            ApiError::field(
-                "animal",
-                "Select a valid choice. That choice is not one of the available choices.",
-            )
-        })?),
-        None => None,
-    };
-    let vis = query_choice("visibility", params.get("visibility"), Visibility::parse)?;
-    let query = EntryQuery {
-        animal,
-        visibility: vis,
-        is_favorite: boolean(params.get("is_favorite")),
-        search: search_terms(params.get("search"))?,
-        ordering: ordering(params.get("ordering"), &["catch_date", "created_at"]),
-    };
+    let query = params.into_inner().into_query()?;
     let mut conn = state.db.get().await?;
     let viewer = Viewer::load(&mut conn, me.id).await?;
     let count = DexEntry::count_visible(&mut conn, &viewer, &query).await?;

@@ -1,11 +1,25 @@
-//! Request bodies and value sets as the OpenAPI document shows them. Handlers read bodies
-//! strictly through `input::Body` or `upload::read` (unknown fields are refused with a field
-//! error), so these types only describe.
+//! Request bodies, queries and value sets as the OpenAPI document shows them. The update and
+//! batch sync bodies and the queries are what their handlers parse (through `crate::request`);
+//! the create bodies still only describe (`create_entry` reads them through `input::Body`, as multipart
+//! or JSON).
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use biologidex_db::models::dex::EntryQuery;
+
+use super::{
+    fields::{AnimalFilter, EntryAnimal, SyncRequests, VisibilityChoice, VisibilityFilter},
+    sync::last_sync,
+};
+use crate::{
+    ApiResult,
+    animals::read::{ordering, search_terms},
+    request::{Chars, FilterBool, Optional, OptionalAny, Param, RawText, RequiredAny},
+};
 
 pub use biologidex_db::models::dex::Visibility;
 
@@ -74,37 +88,47 @@ pub struct EntryCreateForm {
 
 /// Changes to an entry: PUT requires `animal`, PATCH nothing. Location and catch date cannot
 /// be changed.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct EntryUpdateRequest {
     /// Another animal (must exist); the owner may not already have an entry of it with the
     /// same catch date.
-    #[schema(nullable = false)]
-    pub animal: Option<Uuid>,
-    #[schema(nullable = false)]
-    pub notes: Option<String>,
+    #[schema(value_type = Uuid, required = false)]
+    pub animal: Optional<EntryAnimal>,
+    #[schema(value_type = String, required = false)]
+    pub notes: Optional<String>,
     /// Free-form JSON the client stores with the entry.
-    #[schema(value_type = Option<Object>, nullable = false)]
-    pub customizations: Option<Value>,
+    #[schema(value_type = Object, required = false)]
+    pub customizations: OptionalAny<Value>,
     /// Narrowing the visibility revokes the image URLs handed out before.
-    #[schema(nullable = false)]
-    pub visibility: Option<Visibility>,
+    #[schema(value_type = Visibility, required = false)]
+    pub visibility: Optional<VisibilityChoice>,
     /// `true`/`false` (also `1`/`0`, `"yes"`/`"no"`, `"on"`/`"off"`).
-    #[schema(nullable = false)]
-    pub is_favorite: Option<bool>,
+    #[schema(value_type = bool, required = false)]
+    pub is_favorite: Optional<bool>,
     /// At most 200 characters.
-    #[schema(max_length = 200, nullable = false)]
-    pub location_name: Option<String>,
+    #[schema(value_type = String, required = false, max_length = 200)]
+    pub location_name: Optional<Chars<200>>,
 }
 
 /// The query of the single-dex sync routes.
-#[derive(IntoParams)]
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LastSync {
     /// The `server_time` of the previous sync (ISO 8601; a `+` decoded to a space is
     /// accepted). Absent or blank: a full sync (`deleted` is then empty).
-    pub last_sync: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub last_sync: Param<RawText>,
 }
 
+impl LastSync {
+    /// The time to sync from: `None` for a full sync; unreadable is a rule error.
+    pub fn since(self) -> ApiResult<Option<DateTime<Utc>>> {
+        last_sync(text(self.last_sync).as_ref())
+    }
+}
+
+// Only describes: `SyncRequests` reads the items leniently (one that is not an object syncs
+// `self`).
 /// One dex to sync.
 #[derive(ToSchema)]
 pub struct SyncRequest {
@@ -117,9 +141,51 @@ pub struct SyncRequest {
 }
 
 /// Several dexes synced at once.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct BatchSyncRequest {
     /// At most 50 requests.
-    #[schema(max_items = 50)]
-    pub sync_requests: Vec<SyncRequest>,
+    #[schema(value_type = Vec<SyncRequest>, max_items = 50)]
+    pub sync_requests: RequiredAny<SyncRequests>,
+}
+
+fn text(p: Param<RawText>) -> Option<String> {
+    p.into_inner().map(|t| t.0)
+}
+
+/// The entry list's filters, search and ordering (`page` is read by the pagination).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EntryListQuery {
+    /// Only entries of this animal.
+    #[param(value_type = Option<Uuid>)]
+    pub animal: Param<AnimalFilter>,
+    /// Only entries with this visibility.
+    #[param(value_type = Option<Visibility>)]
+    pub visibility: Param<VisibilityFilter>,
+    #[doc = "Only favourites (`true`) or the others (`false`); `1`/`0`, \
+        `yes`/`no`, `on`/`off` also work, other values are ignored."]
+    #[param(value_type = Option<bool>)]
+    pub is_favorite: Param<FilterBool>,
+    #[doc = "Terms separated by spaces or commas; each must appear (any case) in \
+        the animal's scientific or common name or in the notes."]
+    #[param(value_type = Option<String>)]
+    pub search: Param<RawText>,
+    #[doc = "Comma-separated keys among `catch_date` and `created_at`, `-` in \
+        front for descending; unknown keys are ignored. Default `-catch_date`."]
+    #[param(value_type = Option<String>)]
+    pub ordering: Param<RawText>,
+}
+
+impl EntryListQuery {
+    /// The model's query. A bad `search` is refused after the filters were read, as DRF's
+    /// search runs after django-filter.
+    pub fn into_query(self) -> ApiResult<EntryQuery> {
+        Ok(EntryQuery {
+            animal: self.animal.into_inner().map(|a| a.0),
+            visibility: self.visibility.into_inner().map(|v| v.0),
+            is_favorite: self.is_favorite.into_inner().and_then(|b| b.0),
+            search: search_terms(text(self.search).as_ref())?,
+            ordering: ordering(text(self.ordering).as_ref(), &["catch_date", "created_at"]),
+        })
+    }
 }

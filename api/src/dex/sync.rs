@@ -10,12 +10,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::Error;
 use biologidex_db::models::{
     accounts::User,
-    dex::{self, DexEntry, Viewer},
+    dex::{self, DexEntry, DexEntryView, Viewer},
     friendships::Friendship,
 };
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
@@ -23,15 +22,19 @@ use super::{
         BatchSyncResponse, BatchSyncResult, FriendOverview, FriendsOverviewResponse, SyncItem,
         SyncResponse, UserEntriesResponse, server_time,
     },
-    fields::parse_datetime,
+    fields::{SyncItemRequest, parse_datetime},
+    schema::{BatchSyncRequest, LastSync},
 };
-use crate::{ApiError, ApiResult, auth::AuthUser, input::Body, media::MediaUrls, state::AppState};
-
-/// Most requests one `batch_sync` may carry.
-pub const MAX_BATCH: usize = 50;
+use crate::{
+    ApiError, ApiResult,
+    auth::AuthUser,
+    media::MediaUrls,
+    request::{Valid, ValidQuery},
+    state::AppState,
+};
 
 /// `last_sync` as the client sends it; a form-decoded `+00:00` arrives as ` 00:00`.
-fn last_sync(raw: Option<&String>) -> ApiResult<Option<DateTime<Utc>>> {
+pub(super) fn last_sync(raw: Option<&String>) -> ApiResult<Option<DateTime<Utc>>> {
     let Some(raw) = raw.map(|s| s.trim()).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
@@ -72,7 +75,7 @@ async fn sync_one(
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/sync_entries/", tag = "dex",
     security(("jwt" = [])),
-    params(super::schema::LastSync),
+    params(LastSync),
     responses(
         (status = 200, description = "The caller's changes since `last_sync`.",
             body = SyncResponse),
@@ -84,9 +87,9 @@ pub async fn sync_entries(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    params: web::Query<HashMap<String, String>>,
+    params: ValidQuery<LastSync>,
 ) -> ApiResult<HttpResponse> {
-    let since = last_sync(params.get("last_sync"))?;
+    let since = params.into_inner().since()?;
     let mut conn = state.db.get().await?;
     let now = dex::sync_watermark(&mut conn).await?;
     let urls = MediaUrls::new(&req, &state.settings);
@@ -107,7 +110,7 @@ pub async fn sync_entries(
     params(
         ("user_id" = Uuid, Path, description = "The dex's owner: the caller, a friend (friends \
             and public entries) or anyone else (public entries)."),
-        super::schema::LastSync,
+        LastSync,
     ),
     responses(
         (status = 200, description = "The user's visible changes since `last_sync`.",
@@ -123,11 +126,11 @@ pub async fn user_entries(
     req: HttpRequest,
     me: AuthUser,
     path: web::Path<String>,
-    params: web::Query<HashMap<String, String>>,
+    params: ValidQuery<LastSync>,
 ) -> ApiResult<HttpResponse> {
     let not_found = || ApiError(Error::NotFoundBecause("User not found".to_owned()));
     let owner = Uuid::try_parse(&path).map_err(|_| not_found())?;
-    let since = last_sync(params.get("last_sync"))?;
+    let since = params.into_inner().since()?;
     let mut conn = state.db.get().await?;
     let now = dex::sync_watermark(&mut conn).await?;
     let viewer = Viewer::load(&mut conn, me.id).await?;
@@ -183,7 +186,7 @@ pub async fn friends_overview(state: web::Data<AppState>, me: AuthUser) -> ApiRe
 #[utoipa::path(
     post, path = "/api/v1/dex/entries/batch_sync/", tag = "dex",
     security(("jwt" = [])),
-    request_body = super::schema::BatchSyncRequest,
+    request_body = BatchSyncRequest,
     responses(
         (status = 200, description = "Each request's result; a user the caller cannot sync \
             gets an `error` instead.", body = BatchSyncResponse),
@@ -193,29 +196,9 @@ pub async fn batch_sync(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    body: crate::input::Json,
+    body: Valid<BatchSyncRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut body = Body::new(body.into_inner(), &["sync_requests"])?;
-    let requests = match body.optional_json("sync_requests") {
-        Some(Value::Array(items)) if items.len() > MAX_BATCH => {
-            body.error(
-                "sync_requests",
-                format!("Ensure this field has no more than {MAX_BATCH} elements."),
-            );
-            vec![]
-        }
-        Some(Value::Array(items)) => items,
-        None => {
-            body.error("sync_requests", crate::input::REQUIRED);
-            vec![]
-        }
-        Some(_) => {
-            body.error("sync_requests", "Expected a list of items.");
-            vec![]
-        }
-    };
-    body.finish()?;
-
+    let requests = body.into_inner().sync_requests.into_inner().0;
     let mut conn = state.db.get().await?;
     let now = dex::sync_watermark(&mut conn).await?;
     let viewer = Viewer::load(&mut conn, me.id).await?;
@@ -223,17 +206,7 @@ pub async fn batch_sync(
 
     // Resolve every item first, then load all their entries in one query.
     let mut items = Vec::with_capacity(requests.len());
-    for item in &requests {
-        let key = match item.get("user_id") {
-            None | Some(Value::Null) => "self".to_owned(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        };
-        // An unreadable last_sync means a full sync here, as on the old server.
-        let since = item
-            .get("last_sync")
-            .and_then(Value::as_str)
-            .and_then(parse_datetime);
+    for SyncItemRequest { key, since } in requests {
         let owner = resolve(&mut conn, &viewer, &key).await?;
         items.push((key, owner, since));
     }
@@ -260,24 +233,7 @@ pub async fn batch_sync(
             Err(error) => BatchSyncResult::Failed {
                 error: error.to_owned(),
             },
-            Ok(owner) => {
-                let entries: Vec<SyncItem> = rows
-                    .iter()
-                    .filter(|r| {
-                        r.entry.owner_id == owner && since.is_none_or(|t| r.entry.updated_at >= t)
-                    })
-                    .map(|r| SyncItem::new(r, &urls))
-                    .collect();
-                let deleted = match since {
-                    Some(t) => DexEntry::removed_since(&mut conn, &viewer, owner, t).await?,
-                    None => Vec::new(),
-                };
-                BatchSyncResult::Synced {
-                    count: entries.len(),
-                    deleted,
-                    entries,
-                }
-            }
+            Ok(owner) => batch_result(&mut conn, &viewer, &rows, owner, since, &urls).await?,
         };
         results.insert(key, value);
     }
@@ -285,6 +241,31 @@ pub async fn batch_sync(
         results,
         server_time: server_time(&now),
     }))
+}
+
+/// One synced item of a batch: its owner's rows changed since `since`, and what left the view.
+async fn batch_result(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    rows: &[DexEntryView],
+    owner: Uuid,
+    since: Option<DateTime<Utc>>,
+    urls: &MediaUrls,
+) -> ApiResult<BatchSyncResult> {
+    let entries: Vec<SyncItem> = rows
+        .iter()
+        .filter(|r| r.entry.owner_id == owner && since.is_none_or(|t| r.entry.updated_at >= t))
+        .map(|r| SyncItem::new(r, urls))
+        .collect();
+    let deleted = match since {
+        Some(t) => DexEntry::removed_since(conn, viewer, owner, t).await?,
+        None => Vec::new(),
+    };
+    Ok(BatchSyncResult::Synced {
+        count: entries.len(),
+        deleted,
+        entries,
+    })
 }
 
 /// The owner a batch item names, or the error text the item gets.

@@ -16,11 +16,19 @@ use uuid::Uuid;
 
 use super::{
     dto::{EntryCreated, EntryDetail, EntryUpdated},
-    fields, viewer,
+    fields,
+    schema::EntryUpdateRequest,
+    viewer,
 };
 use crate::{
-    ApiError, ApiResult, auth::AuthUser, ids::path_uuid, input::Body, media::MediaUrls,
-    state::AppState, upload,
+    ApiError, ApiResult,
+    auth::AuthUser,
+    ids::path_uuid,
+    input::Body,
+    media::MediaUrls,
+    request::{checked_from_fields, object},
+    state::AppState,
+    upload,
 };
 
 const CREATE_KEYS: &[&str] = &[
@@ -33,14 +41,6 @@ const CREATE_KEYS: &[&str] = &[
     "notes",
     "catch_date",
     "visibility",
-];
-const UPDATE_KEYS: &[&str] = &[
-    "animal",
-    "notes",
-    "customizations",
-    "visibility",
-    "is_favorite",
-    "location_name",
 ];
 
 fn invalid_pk(raw: Uuid) -> String {
@@ -240,7 +240,7 @@ async fn owned(
     method(put, patch), path = "/api/v1/dex/entries/{pk}/", tag = "dex",
     security(("jwt" = [])),
     params(("pk" = Uuid, Path, description = "The entry's id.")),
-    request_body = super::schema::EntryUpdateRequest,
+    request_body = EntryUpdateRequest,
     responses(
         (status = 200, description = "The entry as saved.", body = EntryUpdated),
         (status = 400, description = "Invalid fields: an unknown animal (`Invalid pk \"…\" - \
@@ -259,28 +259,24 @@ pub async fn update_entry(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let current = owned(&mut conn, &me, &pk).await?;
-    let mut body = Body::new(body.into_inner(), UPDATE_KEYS)?;
-    let animal = match body.nullable("animal") {
-        Some(Some(v)) => fields::uuid_value(&mut body, "animal", &v),
-        Some(None) => {
-            body.error("animal", "This field may not be null.");
-            None
-        }
-        None if req.method() == actix_web::http::Method::PUT => {
-            body.error("animal", crate::input::REQUIRED);
-            None
-        }
-        None => None,
-    };
+    let put = req.method() == actix_web::http::Method::PUT;
+    let body: EntryUpdateRequest = checked_from_fields(
+        object(body.into_inner())?,
+        |b: &EntryUpdateRequest, errors| {
+            if put && b.animal.0.is_none() && !errors.contains_key("animal") {
+                errors.insert("animal".to_owned(), vec![crate::input::REQUIRED.to_owned()]);
+            }
+        },
+    )?;
+    let animal = body.animal.into_inner().map(|a| a.0);
     let changes = EntryChanges {
         animal_id: animal,
-        notes: body.optional_str("notes"),
-        customizations: body.optional_json("customizations"),
-        visibility: visibility_field(&mut body),
-        is_favorite: body.optional_bool("is_favorite"),
-        location_name: location_name(&mut body),
+        notes: body.notes.into_inner(),
+        customizations: body.customizations.into_inner(),
+        visibility: body.visibility.into_inner().and_then(|v| v.0),
+        is_favorite: body.is_favorite.into_inner(),
+        location_name: body.location_name.into_inner().map(|n| n.0),
     };
-    body.finish()?;
     if let Some(a) = animal
         && Animal::find(&mut conn, a).await?.is_none()
     {

@@ -16,8 +16,9 @@ use uuid::Uuid;
 use super::{
     cache,
     render::{Discoverer, Taxonomy},
+    schema::{LegacyGraphQuery, UseCache},
 };
-use crate::{ApiResult, auth::AuthUser, state::AppState};
+use crate::{ApiResult, auth::AuthUser, request::ValidQuery, state::AppState};
 
 /// An animal of the legacy graph.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -191,19 +192,15 @@ fn graph<'a>(
 #[utoipa::path(
     get, path = "/api/v1/graph/taxonomic-tree/", tag = "graph",
     security(("jwt" = [])),
-    params(("use_cache" = Option<bool>, Query,
-        description = "Read the cached graph (default `true`; anything but `true`, in any \
-            case, rebuilds it).")),
+    params(LegacyGraphQuery),
     responses((status = 200, body = LegacyGraph))
 )]
 pub async fn get_taxonomic_tree(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<HashMap<String, String>>,
+    q: ValidQuery<LegacyGraphQuery>,
 ) -> ApiResult<HttpResponse> {
-    let use_cache = q
-        .get("use_cache")
-        .is_none_or(|v| v.trim().eq_ignore_ascii_case("true"));
+    let use_cache = UseCache::of(&q.0.use_cache);
     let key = format!("evolution_graph_{}", me.id);
     let body = cache::fetch_or_build(&state, me.id, &key, false, use_cache, async || {
         let mut conn = state.read_db().await?;

@@ -1,13 +1,16 @@
 //! Query parameters of the tree routes: `mode`, `friend_ids`, `use_cache` and `limit`, with
 //! 400s in the client's error shapes (never a 500; docs/wire-compatibility.md#error-shapes).
 
-use std::collections::HashMap;
-
 use biologidex_core::Error;
 use biologidex_db::models::graph::TreeScope;
 use uuid::Uuid;
 
-use crate::{ApiError, ApiResult, auth::AuthUser};
+use super::schema::{TreeQuery, UseCache};
+use crate::{
+    ApiError, ApiResult,
+    auth::AuthUser,
+    request::{Param, RawText},
+};
 
 /// Tree modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,14 +63,15 @@ impl TreeParams {
     }
 }
 
-fn param<'a>(q: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
-    q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
+/// A parameter's value, trimmed; blank counts as absent.
+fn param(p: &Param<RawText>) -> Option<&str> {
+    p.0.as_ref().map(|s| s.0.trim()).filter(|s| !s.is_empty())
 }
 
 /// Parses `mode` (default friends), `friend_ids` (selected mode) and `use_cache` (default
 /// true; anything but `true` in any case turns it off).
-pub fn tree_params(q: &HashMap<String, String>) -> ApiResult<TreeParams> {
-    let mode = match param(q, "mode").unwrap_or("friends") {
+pub fn tree_params(q: &TreeQuery) -> ApiResult<TreeParams> {
+    let mode = match param(&q.mode).unwrap_or("friends") {
         "personal" => Mode::Personal,
         "friends" => Mode::Friends,
         "selected" => Mode::Selected,
@@ -81,7 +85,7 @@ pub fn tree_params(q: &HashMap<String, String>) -> ApiResult<TreeParams> {
     };
     let mut selected = Vec::new();
     if mode == Mode::Selected
-        && let Some(raw) = param(q, "friend_ids")
+        && let Some(raw) = param(&q.friend_ids)
     {
         for part in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             selected.push(Uuid::try_parse(part).map_err(|_| {
@@ -97,9 +101,7 @@ pub fn tree_params(q: &HashMap<String, String>) -> ApiResult<TreeParams> {
         Mode::Selected => TreeScope::Selected(selected.clone()),
         Mode::Global => TreeScope::Global,
     };
-    let use_cache = q
-        .get("use_cache")
-        .is_none_or(|v| v.trim().eq_ignore_ascii_case("true"));
+    let use_cache = UseCache::of(&q.use_cache);
     Ok(TreeParams {
         mode,
         scope,
@@ -113,8 +115,8 @@ pub const MAX_LIMIT: i64 = 1000;
 
 /// `limit` (default `default`): an integer, or an integral float such as `50.0`, in
 /// `1..=MAX_LIMIT`; anything else is a field error.
-pub fn limit(q: &HashMap<String, String>, default: i64) -> ApiResult<i64> {
-    let Some(raw) = param(q, "limit") else {
+pub fn limit(raw: &Param<RawText>, default: i64) -> ApiResult<i64> {
+    let Some(raw) = param(raw) else {
         return Ok(default);
     };
     let n = raw.parse::<i64>().ok().or_else(|| {
@@ -140,34 +142,49 @@ pub fn limit(q: &HashMap<String, String>, default: i64) -> ApiResult<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::Optional;
 
-    fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+    fn text(v: Option<&str>) -> Param<RawText> {
+        Param(v.map(|v| RawText(v.to_owned())))
+    }
+
+    fn q(pairs: &[(&str, &str)]) -> TreeQuery {
+        let get = |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        TreeQuery {
+            mode: text(get("mode")),
+            friend_ids: text(get("friend_ids")),
+            use_cache: Optional(
+                get("use_cache").map(|v| UseCache(v.trim().eq_ignore_ascii_case("true"))),
+            ),
+        }
     }
 
     #[test]
     fn limits_accept_integral_floats_and_refuse_the_rest() {
-        assert_eq!(limit(&q(&[]), 50).ok(), Some(50));
-        assert_eq!(limit(&q(&[("limit", "7")]), 50).ok(), Some(7));
-        assert_eq!(limit(&q(&[("limit", "7.0")]), 50).ok(), Some(7));
+        assert_eq!(limit(&text(None), 50).ok(), Some(50));
+        assert_eq!(limit(&text(Some("7")), 50).ok(), Some(7));
+        assert_eq!(limit(&text(Some("7.0")), 50).ok(), Some(7));
         for bad in ["abc", "7.5", "0", "-3", "1e30", "NaN", "100000"] {
-            assert!(limit(&q(&[("limit", bad)]), 50).is_err(), "{bad}");
+            assert!(limit(&text(Some(bad)), 50).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn use_cache_is_on_only_for_true() {
         let on = |v: &str| {
-            tree_params(&q(&[("use_cache", v)]))
-                .map(|p| p.use_cache)
-                .ok()
+            let field = crate::request::from_fields::<TreeQuery>(
+                serde_json::json!({"use_cache": v})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            field.map(|q| UseCache::of(&q.use_cache)).ok()
         };
         assert_eq!(on("TRUE"), Some(true));
+        assert_eq!(on(" true "), Some(true));
         assert_eq!(on("false"), Some(false));
         assert_eq!(on("1"), Some(false));
+        assert_eq!(on(""), Some(false));
         assert_eq!(tree_params(&q(&[])).map(|p| p.use_cache).ok(), Some(true));
     }
 
@@ -182,5 +199,6 @@ mod tests {
         assert!(tree_params(&q(&[("mode", "selected"), ("friend_ids", "x")])).is_err());
         assert!(tree_params(&q(&[("mode", "friends"), ("friend_ids", "x")])).is_ok());
         assert!(tree_params(&q(&[("mode", "nope")])).is_err());
+        assert!(tree_params(&q(&[("mode", " ")])).is_ok());
     }
 }

@@ -16,9 +16,12 @@ use super::{
     cache,
     params::{Mode, TreeParams, limit, tree_params},
     render::{Context, EdgeOut, NodeOut, TreeOut, render},
-    schema::{TreeQuery, TreeQueryError},
+    schema::{TreeQuery, TreeQueryError, TreeSearchQuery},
 };
-use crate::{ApiError, ApiResult, auth::AuthUser, docs::schemas::RuleError, state::AppState};
+use crate::{
+    ApiError, ApiResult, auth::AuthUser, docs::schemas::RuleError, request::ValidQuery,
+    state::AppState,
+};
 
 /// Trees with more animals than this are rendered off the async executor.
 const RENDER_INLINE_MAX: usize = 2000;
@@ -92,9 +95,9 @@ pub async fn tree_body(state: &AppState, me: &AuthUser, p: &TreeParams) -> ApiRe
 pub async fn get_tree(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<HashMap<String, String>>,
+    q: ValidQuery<TreeQuery>,
 ) -> ApiResult<HttpResponse> {
-    let p = tree_params(&q)?;
+    let p = tree_params(&q.0)?;
     p.check_access(&me, "Admin privileges required for global view")?;
     let body = tree_body(&state, &me, &p).await?;
     Ok(HttpResponse::Ok()
@@ -169,10 +172,10 @@ pub async fn get_tree_chunk(
     state: web::Data<AppState>,
     me: AuthUser,
     path: web::Path<(i64, i64)>,
-    q: web::Query<HashMap<String, String>>,
+    q: ValidQuery<TreeQuery>,
 ) -> ApiResult<HttpResponse> {
     let (x, y) = path.into_inner();
-    let p = tree_params(&q)?;
+    let p = tree_params(&q.0)?;
     p.check_access(&me, "Admin privileges required")?;
     // Chunks are cached beside their tree, under the same versions.
     let name = format!("{}_chunk_{x}_{y}", p.cache_base(me.id));
@@ -276,9 +279,7 @@ struct SearchTaxonomy {
     get, path = "/api/v1/graph/tree/search/", tag = "graph",
     security(("jwt" = [])),
     params(
-        ("q" = String, Query, description = "Text to find (any case); required."),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000,
-            description = "Most results to return (default 50)."),
+        TreeSearchQuery,
         TreeQuery,
     ),
     responses(
@@ -291,15 +292,20 @@ struct SearchTaxonomy {
 pub async fn search_tree(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<HashMap<String, String>>,
+    search: ValidQuery<TreeSearchQuery>,
+    q: ValidQuery<TreeQuery>,
 ) -> ApiResult<HttpResponse> {
-    let query = q
-        .get("q")
+    let query = search
+        .0
+        .q
+        .0
+        .as_ref()
+        .map(|s| &s.0)
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| ApiError::rule("Query parameter required"))?;
     let text = query.trim();
-    let p = tree_params(&q)?;
-    let limit = limit(&q, 50)?;
+    let p = tree_params(&q.0)?;
+    let limit = limit(&search.0.limit, 50)?;
     p.check_access(&me, "Admin privileges required for global view")?;
     let body = tree_body(&state, &me, &p).await?;
     let tree: SearchTree = serde_json::from_slice(&body).map_err(anyhow::Error::from)?;

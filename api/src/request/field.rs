@@ -21,7 +21,8 @@ pub const NOT_NULL: &str = "This field may not be null.";
 /// DRF's message for an empty string where text is needed.
 pub const NOT_BLANK: &str = "This field may not be blank.";
 
-/// One JSON value (never `null`: the wrappers handle that) converted with DRF's rules.
+/// One JSON value converted with DRF's rules (never `null`, which the wrappers handle, except
+/// through [`OptionalAny`] and [`RequiredAny`]).
 pub trait FieldValue: Sized + Default {
     /// The value, or the messages the client reads.
     fn from_json(value: Value) -> Result<Self, Refusal>;
@@ -186,6 +187,63 @@ pub enum Nullable<T> {
     Value(T),
 }
 
+/// A query parameter: absent and empty (`?x=`) are the same, as in django-filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Param<T>(pub Option<T>);
+
+impl<T> Param<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+/// django-filter's message for a value outside a filter's choices.
+pub fn not_a_filter_choice(raw: &str) -> String {
+    format!("Select a valid choice. {raw} is not one of the available choices.")
+}
+
+/// A query value of a closed set, read by `parse`; anything else gets django-filter's message.
+pub fn filter_choice<T>(value: Value, parse: impl Fn(&str) -> Option<T>) -> Result<T, Refusal> {
+    let raw = string(value)?;
+    parse(&raw).ok_or_else(|| vec![not_a_filter_choice(&raw)])
+}
+
+/// DRF's boolean filter: `true`/`1`/`yes`/`on` and `false`/`0`/`no`/`off` in any case;
+/// anything else is no filter (never an error).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FilterBool(pub Option<bool>);
+
+impl FieldValue for FilterBool {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        let raw = value.as_str().map(str::to_ascii_lowercase);
+        Ok(FilterBool(match raw.as_deref() {
+            Some("true" | "1" | "yes" | "on") => Some(true),
+            Some("false" | "0" | "no" | "off") => Some(false),
+            _ => None,
+        }))
+    }
+}
+
+/// A field the client may leave out; whatever it sends, `null` included, is `T`'s to judge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionalAny<T>(pub Option<T>);
+
+/// A field the client must send; whatever it sends, `null` included, is `T`'s to judge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequiredAny<T>(pub T);
+
+impl<T> OptionalAny<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T> RequiredAny<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
 impl<T> Required<T> {
     pub fn into_inner(self) -> T {
         self.0
@@ -249,6 +307,35 @@ impl<'de, T: FieldValue> Deserialize<'de> for Optional<T> {
             Slot::Present(Value::Null) => refuse::<D::Error>(NOT_NULL).map(|()| None)?,
             Slot::Present(v) => convert::<T, D::Error>(v)?,
         }))
+    }
+}
+
+impl<'de, T: FieldValue> Deserialize<'de> for Param<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Param(match Slot::deserialize(d)? {
+            Slot::Absent => None,
+            Slot::Present(Value::String(s)) if s.is_empty() => None,
+            Slot::Present(v) => convert::<T, D::Error>(v)?,
+        }))
+    }
+}
+
+impl<'de, T: FieldValue> Deserialize<'de> for OptionalAny<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(OptionalAny(match Slot::deserialize(d)? {
+            Slot::Absent => None,
+            Slot::Present(v) => convert::<T, D::Error>(v)?,
+        }))
+    }
+}
+
+impl<'de, T: FieldValue> Deserialize<'de> for RequiredAny<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = match Slot::deserialize(d)? {
+            Slot::Absent => refuse::<D::Error>(REQUIRED).map(|()| None)?,
+            Slot::Present(v) => convert::<T, D::Error>(v)?,
+        };
+        Ok(RequiredAny(value.unwrap_or_default()))
     }
 }
 

@@ -52,14 +52,33 @@ pub(super) fn refuse<E: de::Error>(messages: Refusal) -> Result<(), E> {
     })
 }
 
+/// What a key the struct does not declare is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// A field error each (bodies: nothing is silently dropped).
+    Refuse,
+    /// Skipped (query strings, as Django's filters skip them).
+    Ignore,
+}
+
 /// Reads `map` into `T`, or every field's problems.
 /// Keys the struct does not declare are a field error each: nothing is silently dropped.
 pub fn read<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, FieldErrors> {
+    read_checked(map, Unknown::Refuse, |_: &T, _| {})
+}
+
+/// Reads `map` into `T`, then lets `check` add the rules that span fields (it sees the value
+/// with placeholders where a field was refused, and the errors so far), or every problem.
+pub fn read_checked<T: DeserializeOwned>(
+    map: Map<String, Value>,
+    unknown: Unknown,
+    check: impl FnOnce(&T, &mut FieldErrors),
+) -> Result<T, FieldErrors> {
     COLLECTOR.set(Some(Collector {
         field: "non_field_errors",
         errors: FieldErrors::new(),
     }));
-    let result = T::deserialize(Object { map });
+    let result = T::deserialize(Object { map, unknown });
     let Collector { field, mut errors } = COLLECTOR.take().unwrap_or(Collector {
         field: "non_field_errors",
         errors: FieldErrors::new(),
@@ -73,8 +92,14 @@ pub fn read<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, FieldErro
                 .push(e.to_string());
             Err(errors)
         }
-        Ok(_) if !errors.is_empty() => Err(errors),
-        Ok(value) => Ok(value),
+        Ok(value) => {
+            check(&value, &mut errors);
+            if errors.is_empty() {
+                Ok(value)
+            } else {
+                Err(errors)
+            }
+        }
     }
 }
 
@@ -91,6 +116,7 @@ fn record(field: &str, message: &str) {
 
 struct Object {
     map: Map<String, Value>,
+    unknown: Unknown,
 }
 
 impl<'de> Deserializer<'de> for Object {
@@ -102,8 +128,10 @@ impl<'de> Deserializer<'de> for Object {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        for key in self.map.keys().filter(|k| !fields.contains(&k.as_str())) {
-            record(key, "Unknown field.");
+        if self.unknown == Unknown::Refuse {
+            for key in self.map.keys().filter(|k| !fields.contains(&k.as_str())) {
+                record(key, "Unknown field.");
+            }
         }
         visitor.visit_map(Fields {
             fields: fields.iter(),
@@ -258,6 +286,34 @@ mod tests {
             .err()
             .unwrap_or_default();
         assert_eq!(errors.len(), 2);
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Lenient {
+        list: crate::request::RequiredAny<Value>,
+        extra: crate::request::OptionalAny<Value>,
+    }
+
+    #[test]
+    fn the_any_wrappers_pass_null_on_and_checks_see_the_errors_so_far() {
+        let ok = read::<Lenient>(object(json!({"list": null, "extra": null})));
+        let Ok(l) = ok else {
+            panic!("refused: {ok:?}");
+        };
+        assert_eq!((l.list.0, l.extra.0), (Value::Null, Some(Value::Null)));
+        let errors = read_checked::<Lenient>(object(json!({"bad": 1})), Unknown::Refuse, |l, e| {
+            assert!(l.extra.0.is_none() && e.contains_key("list") && e.contains_key("bad"));
+            e.insert("extra".to_owned(), vec!["Checked.".to_owned()]);
+        })
+        .err()
+        .unwrap_or_default();
+        assert_eq!(errors.len(), 3);
+        let ignored = read_checked::<Lenient>(
+            object(json!({"list": 1, "x": 2})),
+            Unknown::Ignore,
+            |_, _| {},
+        );
+        assert!(ignored.is_ok());
     }
 
     #[test]

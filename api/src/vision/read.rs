@@ -1,7 +1,6 @@
 //! Reading one's own jobs.
 
 use biologidex_core::error::Missing;
-use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use biologidex_db::models::{
@@ -9,15 +8,18 @@ use biologidex_db::models::{
     vision::{self, AnalysisJob, JobStatus},
 };
 
-use super::dto::{AnalysisJobListItem, AnalysisJobResponse, AnalysisJobStats};
+use super::{
+    dto::{AnalysisJobListItem, AnalysisJobResponse, AnalysisJobStats},
+    schema::JobListQuery,
+};
 use crate::{
     ApiError, ApiResult,
     auth::AuthUser,
     docs::schemas::Detail,
     ids::path_uuid,
-    input::query_choice,
     media::MediaUrls,
     pagination::{Page, page_request},
+    request::ValidQuery,
     state::AppState,
 };
 
@@ -100,11 +102,7 @@ async fn page(
     get, path = "/api/v1/vision/jobs/", tag = "vision",
     security(("jwt" = [])),
     params(
-        ("status" = Option<String>, Query,
-            description = "Only jobs in this state: `pending`, `processing`, `completed` or `failed`."),
-        ("cv_method" = Option<String>, Query, description = "Only jobs of this method (`openai`)."),
-        ("ordering" = Option<String>, Query,
-            description = "`created_at` or `completed_at`, `-` first for descending; default `-created_at`."),
+        JobListQuery,
         ("page" = Option<String>, Query, description = "Page number (50 per page), or `last`."),
     ),
     responses(
@@ -117,18 +115,10 @@ pub async fn list_jobs(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    params: web::Query<HashMap<String, String>>,
+    params: ValidQuery<JobListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let st = query_choice("status", params.get("status"), JobStatus::parse)?;
-    let method = params
-        .get("cv_method")
-        .filter(|s| !s.is_empty())
-        .map(String::as_str);
-    let order =
-        crate::animals::read::ordering(params.get("ordering"), &["created_at", "completed_at"]);
-    let order = order
-        .first()
-        .map_or(("created_at", true), |(c, d)| (c.as_str(), *d));
+    let query = params.into_inner();
+    let (st, method, order) = query.parts();
     page(&state, &req, &me, st, method, order).await
 }
 

@@ -1,17 +1,21 @@
-//! The vision routes' request bodies: what their handlers parse (through `crate::request`) and
-//! what the OpenAPI document shows. The multipart form of `create` is described separately:
-//! its text parts are parsed as [`CreateAnalysisJobRequest`], its `image` part is the file.
+//! The vision routes' request bodies and job list query: what their handlers parse (through
+//! `crate::request`) and what the OpenAPI document shows. The multipart form of `create` is
+//! described separately: its text parts are parsed as [`CreateAnalysisJobRequest`], its
+//! `image` part is the file.
 
+use biologidex_db::models::vision::JobStatus;
 use serde::Deserialize;
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::create::DETAIL_LEVEL_MAX;
 use crate::{
     docs::schemas::{FieldErrors, RuleError},
     images::parse_edits,
-    request::{Chars, FieldValue, Nullable, Optional, Refusal, choice},
+    request::{
+        Chars, FieldValue, Nullable, Optional, Param, RawText, Refusal, choice, filter_choice,
+    },
 };
 use biologidex_media::images::Edits;
 
@@ -151,4 +155,53 @@ pub struct SelectAnimalRequest {
 pub enum SelectAnimalError {
     Rule(RuleError),
     Fields(FieldErrors),
+}
+
+/// A job state as a list filter (django-filter's message for another value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusFilter(pub JobStatus);
+
+impl Default for StatusFilter {
+    fn default() -> Self {
+        StatusFilter(JobStatus::Pending)
+    }
+}
+
+impl FieldValue for StatusFilter {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        filter_choice(value, JobStatus::parse).map(StatusFilter)
+    }
+}
+
+/// The job list's filters and ordering (`page` is read by the pagination).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobListQuery {
+    /// Only jobs in this state: `pending`, `processing`, `completed` or `failed`.
+    #[param(value_type = Option<String>)]
+    pub status: Param<StatusFilter>,
+    /// Only jobs of this method (`openai`).
+    #[param(value_type = Option<String>)]
+    pub cv_method: Param<RawText>,
+    /// `created_at` or `completed_at`, `-` first for descending; default `-created_at`.
+    #[param(value_type = Option<String>)]
+    pub ordering: Param<RawText>,
+}
+
+impl JobListQuery {
+    /// The state filter, the method filter and the (first valid) ordering column.
+    pub fn parts(&self) -> (Option<JobStatus>, Option<&str>, (&str, bool)) {
+        let raw = self.ordering.0.as_ref().map(|t| t.0.clone());
+        let order = crate::animals::read::ordering(raw.as_ref(), &["created_at", "completed_at"]);
+        let order = match order.first() {
+            Some((c, d)) if c == "completed_at" => ("completed_at", *d),
+            Some((_, d)) => ("created_at", *d),
+            None => ("created_at", true),
+        };
+        (
+            self.status.0.map(|s| s.0),
+            self.cv_method.0.as_ref().map(|m| m.0.as_str()),
+            order,
+        )
+    }
 }
