@@ -95,7 +95,41 @@ pub async fn create_entry(
 ) -> ApiResult<HttpResponse> {
     let max = state.settings.max_upload_size_mb * 1024 * 1024;
     let input = upload::read(&req, payload, "original_image", max).await?;
-    let mut body = Body::new(input.fields, CREATE_KEYS)?;
+    let new = read_create(input.fields, input.file.is_some(), me.id)?;
+    // Decode and re-encode an upload off the executor (strips EXIF, bounds the size).
+    let blob = match input.file {
+        Some(file) => {
+            let converted =
+                biologidex_core::cpu::run(move || convert(&file.bytes, Edits::default()))
+                    .await?
+                    .map_err(|e| ApiError::field("original_image", e.to_string()))?;
+            Some(converted.image)
+        }
+        None => None,
+    };
+    let mut conn = state.db.get().await?;
+    if Animal::find(&mut conn, new.animal_id).await?.is_none() {
+        return Err(ApiError::field("animal", invalid_pk(new.animal_id)));
+    }
+    let job_image = match new.source_vision_job_id {
+        Some(id) => Some(
+            vision::image_of_owned_job(&mut conn, id, me.id)
+                .await?
+                .ok_or_else(|| ApiError::field("source_vision_job", invalid_pk(id)))?,
+        ),
+        None => None,
+    };
+    let entry = insert_entry(&state, &mut conn, new, blob, job_image).await?;
+    tracing::info!(dex_entry.id = %entry.id, user.id = %me.id, "dex entry created");
+    crate::graph::invalidate::dex_changed(&state, &mut conn, me.id).await;
+    let view = own_view(&mut conn, me.id, entry.id).await?;
+    let urls = MediaUrls::new(&req, &state.settings);
+    Ok(HttpResponse::Created().json(EntryCreated::new(&view, &urls)))
+}
+
+/// The fields of a create (JSON, or a form's text parts), every problem reported together.
+fn read_create(fields: serde_json::Value, has_file: bool, owner: Uuid) -> ApiResult<NewEntry> {
+    let mut body = Body::new(fields, CREATE_KEYS)?;
     let animal = match body.nullable("animal") {
         None => {
             body.error("animal", crate::input::REQUIRED);
@@ -126,82 +160,59 @@ pub async fn create_entry(
             "The submitted data was not a file. Check the encoding type on the form.",
         );
     }
-    let lat = fields::coordinate(&mut body, "location_lat").flatten();
-    let lon = fields::coordinate(&mut body, "location_lon").flatten();
-    let place = location_name(&mut body).unwrap_or_default();
+    let location_lat = fields::coordinate(&mut body, "location_lat").flatten();
+    let location_lon = fields::coordinate(&mut body, "location_lon").flatten();
+    let location_name = location_name(&mut body).unwrap_or_default();
     let notes = body.optional_str("notes").unwrap_or_default();
     let catch_date = fields::datetime(&mut body, "catch_date");
-    let vis = visibility_field(&mut body).unwrap_or(Visibility::Friends);
-    if body.is_clean() && job.is_none() && input.file.is_none() {
+    let visibility = visibility_field(&mut body).unwrap_or(Visibility::Friends);
+    if body.is_clean() && job.is_none() && !has_file {
         body.error(
             "non_field_errors",
             "Either source_vision_job or original_image must be provided.",
         );
     }
     body.finish()?;
-    let animal = animal.ok_or_else(|| ApiError::field("animal", crate::input::REQUIRED))?;
+    let animal_id = animal.ok_or_else(|| ApiError::field("animal", crate::input::REQUIRED))?;
+    Ok(NewEntry {
+        owner_id: owner,
+        animal_id,
+        source_vision_job_id: job,
+        image_id: None,
+        image_checksum: None,
+        location_lat,
+        location_lon,
+        location_name,
+        notes,
+        catch_date,
+        visibility,
+    })
+}
 
-    // Decode and re-encode an upload off the executor (strips EXIF, bounds the size).
-    let blob = match input.file {
-        Some(file) => {
-            let converted =
-                biologidex_core::cpu::run(move || convert(&file.bytes, Edits::default()))
-                    .await?
-                    .map_err(|e| ApiError::field("original_image", e.to_string()))?;
-            Some(converted.image)
-        }
-        None => None,
-    };
-
-    let mut conn = state.db.get().await?;
-    if Animal::find(&mut conn, animal).await?.is_none() {
-        return Err(ApiError::field("animal", invalid_pk(animal)));
-    }
-    let job_image = match job {
-        Some(id) => Some(
-            vision::image_of_owned_job(&mut conn, id, me.id)
-                .await?
-                .ok_or_else(|| ApiError::field("source_vision_job", invalid_pk(id)))?,
-        ),
-        None => None,
-    };
+/// Stores the image (an upload, or the vision job's) with the entry and recounts the owner's
+/// profile, in one transaction.
+async fn insert_entry(
+    state: &AppState,
+    conn: &mut diesel_async::AsyncPgConnection,
+    mut new: NewEntry,
+    blob: Option<images::ImageBlob>,
+    job_image: Option<(Uuid, String)>,
+) -> ApiResult<DexEntry> {
     let storage = state.storage.clone();
-    let entry = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let (image_id, checksum) = match (&blob, job_image) {
-                (Some(blob), _) => (
-                    Some(images::store(conn, storage.as_ref(), blob).await?),
-                    Some(blob.checksum.clone()),
-                ),
-                (None, Some((id, sum))) => (Some(id), Some(sum)),
-                (None, None) => (None, None),
-            };
-            let entry = DexEntry::insert(
-                conn,
-                &NewEntry {
-                    owner_id: me.id,
-                    animal_id: animal,
-                    source_vision_job_id: job,
-                    image_id,
-                    image_checksum: checksum,
-                    location_lat: lat,
-                    location_lon: lon,
-                    location_name: place,
-                    notes,
-                    catch_date,
-                    visibility: vis,
-                },
-            )
-            .await?;
-            User::recompute_stats(conn, me.id).await?;
-            Ok(entry)
-        })
-        .await?;
-    tracing::info!(dex_entry.id = %entry.id, user.id = %me.id, "dex entry created");
-    crate::graph::invalidate::dex_changed(&state, &mut conn, me.id).await;
-    let view = own_view(&mut conn, me.id, entry.id).await?;
-    let urls = MediaUrls::new(&req, &state.settings);
-    Ok(HttpResponse::Created().json(EntryCreated::new(&view, &urls)))
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        (new.image_id, new.image_checksum) = match (&blob, job_image) {
+            (Some(blob), _) => (
+                Some(images::store(conn, storage.as_ref(), blob).await?),
+                Some(blob.checksum.clone()),
+            ),
+            (None, Some((id, sum))) => (Some(id), Some(sum)),
+            (None, None) => (None, None),
+        };
+        let entry = DexEntry::insert(conn, &new).await?;
+        User::recompute_stats(conn, new.owner_id).await?;
+        Ok(entry)
+    })
+    .await
 }
 
 async fn own_view(

@@ -271,6 +271,25 @@ struct SearchTaxonomy {
     species: String,
 }
 
+/// One animal node as a search result, with its taxonomy as a `/`-separated path.
+fn search_hit(n: &SearchNode) -> SearchHit<'_> {
+    let t = &n.taxonomy;
+    let path: Vec<&str> = [
+        &t.kingdom, &t.phylum, &t.class, &t.order, &t.family, &t.genus, &t.species,
+    ]
+    .into_iter()
+    .map(|v| v.trim())
+    .filter(|v| !v.is_empty())
+    .collect();
+    SearchHit {
+        id: &n.id,
+        scientific_name: &n.scientific_name,
+        common_name: &n.common_name,
+        position: n.position,
+        taxonomy_path: path.join("/"),
+    }
+}
+
 /// Searches the animals of the caller's tree by name.
 ///
 /// Animals whose scientific name, common name, genus or species contains `q` (any case), with
@@ -328,23 +347,7 @@ pub async fn search_tree(
     let results: Vec<SearchHit<'_>> = hits
         .into_iter()
         .take(limit as usize)
-        .map(|n| {
-            let t = &n.taxonomy;
-            let path: Vec<&str> = [
-                &t.kingdom, &t.phylum, &t.class, &t.order, &t.family, &t.genus, &t.species,
-            ]
-            .into_iter()
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .collect();
-            SearchHit {
-                id: &n.id,
-                scientific_name: &n.scientific_name,
-                common_name: &n.common_name,
-                position: n.position,
-                taxonomy_path: path.join("/"),
-            }
-        })
+        .map(search_hit)
         .collect();
     Ok(HttpResponse::Ok().json(SearchResponse {
         query,
