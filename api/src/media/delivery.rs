@@ -4,7 +4,7 @@
 //! Several ranges, or a range that cannot be parsed, get the whole object, as RFC 9110 allows.
 
 use actix_web::{
-    HttpMessage, HttpRequest, HttpResponse,
+    HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder,
     http::header::{self, EntityTag, IfNoneMatch, IfRange},
 };
 use biologidex_core::error::Missing;
@@ -65,17 +65,18 @@ pub async fn send(
     cache_control: &'static str,
 ) -> ApiResult<HttpResponse> {
     let etag = etag_of(key);
-    let mut ok = HttpResponse::Ok();
-    ok.insert_header((header::CACHE_CONTROL, cache_control))
-        .insert_header(header::ETag(etag.clone()));
-    if not_modified(req, &etag) {
-        return Ok(HttpResponse::NotModified()
+    // 200, 206 and 304 carry the same validators.
+    let cached = |mut response: HttpResponseBuilder| {
+        response
             .insert_header((header::CACHE_CONTROL, cache_control))
-            .insert_header(header::ETag(etag))
-            .finish());
+            .insert_header(header::ETag(etag.clone()));
+        response
+    };
+    if not_modified(req, &etag) {
+        return Ok(cached(HttpResponse::NotModified()).finish());
     }
     if state.settings.media_x_accel_redirect {
-        return Ok(ok
+        return Ok(cached(HttpResponse::Ok())
             .insert_header(("X-Accel-Redirect", format!("/protected-media/{key}")))
             .insert_header((header::CONTENT_TYPE, content_type))
             .finish());
@@ -88,41 +89,43 @@ pub async fn send(
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish());
     }
-    ok.insert_header((header::CONTENT_TYPE, content_type.to_owned()))
-        .insert_header((header::ACCEPT_RANGES, "bytes"));
-    let Some(range) = wanted_range(req, &etag) else {
-        let bytes = state.storage.get(key).await.map_err(|e| missing(key, e))?;
-        return Ok(ok.body(bytes));
+    let part = match wanted_range(req, &etag) {
+        None => None,
+        Some(range) => {
+            let size = state.storage.size(key).await.map_err(|e| missing(key, e))?;
+            match http_range_header::parse_range_header(range).and_then(|r| r.validate(size)) {
+                Ok(ranges) if ranges.len() == 1 => {
+                    Some((*ranges[0].start(), *ranges[0].end(), size))
+                }
+                Err(RangeUnsatisfiableError::Unsatisfiable) => {
+                    return Ok(HttpResponse::RangeNotSatisfiable()
+                        .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
+                        .json(json!({ "detail": "The requested range is past the end of the image." })));
+                }
+                // Several ranges, or one that cannot be parsed: the whole object.
+                _ => None,
+            }
+        }
     };
-    let size = state.storage.size(key).await.map_err(|e| missing(key, e))?;
-    let ranges = http_range_header::parse_range_header(range).and_then(|r| r.validate(size));
-    match ranges.as_deref() {
-        Ok([one]) => {
-            let (first, last) = (*one.start(), *one.end());
-            let bytes = state
-                .storage
-                .get_range(key, first..last + 1)
-                .await
-                .map_err(|e| missing(key, e))?;
-            Ok(HttpResponse::PartialContent()
-                .insert_header((header::CACHE_CONTROL, cache_control))
-                .insert_header(header::ETag(etag))
-                .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
-                .insert_header((
-                    header::CONTENT_RANGE,
-                    format!("bytes {first}-{last}/{size}"),
-                ))
-                .body(bytes))
-        }
-        Err(RangeUnsatisfiableError::Unsatisfiable) => Ok(HttpResponse::RangeNotSatisfiable()
-            .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
-            .json(json!({ "detail": "The requested range is past the end of the image." }))),
-        // Several ranges, or one that cannot be parsed: the whole object.
-        _ => {
-            let bytes = state.storage.get(key).await.map_err(|e| missing(key, e))?;
-            Ok(ok.body(bytes))
-        }
-    }
+    let Some((first, last, size)) = part else {
+        let bytes = state.storage.get(key).await.map_err(|e| missing(key, e))?;
+        return Ok(cached(HttpResponse::Ok())
+            .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
+            .insert_header((header::ACCEPT_RANGES, "bytes"))
+            .body(bytes));
+    };
+    let bytes = state
+        .storage
+        .get_range(key, first..last + 1)
+        .await
+        .map_err(|e| missing(key, e))?;
+    Ok(cached(HttpResponse::PartialContent())
+        .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
+        .insert_header((
+            header::CONTENT_RANGE,
+            format!("bytes {first}-{last}/{size}"),
+        ))
+        .body(bytes))
 }
 
 #[cfg(test)]

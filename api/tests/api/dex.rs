@@ -204,14 +204,7 @@ async fn a_multipart_upload_becomes_the_entrys_own_image() {
                 .mime_str("image/png")
                 .unwrap(),
         );
-    let res = app
-        .client
-        .post(app.url(&format!("{ENTRIES}/")))
-        .bearer_auth(&ash.access)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_multipart(&format!("{ENTRIES}/"), &ash, form).await;
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["notes"], "in the garden");
@@ -226,14 +219,7 @@ async fn a_multipart_upload_becomes_the_entrys_own_image() {
         "original_image",
         reqwest::multipart::Part::bytes(b"not an image at all".to_vec()).file_name("x.jpg"),
     );
-    let res = app
-        .client
-        .post(app.url(&format!("{ENTRIES}/")))
-        .bearer_auth(&ash.access)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_multipart(&format!("{ENTRIES}/"), &ash, form).await;
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.unwrap();
     assert!(

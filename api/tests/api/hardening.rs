@@ -26,15 +26,7 @@ async fn multipart_as(
     who: &TestUser,
     form: multipart::Form,
 ) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(&who.access)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    status_json(res).await
+    status_json(app.post_multipart(path, who, form).await).await
 }
 
 fn png_part(seed: u8) -> multipart::Part {

@@ -382,6 +382,22 @@ impl TestApp {
         assert_eq!(s, 200, "{row}");
     }
 
+    /// A multipart POST as `who`.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        who: &TestUser,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&who.access)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// GET without credentials (as the client downloads images).
     pub async fn fetch(&self, url: &str) -> (u16, Vec<u8>) {
         let res = self.client.get(url).send().await.expect("request");

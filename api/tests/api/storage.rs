@@ -28,6 +28,22 @@ use crate::helpers::{Bucket, TestApp, TestUser, test_png};
 
 const ENTRIES: &str = "/api/v1/dex/entries/";
 
+/// Posts a dex entry of `who` with a photo.
+async fn post_entry(
+    app: &TestApp,
+    who: &TestUser,
+    animal: &str,
+    png: Vec<u8>,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("animal", animal.to_owned())
+        .part(
+            "original_image",
+            reqwest::multipart::Part::bytes(png).file_name("shot.png"),
+        );
+    app.post_multipart(ENTRIES, who, form).await
+}
+
 /// Creates a dex entry of `who` with a photo; returns the response status and body.
 async fn entry_with_photo(
     app: &TestApp,
@@ -35,20 +51,7 @@ async fn entry_with_photo(
     animal: &str,
     png: Vec<u8>,
 ) -> (u16, Value) {
-    let form = reqwest::multipart::Form::new()
-        .text("animal", animal.to_owned())
-        .part(
-            "original_image",
-            reqwest::multipart::Part::bytes(png).file_name("shot.png"),
-        );
-    let res = app
-        .client
-        .post(app.url(ENTRIES))
-        .bearer_auth(&who.access)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = post_entry(app, who, animal, png).await;
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }
@@ -329,21 +332,7 @@ async fn a_store_that_goes_away_is_a_503_with_nothing_half_written() {
     proxy.set_cut(true);
     let started = std::time::Instant::now();
     let png = test_png(30, 30, 2);
-    let res = {
-        let form = reqwest::multipart::Form::new()
-            .text("animal", fox.clone())
-            .part(
-                "original_image",
-                reqwest::multipart::Part::bytes(png.clone()).file_name("b.png"),
-            );
-        app.client
-            .post(app.url(ENTRIES))
-            .bearer_auth(&ash.access)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
-    };
+    let res = post_entry(&app, &ash, &fox, png.clone()).await;
     assert_eq!(res.status(), 503);
     assert!(res.headers().contains_key("retry-after"));
     let body: Value = res.json().await.unwrap();
@@ -430,13 +419,8 @@ async fn the_worker_reads_a_jobs_photo_from_the_bucket() {
         reqwest::multipart::Part::bytes(test_png(64, 48, 5)).file_name("shot.png"),
     );
     let res = app
-        .client
-        .post(app.url("/api/v1/images/convert/"))
-        .bearer_auth(&ash.access)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .post_multipart("/api/v1/images/convert/", &ash, form)
+        .await;
     assert_eq!(res.status(), 201);
     let conv: Value = res.json().await.unwrap();
     let (s, job) = app

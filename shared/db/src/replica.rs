@@ -152,11 +152,6 @@ impl ReadRouter {
         registry.register(Box::new(self.usable.clone()))
     }
 
-    /// Whether any replica is configured.
-    pub fn has_replicas(&self) -> bool {
-        !self.members.is_empty()
-    }
-
     /// A connection for a read that may lag behind: a usable replica (round robin), else the
     /// primary.
     pub async fn read(&self) -> Result<DbConn<'_>, RunError> {
@@ -202,7 +197,7 @@ impl ReadRouter {
     }
 
     /// Measures every replica once.
-    pub async fn measure_all(&self) {
+    async fn measure_all(&self) {
         for member in &self.members {
             let lag = measure(&member.pool).await;
             self.mark(member, lag);

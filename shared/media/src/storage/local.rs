@@ -1,11 +1,6 @@
 //! Files under a root directory (`MEDIA_ROOT`), the default store.
 
-use std::{
-    io,
-    ops::Range,
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::{io, ops::Range, path::PathBuf, time::Duration};
 
 use futures_util::future::BoxFuture;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -22,11 +17,6 @@ impl LocalStorage {
     /// A store rooted at `root` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         LocalStorage { root: root.into() }
-    }
-
-    /// The root directory.
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// The file path of `key`, refusing keys that could escape the root.
