@@ -25,6 +25,9 @@ pub struct ApiMetrics {
     pub redis_failures: IntCounterVec,
     /// Taxonomic tree cache lookups by result: hit, miss or error.
     pub graph_cache: IntCounterVec,
+    /// Authentications by source: hit (memory), miss (database, then remembered), off
+    /// (database; the cache is disabled or not listening).
+    pub auth_cache: IntCounterVec,
     pub vision_queue_depth: IntGauge,
 }
 
@@ -75,6 +78,13 @@ impl ApiMetrics {
             ),
             &["result"],
         )?;
+        let auth_cache = IntCounterVec::new(
+            Opts::new(
+                "auth_cache_lookups_total",
+                "Authentications by source (hit, miss, off)",
+            ),
+            &["result"],
+        )?;
         let vision_queue_depth =
             IntGauge::new("vision_queue_depth", "Vision jobs waiting in Redis")?;
         registry.register(Box::new(vision_queue_depth.clone()))?;
@@ -89,6 +99,7 @@ impl ApiMetrics {
         registry.register(Box::new(dex_entries.clone()))?;
         registry.register(Box::new(redis_failures.clone()))?;
         registry.register(Box::new(graph_cache.clone()))?;
+        registry.register(Box::new(auth_cache.clone()))?;
         Ok(ApiMetrics {
             registry,
             requests,
@@ -102,6 +113,7 @@ impl ApiMetrics {
             dex_entries,
             redis_failures,
             graph_cache,
+            auth_cache,
             vision_queue_depth,
         })
     }

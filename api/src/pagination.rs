@@ -4,6 +4,7 @@
 use actix_web::HttpRequest;
 use biologidex_core::config::Settings;
 use biologidex_core::error::Missing;
+use diesel::QueryResult;
 use serde::Serialize;
 
 use crate::{ApiError, ApiResult, urls::base_url};
@@ -41,19 +42,55 @@ fn page_param(req: &HttpRequest) -> Option<String> {
 /// Resolves `?page=` for a list of `count` rows: 1-based, `last` allowed, anything else 404.
 pub fn page_request(req: &HttpRequest, count: i64) -> ApiResult<PageRequest> {
     let pages = ((count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let number = match page_param(req).as_deref() {
-        None | Some("") => 1,
-        Some("last") => pages,
-        Some(raw) => raw.parse::<i64>().map_err(|_| invalid_page())?,
-    };
-    if number < 1 || number > pages {
+    let number = wanted_number(req)?.unwrap_or(pages);
+    if number > pages {
         return Err(invalid_page());
     }
-    Ok(PageRequest {
-        number,
-        offset: (number - 1) * PAGE_SIZE,
-        limit: PAGE_SIZE,
-    })
+    Ok(PageRequest::numbered(number))
+}
+
+/// The page number asked for, `None` for `last`; malformed or below 1 is a 404.
+fn wanted_number(req: &HttpRequest) -> ApiResult<Option<i64>> {
+    let number = match page_param(req).as_deref() {
+        None | Some("") => 1,
+        Some("last") => return Ok(None),
+        Some(raw) => raw.parse::<i64>().map_err(|_| invalid_page())?,
+    };
+    if number < 1 {
+        return Err(invalid_page());
+    }
+    Ok(Some(number))
+}
+
+impl PageRequest {
+    fn numbered(number: i64) -> Self {
+        PageRequest {
+            number,
+            offset: (number - 1) * PAGE_SIZE,
+            limit: PAGE_SIZE,
+        }
+    }
+}
+
+/// Loads the requested page with its total in one statement (`load` answers the rows and
+/// the total, `None` when the page is empty); `count` runs first only for `page=last`. A page
+/// past the end is the usual 404.
+pub async fn load_page<C, T>(
+    req: &HttpRequest,
+    conn: &mut C,
+    mut load: impl AsyncFnMut(&mut C, PageRequest) -> QueryResult<(Vec<T>, Option<i64>)>,
+    count: impl AsyncFnOnce(&mut C) -> QueryResult<i64>,
+) -> ApiResult<(PageRequest, i64, Vec<T>)> {
+    let at = match wanted_number(req)? {
+        Some(number) => PageRequest::numbered(number),
+        None => page_request(req, count(conn).await?)?,
+    };
+    let (rows, total) = load(conn, at).await?;
+    match total {
+        Some(total) => Ok((at, total, rows)),
+        None if at.number == 1 => Ok((at, 0, rows)),
+        None => Err(invalid_page()),
+    }
 }
 
 fn link(req: &HttpRequest, settings: &Settings, page: Option<i64>) -> String {

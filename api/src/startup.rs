@@ -15,9 +15,9 @@ use biologidex_db::replica::ReadRouter;
 use biologidex_media::storage::SharedStorage;
 
 use crate::{
-    ApiError, admin, animals, auth, auth::jwt::Jwt, dex, docs, fallback, graph, health, images,
-    landing, media, metrics::ApiMetrics, observe::observe, queue::JobQueue, social,
-    state::AppState, taxonomy, throttle::throttle, users, vision,
+    ApiError, admin, animals, auth, auth::cache::AuthCache, auth::jwt::Jwt, dex, docs, fallback,
+    graph, health, images, landing, media, metrics::ApiMetrics, observe::observe, queue::JobQueue,
+    social, state::AppState, taxonomy, throttle::throttle, users, vision,
 };
 
 /// A bound, not yet running server.
@@ -93,6 +93,7 @@ impl Application {
             storage,
             metrics,
             jwt: Arc::new(Jwt::new(settings.secret_bytes())),
+            auth_cache: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
             trees: Arc::default(),
             jobs: Arc::new(JobQueue::new(
                 &settings.redis_url,
@@ -100,6 +101,10 @@ impl Application {
             )),
             settings: Arc::new(settings),
         };
+        tokio::spawn(biologidex_db::auth_watch::listen(
+            state.settings.database_url.clone(),
+            Arc::downgrade(&state.auth_cache),
+        ));
         let listener = TcpListener::bind(&state.settings.bind_address)
             .map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", state.settings.bind_address))?;
         let port = listener.local_addr()?.port();

@@ -7,7 +7,9 @@ use biologidex_db::{DbConn, DbPool, replica::ReadRouter};
 use biologidex_media::storage::SharedStorage;
 use diesel_async::pooled_connection::bb8::RunError;
 
-use crate::{auth::jwt::Jwt, graph::LocalTrees, metrics::ApiMetrics, queue::JobQueue};
+use crate::{
+    auth::cache::AuthCache, auth::jwt::Jwt, graph::LocalTrees, metrics::ApiMetrics, queue::JobQueue,
+};
 
 /// Shared application state (cheap to clone).
 #[derive(Debug, Clone)]
@@ -21,6 +23,8 @@ pub struct AppState {
     pub storage: SharedStorage,
     pub metrics: ApiMetrics,
     pub jwt: Arc<Jwt>,
+    /// Users authenticated lately, dropped when PostgreSQL announces a change.
+    pub auth_cache: Arc<AuthCache>,
     /// Taxonomic trees this replica served lately (validated against Redis on every use).
     pub trees: Arc<LocalTrees>,
     pub jobs: Arc<JobQueue>,

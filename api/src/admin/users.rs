@@ -204,6 +204,7 @@ pub async fn set_active(
     let mut conn = state.db.get().await?;
     let outcome = admin::set_active(&mut conn, &staff.actor(), id, active).await?;
     drop(conn);
+    state.auth_cache.forget(id);
     Ok(finish(&state, outcome, &format!("/admin/users/{id}/")).await)
 }
 
@@ -228,6 +229,7 @@ pub async fn set_staff(
     let mut conn = state.db.get().await?;
     let outcome = admin::set_staff(&mut conn, &staff.actor(), id, on).await?;
     drop(conn);
+    state.auth_cache.forget(id);
     Ok(finish(&state, outcome, &format!("/admin/users/{id}/")).await)
 }
 
@@ -264,6 +266,7 @@ pub async fn set_password(
     let mut conn = state.db.get().await?;
     let outcome = admin::set_password(&mut conn, &staff.actor(), id, &hash).await?;
     drop(conn);
+    state.auth_cache.forget(id);
     let body = html! {
         p { (outcome.summary) }
         p { "The new password, shown only this once:" }
@@ -307,5 +310,6 @@ pub async fn delete(
     let mut conn = state.db.get().await?;
     let outcome = admin::delete_user(&mut conn, &staff.actor(), id).await?;
     drop(conn);
+    state.auth_cache.forget(id);
     Ok(finish(&state, outcome, "/admin/users/").await)
 }

@@ -13,7 +13,7 @@ use crate::{
     ApiError, ApiResult,
     auth::{AuthUser, MaybeAuthUser},
     ids::path_uuid,
-    pagination::{Page, page_request},
+    pagination::{Page, load_page},
     request::ValidQuery,
     state::AppState,
 };
@@ -91,9 +91,13 @@ pub async fn list_animals(
 ) -> ApiResult<HttpResponse> {
     let query = params.into_inner().into_query()?;
     let mut conn = state.read_db().await?;
-    let count = Animal::count(&mut conn, &query).await?;
-    let at = page_request(&req, count)?;
-    let rows = Animal::list(&mut conn, &query, at.offset, at.limit).await?;
+    let (at, count, rows) = load_page(
+        &req,
+        &mut *conn,
+        async |c, at| Animal::list(c, &query, at.offset, at.limit).await,
+        async |c| Animal::count(c, &query).await,
+    )
+    .await?;
     let results: Vec<AnimalListResponse> = rows.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))
 }

@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use biologidex_core::Error;
-use biologidex_db::models::accounts::{User, UserView};
+use biologidex_db::models::accounts::{AuthInfo, User, UserView};
 use uuid::Uuid;
 
 use super::jwt::Rejection;
@@ -19,14 +19,25 @@ pub struct AuthUser {
     pub username: String,
     pub is_staff: bool,
     pub is_superuser: bool,
-    /// The caller's account and profile, loaded by the same query that authenticated them.
-    pub view: std::sync::Arc<UserView>,
+    /// The caller's account and profile when authentication read them for this request
+    /// (`None` when it answered from the cache).
+    pub view: Option<std::sync::Arc<UserView>>,
 }
 
 impl AuthUser {
     /// May this caller act on `user`'s account?
     pub fn may_manage(&self, user: Uuid) -> bool {
         self.id == user || self.is_staff
+    }
+
+    fn new(info: &AuthInfo, view: Option<UserView>) -> Self {
+        AuthUser {
+            id: info.id,
+            username: info.username.clone(),
+            is_staff: info.is_staff,
+            is_superuser: info.is_superuser,
+            view: view.map(std::sync::Arc::new),
+        }
     }
 }
 
@@ -35,6 +46,16 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     (scheme == "Bearer" && !token.trim().is_empty()).then(|| token.trim())
+}
+
+fn invalid() -> ApiError {
+    ApiError(Error::InvalidAccessToken("Token is invalid"))
+}
+
+/// An active account that has not refused tokens issued at `iat` since.
+fn admits(info: &AuthInfo, iat: f64) -> bool {
+    // A password change refuses access tokens issued before it, a logout those of its login.
+    info.is_active && iat >= info.tokens_valid_after.timestamp_micros() as f64 / 1e6
 }
 
 async fn authenticate(
@@ -48,20 +69,30 @@ async fn authenticate(
             Rejection::Invalid => "Token is invalid",
         }))
     })?;
-    let mut conn = state.db.get().await?;
-    let found = User::find_for_access(&mut conn, claims.user_id, claims.family_id).await?;
-    // A password change refuses access tokens issued before it, a logout those of its login.
-    let valid_after = |v: &UserView| v.user.tokens_valid_after.timestamp_micros() as f64 / 1e6;
-    match found {
-        Some((v, false)) if v.user.is_active && claims.iat >= valid_after(&v) => Ok(AuthUser {
-            id: v.user.id,
-            username: v.user.username.clone(),
-            is_staff: v.user.is_staff,
-            is_superuser: v.user.is_superuser,
-            view: std::sync::Arc::new(v),
-        }),
-        _ => Err(ApiError(Error::InvalidAccessToken("Token is invalid"))),
+    // A token without a family (issued before families were in access tokens) matches none.
+    let family = claims.family_id.unwrap_or_else(Uuid::nil);
+    if let Some(info) = state.auth_cache.get(claims.user_id, family) {
+        state.metrics.auth_cache.with_label_values(&["hit"]).inc();
+        return admits(&info, claims.iat)
+            .then(|| AuthUser::new(&info, None))
+            .ok_or_else(invalid);
     }
+    let ticket = state.auth_cache.ticket();
+    let result = if ticket.is_some() { "miss" } else { "off" };
+    state.metrics.auth_cache.with_label_values(&[result]).inc();
+    let mut conn = state.db.get().await?;
+    let found = User::find_for_access(&mut conn, claims.user_id, Some(family)).await?;
+    let Some((view, false)) = found else {
+        return Err(invalid());
+    };
+    let info = AuthInfo::of(&view.user);
+    if !admits(&info, claims.iat) {
+        return Err(invalid());
+    }
+    if let Some(ticket) = ticket {
+        state.auth_cache.store(ticket, family, &info);
+    }
+    Ok(AuthUser::new(&info, Some(view)))
 }
 
 fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {

@@ -1,5 +1,6 @@
 //! Authentication: JWTs, the authenticated-user extractors, login, refresh and logout.
 
+pub mod cache;
 mod extract;
 pub mod jwt;
 mod login;

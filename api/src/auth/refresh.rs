@@ -115,6 +115,7 @@ pub async fn logout(
     let mut conn = state.db.get().await?;
     let (_, record) = presented(&state, &mut conn, body.into_inner()).await?;
     tokens::revoke_family(&mut conn, record.family_id).await?;
+    state.auth_cache.forget(record.user_id);
     tracing::info!(user.id = %record.user_id, "logout");
     Ok(HttpResponse::Ok().json(Message::new("Successfully logged out.")))
 }

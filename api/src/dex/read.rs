@@ -16,7 +16,7 @@ use crate::{
     auth::AuthUser,
     ids::path_uuid,
     media::MediaUrls,
-    pagination::{Page, page_request},
+    pagination::{Page, load_page, page_request},
     request::ValidQuery,
     state::AppState,
 };
@@ -106,9 +106,13 @@ pub async fn my_entries(
     me: AuthUser,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
-    let count = DexEntry::count_own(&mut conn, me.id).await?;
-    let at = page_request(&req, count)?;
-    let rows = DexEntry::list_own(&mut conn, me.id, false, at.offset, at.limit).await?;
+    let (at, count, rows) = load_page(
+        &req,
+        &mut *conn,
+        async |c, at| DexEntry::page_own(c, me.id, at.offset, at.limit).await,
+        async |c| DexEntry::count_own(c, me.id).await,
+    )
+    .await?;
     let urls = MediaUrls::new(&req, &state.settings);
     let results: Vec<EntryListItem> = rows.iter().map(|r| EntryListItem::new(r, &urls)).collect();
     Ok(HttpResponse::Ok().json(Page::new(&req, &state.settings, at, count, results)))

@@ -88,6 +88,7 @@ pub async fn change_password(
         Ok(())
     })
     .await?;
+    state.auth_cache.forget(me.id);
     let pair = issue_pair(&state, &mut conn, me.id, Uuid::new_v4()).await?;
     tracing::info!(user.id = %me.id, "password changed; all tokens revoked");
     Ok(HttpResponse::Ok().json(PasswordChangedResponse {

@@ -71,8 +71,16 @@ pub async fn get_me(
     req: HttpRequest,
     me: AuthUser,
 ) -> ApiResult<HttpResponse> {
-    // The account and profile authentication loaded for this request: no second query.
-    let view = std::sync::Arc::unwrap_or_clone(me.view);
+    // The account and profile authentication loaded for this request, if it read them.
+    let view = match me.view {
+        Some(view) => std::sync::Arc::unwrap_or_clone(view),
+        None => {
+            let mut conn = state.db.get().await?;
+            User::find(&mut conn, me.id).await?.ok_or(ApiError(
+                biologidex_core::Error::InvalidAccessToken("Token is invalid"),
+            ))?
+        }
+    };
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Ok().json(UserResponse::new(view, &urls, true)))
 }
@@ -209,6 +217,7 @@ pub async fn delete_user(
     if User::delete(&mut conn, id).await? == 0 {
         return Err(ApiError::not_found(Missing::User));
     }
+    state.auth_cache.forget(id);
     tracing::info!(user.id = %id, by = %me.id, "user deleted");
     crate::graph::invalidate::user_deleted(&state).await;
     Ok(HttpResponse::NoContent().finish())

@@ -305,3 +305,61 @@ async fn recent_and_popular_work_for_every_signed_in_user() {
     );
     let _: Value = tax;
 }
+
+/// The page and its total come from one statement; the pages, `last`, and the 404s past the
+/// end or below 1 are DRF's.
+#[tokio::test]
+async fn the_catalogue_pages_with_its_total_and_refuses_pages_past_the_end() {
+    let app = TestApp::spawn().await;
+    let u = app.user("oak").await;
+    let page = async |q: &str| app.get_as(&format!("/api/v1/animals/{q}"), &u.access).await;
+    let (s, empty) = page("").await;
+    assert_eq!((s, empty["count"].clone()), (200, json!(0)));
+    assert_eq!(page("?page=last").await.1["count"], 0);
+    assert_eq!(
+        page("?page=2").await,
+        (404, json!({"detail": "Invalid page."}))
+    );
+    app.sql(
+        "INSERT INTO animals (scientific_name, common_name, creation_index) \
+         SELECT 'Genus s' || n, 'Animal ' || n, n FROM generate_series(1, 120) n",
+    )
+    .await;
+    let (s, first) = page("").await;
+    assert_eq!(s, 200);
+    assert_eq!(first["count"], 120);
+    assert_eq!(first["results"].as_array().unwrap().len(), 50);
+    assert_eq!(first["results"][0]["scientific_name"], "Genus s1");
+    assert!(
+        first["next"]
+            .as_str()
+            .unwrap()
+            .ends_with("/api/v1/animals/?page=2")
+    );
+    let (_, third) = page("?page=3").await;
+    assert_eq!(
+        (
+            third["count"].clone(),
+            third["results"].as_array().unwrap().len()
+        ),
+        (json!(120), 20)
+    );
+    assert_eq!(third["results"][19]["scientific_name"], "Genus s120");
+    assert_eq!(third["next"], Value::Null);
+    assert_eq!(page("?page=last").await.1, third);
+    let (_, filtered) = page("?search=s11&page=1").await;
+    assert_eq!(filtered["count"], 11, "s11 and s110..s119");
+    for bad in [
+        "?page=4",
+        "?page=0",
+        "?page=-1",
+        "?page=two",
+        "?search=s11&page=2",
+    ] {
+        assert_eq!(
+            page(bad).await,
+            (404, json!({"detail": "Invalid page."})),
+            "{bad}"
+        );
+    }
+}

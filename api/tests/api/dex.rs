@@ -712,4 +712,21 @@ async fn batch_sync_is_bounded_and_reports_bad_items() {
         .await;
     assert_eq!(page["count"], 3);
     assert!(page["results"][0]["animal"].is_string());
+    for (q, want) in [("?page=last", 200), ("?page=2", 404), ("?page=0", 404)] {
+        let (status, body) = app
+            .get_as(&format!("{ENTRIES}/my_entries/{q}"), &w.owner.access)
+            .await;
+        assert_eq!(status, want, "{q}: {body}");
+        if want == 200 {
+            assert_eq!(body, page, "{q}");
+        }
+    }
+    let stranger = app.user("nobody").await;
+    let (_, none) = app
+        .get_as(&format!("{ENTRIES}/my_entries/"), &stranger.access)
+        .await;
+    assert_eq!(
+        (none["count"].clone(), none["results"].clone()),
+        (json!(0), json!([]))
+    );
 }

@@ -306,14 +306,29 @@ impl TestApp {
         }
     }
 
-    /// Runs SQL against this test's database.
+    /// Runs SQL against this test's database, then waits until this app's authentication
+    /// cache has heard every change it caused (as another tool's change would reach it).
     pub async fn sql(&self, query: &str) {
+        use biologidex_db::auth_watch::{CHANNEL, FENCE};
         use diesel_async::RunQueryDsl;
         let mut conn = self.state.db.get().await.expect("conn");
+        let cache = &self.state.auth_cache;
+        let fences = cache.fences_heard();
         diesel::sql_query(query)
             .execute(&mut conn)
             .await
             .expect("sql");
+        if !cache.is_live() {
+            return;
+        }
+        diesel::sql_query(format!("NOTIFY {CHANNEL}, '{FENCE}'"))
+            .execute(&mut conn)
+            .await
+            .expect("notify");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while cache.fences_heard() == fences && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
     }
 
     /// Creates an animal through the API and returns its id.

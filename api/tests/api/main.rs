@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod admin_browser;
 mod animals;
+mod auth_cache;
 mod conformance;
 mod demo;
 mod dex;

@@ -91,6 +91,9 @@ pub struct Settings {
     pub max_upload_size_mb: usize,
     pub jwt_access_lifetime: Duration,
     pub jwt_refresh_lifetime: Duration,
+    /// How long an api process may answer authentication from memory (`AUTH_CACHE_SECONDS`,
+    /// 0 = never); changes reach every process at once regardless (docs/decisions.md#d30).
+    pub auth_cache_ttl: Duration,
     pub throttle_anon: Rate,
     pub throttle_user: Rate,
     pub throttle_upload: Rate,
@@ -265,6 +268,7 @@ impl Settings {
             jwt_refresh_lifetime: Duration::from_secs(
                 86_400 * env.parse::<u64>("JWT_REFRESH_TOKEN_LIFETIME_DAYS", 30)?,
             ),
+            auth_cache_ttl: Duration::from_secs(env.parse("AUTH_CACHE_SECONDS", 10)?),
             throttle_anon: env.rate("THROTTLE_ANON_RATE", "100/hour")?,
             throttle_user: env.rate("THROTTLE_USER_RATE", "1000/hour")?,
             throttle_upload: env.rate("THROTTLE_UPLOAD_RATE", "20/hour")?,

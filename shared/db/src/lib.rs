@@ -4,6 +4,7 @@
 //! callers own transactions. Feature `test-util` adds one fresh database per test (`testing`).
 
 pub mod admin;
+pub mod auth_watch;
 pub mod models;
 pub mod replica;
 pub mod schema;

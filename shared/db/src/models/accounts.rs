@@ -63,6 +63,20 @@ pub struct AuthInfo {
     pub tokens_valid_after: DateTime<Utc>,
 }
 
+impl AuthInfo {
+    /// The authentication facts of a loaded account.
+    pub fn of(user: &User) -> Self {
+        AuthInfo {
+            id: user.id,
+            username: user.username.clone(),
+            is_active: user.is_active,
+            is_staff: user.is_staff,
+            is_superuser: user.is_superuser,
+            tokens_valid_after: user.tokens_valid_after,
+        }
+    }
+}
+
 /// A new account.
 #[derive(Debug, Clone)]
 pub struct NewUser {

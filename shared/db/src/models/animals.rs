@@ -156,16 +156,18 @@ impl Animal {
         filtered(q).count().get_result(conn).await
     }
 
-    /// One page of matching animals with their creators (one query).
+    /// One page of matching animals with their creators, and how many match in all (one
+    /// statement; the total is `None` when the page is empty).
     pub async fn list(
         conn: &mut AsyncPgConnection,
         q: &AnimalQuery,
         offset: i64,
         limit: i64,
-    ) -> QueryResult<Vec<AnimalView>> {
+    ) -> QueryResult<(Vec<AnimalView>, Option<i64>)> {
+        let total = filtered(q).count().single_value();
         let mut query = filtered(q)
             .left_join(users::table.on(users::id.nullable().eq(animals::created_by_id)))
-            .select(AnimalView::as_select());
+            .select((AnimalView::as_select(), total));
         if q.ordering.is_empty() {
             query = query.order(animals::creation_index.asc());
         }
@@ -179,12 +181,13 @@ impl Animal {
                 _ => query.then_order_by(animals::creation_index.asc()),
             };
         }
-        query
+        let rows: Vec<(AnimalView, Option<i64>)> = query
             .then_order_by(animals::id)
             .offset(offset)
             .limit(limit)
             .load(conn)
-            .await
+            .await?;
+        Ok(crate::models::with_total(rows))
     }
 
     /// One animal with its creator.

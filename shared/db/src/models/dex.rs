@@ -343,6 +343,34 @@ impl DexEntry {
             .await
     }
 
+    /// One page of the owner's entries in Pokédex order, and how many they have in all (one
+    /// statement; the total is `None` when the page is empty).
+    pub async fn page_own(
+        conn: &mut AsyncPgConnection,
+        owner: Uuid,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<DexEntryView>, Option<i64>)> {
+        // Boxed, so diesel lets the subquery name the table the outer query reads.
+        let total = dex_entries::table
+            .filter(dex_entries::owner_id.eq(owner))
+            .count()
+            .into_boxed()
+            .single_value();
+        let rows: Vec<(DexEntryView, Option<i64>)> = dex_entries::table
+            .inner_join(users::table)
+            .inner_join(animals::table)
+            .left_join(analysis_jobs::table)
+            .select((DexEntryView::as_select(), total))
+            .filter(dex_entries::owner_id.eq(owner))
+            .order((dex_entries::catch_date.desc(), dex_entries::id))
+            .offset(offset)
+            .limit(limit)
+            .load(conn)
+            .await?;
+        Ok(super::with_total(rows))
+    }
+
     /// How many entries the owner has.
     pub async fn count_own(conn: &mut AsyncPgConnection, owner: Uuid) -> QueryResult<i64> {
         dex_entries::table
