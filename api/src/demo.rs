@@ -167,7 +167,7 @@ pub async fn seed_demo(settings: &Settings, args: SeedArgs) -> anyhow::Result<()
                 },
             )
             .await?;
-            User::recompute_stats(conn, owner).await?;
+            User::recount(conn, owner).await?;
             Ok(())
         })
         .await?;

@@ -24,6 +24,7 @@ start_api() {
     export SECRET_KEY="bench-secret-key-bench-secret-key-0123"
     export REDIS_KEY_PREFIX="bench-$$"
     export THROTTLE_ANON_RATE=100000000/hour THROTTLE_USER_RATE=100000000/hour THROTTLE_LOGIN_RATE=100000000/hour
+    export THROTTLE_UPLOAD_RATE=100000000/hour
     export RUST_LOG=warn DB_POOL_SIZE="${DB_POOL_SIZE:-16}"
     MEDIA_ROOT="$(mktemp -d)"
     export MEDIA_ROOT

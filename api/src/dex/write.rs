@@ -209,7 +209,7 @@ async fn insert_entry(
             (None, None) => (None, None),
         };
         let entry = DexEntry::insert(conn, &new).await?;
-        User::recompute_stats(conn, new.owner_id).await?;
+        User::recount(conn, new.owner_id).await?;
         Ok(entry)
     })
     .await
@@ -220,8 +220,8 @@ async fn own_view(
     me: Uuid,
     id: Uuid,
 ) -> ApiResult<DexEntryView> {
-    let viewer = Viewer::load(conn, me).await?;
-    DexEntry::find_visible(conn, &viewer, id)
+    // The owner sees every entry of their own: no relations to load.
+    DexEntry::find_visible(conn, &Viewer::owner(me), id)
         .await?
         .ok_or(ApiError::not_found(Missing::DexEntry))
 }
@@ -297,7 +297,7 @@ pub async fn update_entry(
     conn.transaction::<_, ApiError, _>(async |conn| {
         DexEntry::update(conn, id, &changes).await?;
         if changes.animal_id.is_some() {
-            User::recompute_stats(conn, me.id).await?;
+            User::recount(conn, me.id).await?;
         }
         Ok(())
     })
@@ -329,7 +329,7 @@ pub async fn delete_entry(
     let id = current.entry.id;
     conn.transaction::<_, ApiError, _>(async |conn| {
         DexEntry::delete(conn, id).await?;
-        User::recompute_stats(conn, me.id).await?;
+        User::recount(conn, me.id).await?;
         Ok(())
     })
     .await?;

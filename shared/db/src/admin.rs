@@ -403,7 +403,7 @@ pub async fn merge_animals(
         .await?;
         Animal::delete(conn, from).await?;
         for owner in &owners {
-            User::recompute_stats(conn, *owner).await?;
+            User::recount(conn, *owner).await?;
         }
         let moved = json!({"entries": entries, "jobs": jobs, "into": into.to_string(),
             "into_name": dst.scientific_name});
@@ -568,7 +568,7 @@ pub async fn hide_entry(
             },
         )
         .await?;
-        User::recompute_stats(conn, before.owner_id).await?;
+        User::recount(conn, before.owner_id).await?;
         admin::audit(
             conn,
             actor,
@@ -597,7 +597,7 @@ pub async fn delete_entry(
     conn.transaction::<_, Error, _>(async |conn| {
         let before = lock_entry(conn, id).await?;
         DexEntry::delete(conn, id).await?;
-        User::recompute_stats(conn, before.owner_id).await?;
+        User::recount(conn, before.owner_id).await?;
         let mut snap = entry_snapshot(&before);
         if let Some(map) = snap.as_object_mut() {
             map.insert(

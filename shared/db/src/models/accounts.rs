@@ -369,6 +369,12 @@ impl User {
         conn: &mut AsyncPgConnection,
         id: Uuid,
     ) -> QueryResult<Option<UserView>> {
+        User::recount(conn, id).await?;
+        User::find(conn, id).await
+    }
+
+    /// [`User::recompute_stats`] without reading the profile back.
+    pub async fn recount(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
         let (total, unique, last): (i64, i64, Option<DateTime<Utc>>) = dex_entries::table
             .filter(dex_entries::owner_id.eq(id))
             .select((
@@ -386,6 +392,6 @@ impl User {
             ))
             .execute(conn)
             .await?;
-        User::find(conn, id).await
+        Ok(())
     }
 }

@@ -13,31 +13,49 @@ use biologidex_media::storage::Storage;
 pub use biologidex_media::blob::ImageBlob;
 
 /// Records `blob` and writes its file. Call inside the transaction that inserts the row which
-/// references it: the upsert locks the image row, so a concurrent cleanup cannot delete the
-/// file between the write and the reference.
+/// references it. Bytes already stored are only locked `FOR KEY SHARE`: a concurrent cleanup's
+/// delete waits for this transaction and then meets the new reference, while other writers of
+/// the same bytes do not wait for each other (a shared picture no longer serialises uploads).
+/// A row always has its file (both are written in one transaction), so a known image is not
+/// written again. New bytes are inserted, and their file written, under the new row's lock.
 pub async fn store(
     conn: &mut AsyncPgConnection,
     storage: &dyn Storage,
     blob: &ImageBlob,
 ) -> anyhow::Result<Uuid> {
     let key = blob.key();
-    let id: Uuid = diesel::insert_into(stored_images::table)
-        .values((
-            stored_images::storage_key.eq(&key),
-            stored_images::checksum.eq(&blob.checksum),
-            stored_images::content_type.eq(blob.content_type),
-            stored_images::width.eq(i32::try_from(blob.width).ok()),
-            stored_images::height.eq(i32::try_from(blob.height).ok()),
-            stored_images::byte_size.eq(i64::try_from(blob.bytes.len()).unwrap_or(i64::MAX)),
-        ))
-        .on_conflict(stored_images::storage_key)
-        .do_update()
-        .set(stored_images::storage_key.eq(diesel::upsert::excluded(stored_images::storage_key)))
-        .returning(stored_images::id)
-        .get_result(conn)
-        .await?;
-    storage.put(&key, &blob.bytes).await?;
-    Ok(id)
+    loop {
+        let known: Option<Uuid> = stored_images::table
+            .filter(stored_images::storage_key.eq(&key))
+            .select(stored_images::id)
+            .for_key_share()
+            .first(conn)
+            .await
+            .optional()?;
+        if let Some(id) = known {
+            return Ok(id);
+        }
+        let inserted: Option<Uuid> = diesel::insert_into(stored_images::table)
+            .values((
+                stored_images::storage_key.eq(&key),
+                stored_images::checksum.eq(&blob.checksum),
+                stored_images::content_type.eq(blob.content_type),
+                stored_images::width.eq(i32::try_from(blob.width).ok()),
+                stored_images::height.eq(i32::try_from(blob.height).ok()),
+                stored_images::byte_size.eq(i64::try_from(blob.bytes.len()).unwrap_or(i64::MAX)),
+            ))
+            .on_conflict(stored_images::storage_key)
+            .do_nothing()
+            .returning(stored_images::id)
+            .get_result(conn)
+            .await
+            .optional()?;
+        if let Some(id) = inserted {
+            storage.put(&key, &blob.bytes).await?;
+            return Ok(id);
+        }
+        // Another transaction stored the same bytes in between: lock its row instead.
+    }
 }
 
 /// Checksum of a stored image.
