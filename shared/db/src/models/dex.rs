@@ -670,20 +670,15 @@ pub async fn friend_activity(
 /// start of the oldest transaction still running (changes are stamped with their
 /// transaction's start), or now. Take it before reading the entries.
 pub async fn sync_watermark(conn: &mut AsyncPgConnection) -> QueryResult<DateTime<Utc>> {
-    #[derive(QueryableByName)]
-    struct Mark {
-        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
-        at: DateTime<Utc>,
-    }
-    let mark: Mark = diesel::sql_query(
-        "SELECT LEAST(clock_timestamp(), \
-                      COALESCE(min(xact_start) FILTER (WHERE pid <> pg_backend_pid()), clock_timestamp())) AS at \
-         FROM pg_stat_activity \
-         WHERE datname = current_database() AND xact_start IS NOT NULL AND state <> 'idle'",
-    )
-    .get_result(conn)
-    .await?;
-    Ok(mark.at)
+    // A function of migrations/2026-12-02-000070_read_paths: a prepared call, a cached plan.
+    diesel::select(biologidex_sync_watermark())
+        .get_result(conn)
+        .await
+}
+
+diesel::define_sql_function! {
+    /// The sync watermark, computed in the database.
+    fn biologidex_sync_watermark() -> diesel::sql_types::Timestamptz;
 }
 
 /// Usernames of animal creators (one query).
