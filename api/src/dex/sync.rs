@@ -227,13 +227,24 @@ pub async fn batch_sync(
     } else {
         DexEntry::sync_many(&mut conn, &viewer, &owners, oldest).await?
     };
+    let asks: Vec<(Uuid, DateTime<Utc>)> = items
+        .iter()
+        .filter_map(|(_, owner, since)| Some((*owner.as_ref().ok()?, (*since)?)))
+        .collect();
+    let mut removed = DexEntry::removed_since_many(&mut conn, &viewer, &asks)
+        .await?
+        .into_iter();
     let mut results = BTreeMap::new();
     for (key, owner, since) in items {
         let value = match owner {
             Err(error) => BatchSyncResult::Failed {
                 error: error.to_owned(),
             },
-            Ok(owner) => batch_result(&mut conn, &viewer, &rows, owner, since, &urls).await?,
+            Ok(owner) => {
+                // In the order of `asks`: one answer per item with an owner and a `since`.
+                let deleted = since.and_then(|_| removed.next()).unwrap_or_default();
+                batch_result(&rows, owner, since, deleted, &urls)
+            }
         };
         results.insert(key, value);
     }
@@ -244,28 +255,23 @@ pub async fn batch_sync(
 }
 
 /// One synced item of a batch: its owner's rows changed since `since`, and what left the view.
-async fn batch_result(
-    conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
+fn batch_result(
     rows: &[DexEntryView],
     owner: Uuid,
     since: Option<DateTime<Utc>>,
+    deleted: Vec<Uuid>,
     urls: &MediaUrls,
-) -> ApiResult<BatchSyncResult> {
+) -> BatchSyncResult {
     let entries: Vec<SyncItem> = rows
         .iter()
         .filter(|r| r.entry.owner_id == owner && since.is_none_or(|t| r.entry.updated_at >= t))
         .map(|r| SyncItem::new(r, urls))
         .collect();
-    let deleted = match since {
-        Some(t) => DexEntry::removed_since(conn, viewer, owner, t).await?,
-        None => Vec::new(),
-    };
-    Ok(BatchSyncResult::Synced {
+    BatchSyncResult::Synced {
         count: entries.len(),
         deleted,
         entries,
-    })
+    }
 }
 
 /// The owner a batch item names, or the error text the item gets.

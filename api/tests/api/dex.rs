@@ -624,6 +624,35 @@ async fn incremental_sync_carries_favourites_and_reports_deletions() {
     // The owner's own sync reports the deletion too (and still has the narrowed entry).
     let mine = sync(app, &w.owner, Some(&t1)).await;
     assert_eq!(mine["deleted"], json!([gone]));
+    // A batch answers each item with its own owner's removals (found for all in one query).
+    let (status, batch) = app
+        .post_as(
+            &format!("{ENTRIES}/batch_sync/"),
+            Some(&w.friend.access),
+            json!({"sync_requests": [
+                {"user_id": "self"},
+                {"user_id": w.owner.id, "last_sync": t1},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{batch}");
+    assert_eq!(batch["results"]["self"]["deleted"], json!([]));
+    assert_eq!(
+        batch["results"][w.owner.id.as_str()]["deleted"],
+        json!(expected)
+    );
+    let (_, batch) = app
+        .post_as(
+            &format!("{ENTRIES}/batch_sync/"),
+            Some(&w.owner.access),
+            json!({"sync_requests": [
+                {"user_id": w.friend.id, "last_sync": t1},
+                {"user_id": "self", "last_sync": t1},
+            ]}),
+        )
+        .await;
+    assert_eq!(batch["results"]["self"]["deleted"], json!([gone]));
+    assert_eq!(batch["results"][w.friend.id.as_str()]["deleted"], json!([]));
     let (_, me) = app.get_as("/api/v1/users/me/", &w.owner.access).await;
     assert_eq!(me["profile"]["total_catches"], 2);
 }

@@ -443,33 +443,85 @@ impl DexEntry {
         owner: Uuid,
         since: DateTime<Utc>,
     ) -> QueryResult<Vec<Uuid>> {
-        let ids: Vec<Uuid> = dex_entry_removals::table
-            .filter(dex_entry_removals::owner_id.eq(owner))
-            .filter(dex_entry_removals::removed_at.ge(since))
+        let mut gone = Self::removed_since_many(conn, viewer, &[(owner, since)]).await?;
+        Ok(gone.pop().unwrap_or_default())
+    }
+
+    /// [`DexEntry::removed_since`] for several owners at once, each with its own `since`: two
+    /// queries however many owners (a batch sync of every friend). One sorted answer per ask.
+    pub async fn removed_since_many(
+        conn: &mut AsyncPgConnection,
+        viewer: &Viewer,
+        asks: &[(Uuid, DateTime<Utc>)],
+    ) -> QueryResult<Vec<Vec<Uuid>>> {
+        use std::collections::BTreeSet;
+        let Some(oldest) = asks.iter().map(|(_, t)| *t).min() else {
+            return Ok(Vec::new());
+        };
+        let owners: Vec<Uuid> = asks.iter().map(|(o, _)| *o).collect();
+        type Removal = (Uuid, Uuid, Option<Uuid>, DateTime<Utc>, Option<String>);
+        let rows: Vec<Removal> = dex_entry_removals::table
+            .filter(dex_entry_removals::owner_id.eq_any(&owners))
+            .filter(dex_entry_removals::removed_at.ge(oldest))
             .filter(
-                dex_entry_removals::viewer_id.eq(viewer.id).or(
-                    dex_entry_removals::viewer_id
-                        .is_null()
-                        // Only what the viewer could see at the level it had (older rows: unknown).
-                        .and(dex_entry_removals::visibility.is_null().or(
-                            dex_entry_removals::visibility.eq_any(viewer.visible_levels(owner)),
-                        )),
-                ),
+                dex_entry_removals::viewer_id
+                    .eq(viewer.id)
+                    .or(dex_entry_removals::viewer_id.is_null()),
             )
-            .select(dex_entry_removals::entry_id)
-            .distinct()
+            .select((
+                dex_entry_removals::owner_id,
+                dex_entry_removals::entry_id,
+                dex_entry_removals::viewer_id,
+                dex_entry_removals::removed_at,
+                dex_entry_removals::visibility,
+            ))
             .load(conn)
             .await?;
-        if ids.is_empty() {
-            return Ok(ids);
+        // Only what the viewer could see at the level it had (older rows: unknown).
+        let theirs = |(owner, _, seen_by, _, level): &Removal| {
+            *seen_by == Some(viewer.id)
+                || (seen_by.is_none()
+                    && level.as_deref().is_none_or(|v| {
+                        viewer
+                            .visible_levels(*owner)
+                            .iter()
+                            .any(|l| l.as_str() == v)
+                    }))
+        };
+        let mut answers: Vec<BTreeSet<Uuid>> = asks
+            .iter()
+            .map(|(owner, since)| {
+                rows.iter()
+                    .filter(|r| r.0 == *owner && r.3 >= *since && theirs(r))
+                    .map(|r| r.1)
+                    .collect()
+            })
+            .collect();
+        let ids: BTreeSet<Uuid> = answers.iter().flatten().copied().collect();
+        if !ids.is_empty() {
+            // Entries back in view (visibility raised again) are not gone.
+            let ids: Vec<Uuid> = ids.into_iter().collect();
+            let still: Vec<(Uuid, Uuid, Visibility)> = dex_entries::table
+                .filter(dex_entries::id.eq_any(&ids))
+                .select((
+                    dex_entries::id,
+                    dex_entries::owner_id,
+                    dex_entries::visibility,
+                ))
+                .load(conn)
+                .await?;
+            for (id, owner, level) in still {
+                if viewer.visible_levels(owner).contains(&level) {
+                    answers.iter_mut().for_each(|a| {
+                        a.remove(&id);
+                    });
+                }
+            }
         }
-        let still: Vec<Uuid> = dex_entries::table
-            .filter(dex_entries::id.eq_any(&ids))
-            .filter(dex_entries::visibility.eq_any(viewer.visible_levels(owner)))
-            .select(dex_entries::id)
-            .load(conn)
-            .await?;
-        Ok(ids.into_iter().filter(|id| !still.contains(id)).collect())
+        Ok(answers
+            .into_iter()
+            .map(|a| a.into_iter().collect())
+            .collect())
     }
 
     /// Inserts an entry; call inside the transaction that stored its image.
