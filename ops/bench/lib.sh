@@ -29,11 +29,28 @@ start_api() {
     MEDIA_ROOT="$(mktemp -d)"
     export MEDIA_ROOT
     "$BIN" migrate
+    serve_api
+    trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; psql -q "$ADMIN" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"; rm -rf "$MEDIA_ROOT"' EXIT
+    echo "api idle RSS: $(rss_mb) MB"
+}
+
+# serve_api: (re)starts the api on the scratch database with the current environment.
+serve_api() {
+    if [ -n "${PID:-}" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; fi
     "$BIN" serve --bind "127.0.0.1:$PORT" &
     PID=$!
-    trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; psql -q "$ADMIN" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"; rm -rf "$MEDIA_ROOT"' EXIT
     for _ in $(seq 100); do curl -fs "$URL/health/" >/dev/null && break; sleep 0.1; done
-    echo "api idle RSS: $(rss_mb) MB"
+}
+
+# pg_memory: the scratch database's PostgreSQL backends, "<count> backends, <PSS> MB" (PSS
+# shares the shared buffers out among the processes, so the sum is what they really use).
+pg_memory() {
+    local n=0 kb=0 pid pss
+    for pid in $(pgrep -f "postgres: .*$BENCH_DB" || true); do
+        pss="$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)"
+        n=$((n + 1)); kb=$((kb + ${pss:-0}))
+    done
+    printf '%d backends, %.1f MB' "$n" "$(echo "$kb / 1024" | bc -l)"
 }
 
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$PID/status"; }

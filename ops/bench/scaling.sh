@@ -40,7 +40,7 @@ for SCALE in $SCALES; do
     sql "TRUNCATE dex_entries, analysis_jobs, friendships, animals, stored_images, user_profiles, users CASCADE"
     psql -q "$DATABASE_URL" -v hash="$HASH" -v key="$KEY" \
         -v animals=$((300 * SCALE)) -v entries=$((2000 * SCALE)) -f ops/bench/seed_dex.sql
-    psql -q "$DATABASE_URL" -c "VACUUM ANALYZE" 2>/dev/null || true
+    psql -q "$DATABASE_URL" -c "VACUUM ANALYZE" 2>&1 | grep -v "only superuser" || true
     echo "x$SCALE seeded: $(sql "SELECT (SELECT count(*) FROM animals) || ' animals, ' || (SELECT count(*) FROM dex_entries) || ' entries, bench1 has ' || (SELECT count(*) FROM dex_entries e JOIN users u ON u.id = e.owner_id WHERE u.username = 'bench1')")" >&2
     TOKEN="$(login bench1 bench-pass-123)"
     AUTH="Authorization: Bearer $TOKEN"
