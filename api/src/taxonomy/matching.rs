@@ -185,7 +185,7 @@ pub async fn match_name(
     let q = QueryParams::new(&req);
     let name = q
         .bounded_text("name", MAX_NAME)?
-        .ok_or_else(|| ApiError::field("name", crate::input::REQUIRED))?;
+        .ok_or_else(|| ApiError::field("name", crate::request::REQUIRED))?;
     let opts = MatchOptions {
         kingdom: q.bounded_text("kingdom", 100)?,
         vernacular_hint: q.bounded_text("common_name", 200)?,
