@@ -5,10 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{
-    input::Body,
-    request::{FieldValue, Refusal, filter_choice, not_a_choice},
-};
+use crate::request::{FieldValue, Refusal, filter_choice, not_a_choice};
 
 /// Django's message for a malformed UUID.
 fn not_a_uuid(v: &Value) -> String {
@@ -44,14 +41,31 @@ impl FieldValue for VisibilityChoice {
     }
 }
 
-/// A UUID field with Django's message for a malformed value.
-pub fn uuid_value(body: &mut Body, field: &str, v: &Value) -> Option<Uuid> {
-    match EntryAnimal::from_json(v.clone()) {
-        Ok(id) => Some(id.0),
-        Err(messages) => {
-            body.errors(field, messages);
-            None
+/// The vision job a new entry takes its image from, read leniently as the old server did: an
+/// empty string or a value that is not a string is no job; other text must be a UUID.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VisionJobRef(pub Option<Uuid>);
+
+impl FieldValue for VisionJobRef {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        match value {
+            Value::String(s) if !s.is_empty() => Uuid::try_parse(s.trim())
+                .map(|id| VisionJobRef(Some(id)))
+                .map_err(|_| vec!["Must be a valid UUID.".to_owned()]),
+            _ => Ok(VisionJobRef(None)),
         }
+    }
+}
+
+/// A file field sent as something else (JSON, or text): always refused, `null` too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotAFile;
+
+impl FieldValue for NotAFile {
+    fn from_json(_: Value) -> Result<Self, Refusal> {
+        Err(vec![
+            "The submitted data was not a file. Check the encoding type on the form.".to_owned(),
+        ])
     }
 }
 
@@ -132,48 +146,42 @@ impl FieldValue for SyncRequests {
 }
 
 /// A coordinate: at most 9 digits, 6 decimals and 3 before the point (the old numeric(9,6)).
-/// `Some(None)` for an explicit null.
-pub fn coordinate(body: &mut Body, field: &str) -> Option<Option<f64>> {
-    let v = body.nullable(field)?;
-    let Some(v) = v else { return Some(None) };
-    let text = match &v {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) if s.trim().is_empty() => return Some(None),
-        Value::String(s) => s.trim().to_owned(),
-        _ => {
-            body.error(field, "A valid number is required.");
-            return None;
+/// A blank string is no coordinate (as `null` is).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Coordinate(pub Option<f64>);
+
+impl FieldValue for Coordinate {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        let text = match &value {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) if s.trim().is_empty() => return Ok(Coordinate(None)),
+            Value::String(s) => s.trim().to_owned(),
+            _ => return Err(vec![NOT_A_NUMBER.to_owned()]),
+        };
+        let digits = text.trim_start_matches(['-', '+']);
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let ok = !int.is_empty() || !frac.is_empty();
+        if !ok || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(vec![NOT_A_NUMBER.to_owned()]);
         }
-    };
-    let digits = text.trim_start_matches(['-', '+']);
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let ok = !int.is_empty() || !frac.is_empty();
-    if !ok || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-        body.error(field, "A valid number is required.");
-        return None;
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
+        let refused = if int.len() + frac.len() > 9 {
+            "Ensure that there are no more than 9 digits in total."
+        } else if frac.len() > 6 {
+            "Ensure that there are no more than 6 decimal places."
+        } else if int.len() > 3 {
+            "Ensure that there are no more than 3 digits before the decimal point."
+        } else {
+            // Repeated signs (`--5`) pass the digit check but not the parse: read as no
+            // coordinate.
+            return Ok(Coordinate(text.parse::<f64>().ok()));
+        };
+        Err(vec![refused.to_owned()])
     }
-    let int = int.trim_start_matches('0');
-    let frac = frac.trim_end_matches('0');
-    if int.len() + frac.len() > 9 {
-        body.error(
-            field,
-            "Ensure that there are no more than 9 digits in total.",
-        );
-    } else if frac.len() > 6 {
-        body.error(
-            field,
-            "Ensure that there are no more than 6 decimal places.",
-        );
-    } else if int.len() > 3 {
-        body.error(
-            field,
-            "Ensure that there are no more than 3 digits before the decimal point.",
-        );
-    } else {
-        return text.parse::<f64>().ok().map(Some);
-    }
-    None
 }
+
+const NOT_A_NUMBER: &str = "A valid number is required.";
 
 /// Django's `parse_datetime` formats; values without an offset are UTC. Years outside
 /// 1..=9999 (Python's range, inside PostgreSQL's) are refused like any malformed value.
@@ -210,17 +218,20 @@ fn parse_any(raw: &str) -> Option<DateTime<Utc>> {
     None
 }
 
-/// An optional datetime field.
-pub fn datetime(body: &mut Body, field: &str) -> Option<DateTime<Utc>> {
-    let raw = body.optional_str(field)?;
-    let parsed = parse_datetime(&raw);
-    if parsed.is_none() {
-        body.error(
-            field,
-            "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
-        );
+/// A datetime in one of Django's formats (values without an offset are UTC).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EntryDatetime(pub DateTime<Utc>);
+
+impl FieldValue for EntryDatetime {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        parse_datetime(&String::from_json(value)?)
+            .map(EntryDatetime)
+            .ok_or_else(|| {
+                vec![
+                    "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].".to_owned(),
+                ]
+            })
     }
-    parsed
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! Request bodies, queries and value sets as the OpenAPI document shows them. The update and
-//! batch sync bodies and the queries are what their handlers parse (through `crate::request`);
-//! the create bodies still only describe (`create_entry` reads them through `input::Body`, as multipart
-//! or JSON).
+//! Request bodies, queries and value sets as the OpenAPI document shows them, and what their
+//! handlers parse (through `crate::request`). The multipart form of a create is described
+//! separately: its text parts are parsed as [`EntryCreateRequest`], its `original_image` part
+//! is the file.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -9,49 +9,101 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use biologidex_db::models::dex::EntryQuery;
+use biologidex_core::error::FieldErrors;
+use biologidex_db::models::dex::{EntryQuery, NewEntry};
 
 use super::{
-    fields::{AnimalFilter, EntryAnimal, SyncRequests, VisibilityChoice, VisibilityFilter},
+    fields::{
+        AnimalFilter, Coordinate, EntryAnimal, EntryDatetime, NotAFile, SyncRequests,
+        VisibilityChoice, VisibilityFilter, VisionJobRef,
+    },
     sync::last_sync,
 };
 use crate::{
     ApiResult,
     animals::read::{ordering, search_terms},
-    request::{Chars, FilterBool, Optional, OptionalAny, Param, RawText, RequiredAny},
+    request::{
+        Chars, FilterBool, Nullable, Optional, OptionalAny, Param, RawText, Required, RequiredAny,
+    },
 };
 
 pub use biologidex_db::models::dex::Visibility;
 
 /// A catch sent as JSON. JSON cannot carry a file, so the image comes from the caller's own
 /// vision job.
-#[derive(ToSchema)]
-pub struct EntryCreateJson {
+#[derive(Deserialize, ToSchema)]
+#[schema(as = EntryCreateJson)]
+pub struct EntryCreateRequest {
     /// The animal caught (must exist).
-    pub animal: Uuid,
+    #[schema(value_type = Uuid)]
+    pub animal: Required<EntryAnimal>,
     /// One of the caller's own vision jobs; its image becomes the entry's image.
-    pub source_vision_job: Uuid,
+    #[schema(value_type = Uuid)]
+    pub source_vision_job: OptionalAny<VisionJobRef>,
+    /// Only a file part of a form may carry the image; in JSON (or as text) it is refused.
+    #[schema(ignore)]
+    pub original_image: OptionalAny<NotAFile>,
     /// Latitude: a number or numeric string with at most 3 digits before the point, 6 after
     /// it and 9 in all; null or blank for none. Shown only to the owner.
     #[schema(value_type = Option<f64>)]
-    pub location_lat: Option<Value>,
+    pub location_lat: Nullable<Coordinate>,
     /// Longitude, as `location_lat`.
     #[schema(value_type = Option<f64>)]
-    pub location_lon: Option<Value>,
+    pub location_lon: Nullable<Coordinate>,
     /// Place name, at most 200 characters; shown only to the owner.
-    #[schema(max_length = 200, nullable = false)]
-    pub location_name: Option<String>,
-    #[schema(nullable = false)]
-    pub notes: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 200, nullable = false)]
+    pub location_name: Optional<Chars<200>>,
+    #[schema(value_type = Option<String>, nullable = false)]
+    pub notes: Optional<String>,
     /// ISO 8601; values without an offset are UTC. Default: now. One entry per owner, animal
     /// and catch date.
-    #[schema(nullable = false)]
-    pub catch_date: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<DateTime<Utc>>, nullable = false)]
+    pub catch_date: Optional<EntryDatetime>,
     /// Default `friends`.
-    #[schema(nullable = false)]
-    pub visibility: Option<Visibility>,
+    #[schema(value_type = Option<Visibility>, nullable = false)]
+    pub visibility: Optional<VisibilityChoice>,
 }
 
+impl EntryCreateRequest {
+    /// The rule across fields, once every field is fine: the image comes from a vision job or
+    /// an uploaded file.
+    pub fn check(&self, has_file: bool, errors: &mut FieldErrors) {
+        if errors.is_empty() && self.job().is_none() && !has_file {
+            errors.insert(
+                "non_field_errors".to_owned(),
+                vec!["Either source_vision_job or original_image must be provided.".to_owned()],
+            );
+        }
+    }
+
+    fn job(&self) -> Option<Uuid> {
+        self.source_vision_job.0.and_then(|j| j.0)
+    }
+
+    /// The row to insert for `owner` (its image is filled in later).
+    pub fn into_new(self, owner: Uuid) -> NewEntry {
+        let coordinate = |c: Nullable<Coordinate>| c.into_option().flatten().and_then(|c| c.0);
+        NewEntry {
+            owner_id: owner,
+            animal_id: self.animal.0.0,
+            source_vision_job_id: self.job(),
+            image_id: None,
+            image_checksum: None,
+            location_lat: coordinate(self.location_lat),
+            location_lon: coordinate(self.location_lon),
+            location_name: self.location_name.0.map(|n| n.0).unwrap_or_default(),
+            notes: self.notes.0.unwrap_or_default(),
+            catch_date: self.catch_date.0.map(|d| d.0),
+            visibility: self
+                .visibility
+                .0
+                .and_then(|v| v.0)
+                .unwrap_or(Visibility::Friends),
+        }
+    }
+}
+
+// Only describes: the text parts are read as an `EntryCreateRequest`.
 /// A catch sent as a form: every field is text; the image is either uploaded
 /// (`original_image`) or taken from the caller's own vision job (`source_vision_job`), and at
 /// least one of the two is required.

@@ -7,7 +7,7 @@ use biologidex_core::error::Missing;
 use biologidex_db::models::{
     accounts::User,
     animals::Animal,
-    dex::{DexEntry, DexEntryView, EntryChanges, NewEntry, Viewer, Visibility},
+    dex::{DexEntry, DexEntryView, EntryChanges, NewEntry, Viewer},
     images, vision,
 };
 use biologidex_media::images::{Edits, convert};
@@ -16,56 +16,21 @@ use uuid::Uuid;
 
 use super::{
     dto::{EntryCreated, EntryDetail, EntryUpdated},
-    fields,
-    schema::EntryUpdateRequest,
+    schema::{EntryCreateRequest, EntryUpdateRequest},
     viewer,
 };
 use crate::{
     ApiError, ApiResult,
     auth::AuthUser,
     ids::path_uuid,
-    input::Body,
     media::MediaUrls,
     request::{checked_from_fields, object},
     state::AppState,
     upload,
 };
 
-const CREATE_KEYS: &[&str] = &[
-    "animal",
-    "source_vision_job",
-    "original_image",
-    "location_lat",
-    "location_lon",
-    "location_name",
-    "notes",
-    "catch_date",
-    "visibility",
-];
-
 fn invalid_pk(raw: Uuid) -> String {
     format!("Invalid pk \"{raw}\" - object does not exist.")
-}
-
-fn location_name(body: &mut Body) -> Option<String> {
-    let v = body.optional_str("location_name")?;
-    if v.chars().count() > 200 {
-        body.error(
-            "location_name",
-            "Ensure this field has no more than 200 characters.",
-        );
-    }
-    Some(v)
-}
-
-fn visibility_field(body: &mut Body) -> Option<Visibility> {
-    if body.has("visibility") {
-        let names: Vec<&str> = Visibility::ALL.iter().map(|v| v.as_str()).collect();
-        body.required_choice("visibility", &names)
-            .and_then(|v| Visibility::parse(&v))
-    } else {
-        None
-    }
 }
 
 /// Records a catch (JSON or multipart), with the image of the caller's own
@@ -74,7 +39,7 @@ fn visibility_field(body: &mut Body) -> Option<Visibility> {
     post, path = "/api/v1/dex/entries/", tag = "dex",
     security(("jwt" = [])),
     request_body(content(
-        (super::schema::EntryCreateJson = "application/json"),
+        (EntryCreateRequest = "application/json"),
         (super::schema::EntryCreateForm = "multipart/form-data"),
     )),
     responses(
@@ -95,7 +60,12 @@ pub async fn create_entry(
 ) -> ApiResult<HttpResponse> {
     let max = state.settings.max_upload_size_mb * 1024 * 1024;
     let input = upload::read(&req, payload, "original_image", max).await?;
-    let new = read_create(input.fields, input.file.is_some(), me.id)?;
+    let has_file = input.file.is_some();
+    let body: EntryCreateRequest =
+        checked_from_fields(object(input.fields)?, |b: &EntryCreateRequest, errors| {
+            b.check(has_file, errors);
+        })?;
+    let new = body.into_new(me.id);
     // Decode and re-encode an upload off the executor (strips EXIF, bounds the size).
     let blob = match input.file {
         Some(file) => {
@@ -125,68 +95,6 @@ pub async fn create_entry(
     let view = own_view(&mut conn, me.id, entry.id).await?;
     let urls = MediaUrls::new(&req, &state.settings);
     Ok(HttpResponse::Created().json(EntryCreated::new(&view, &urls)))
-}
-
-/// The fields of a create (JSON, or a form's text parts), every problem reported together.
-fn read_create(fields: serde_json::Value, has_file: bool, owner: Uuid) -> ApiResult<NewEntry> {
-    let mut body = Body::new(fields, CREATE_KEYS)?;
-    let animal = match body.nullable("animal") {
-        None => {
-            body.error("animal", crate::input::REQUIRED);
-            None
-        }
-        Some(None) => {
-            body.error("animal", "This field may not be null.");
-            None
-        }
-        Some(Some(v)) => fields::uuid_value(&mut body, "animal", &v),
-    };
-    let job = match body.nullable("source_vision_job") {
-        Some(Some(v)) if v.as_str().is_some_and(|s| !s.is_empty()) => {
-            match v.as_str().and_then(|s| Uuid::try_parse(s.trim()).ok()) {
-                Some(id) => Some(id),
-                None => {
-                    body.error("source_vision_job", "Must be a valid UUID.");
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    if body.has("original_image") {
-        body.nullable("original_image");
-        body.error(
-            "original_image",
-            "The submitted data was not a file. Check the encoding type on the form.",
-        );
-    }
-    let location_lat = fields::coordinate(&mut body, "location_lat").flatten();
-    let location_lon = fields::coordinate(&mut body, "location_lon").flatten();
-    let location_name = location_name(&mut body).unwrap_or_default();
-    let notes = body.optional_str("notes").unwrap_or_default();
-    let catch_date = fields::datetime(&mut body, "catch_date");
-    let visibility = visibility_field(&mut body).unwrap_or(Visibility::Friends);
-    if body.is_clean() && job.is_none() && !has_file {
-        body.error(
-            "non_field_errors",
-            "Either source_vision_job or original_image must be provided.",
-        );
-    }
-    body.finish()?;
-    let animal_id = animal.ok_or_else(|| ApiError::field("animal", crate::input::REQUIRED))?;
-    Ok(NewEntry {
-        owner_id: owner,
-        animal_id,
-        source_vision_job_id: job,
-        image_id: None,
-        image_checksum: None,
-        location_lat,
-        location_lon,
-        location_name,
-        notes,
-        catch_date,
-        visibility,
-    })
 }
 
 /// Stores the image (an upload, or the vision job's) with the entry and recounts the owner's
@@ -275,7 +183,10 @@ pub async fn update_entry(
         object(body.into_inner())?,
         |b: &EntryUpdateRequest, errors| {
             if put && b.animal.0.is_none() && !errors.contains_key("animal") {
-                errors.insert("animal".to_owned(), vec![crate::input::REQUIRED.to_owned()]);
+                errors.insert(
+                    "animal".to_owned(),
+                    vec![crate::request::REQUIRED.to_owned()],
+                );
             }
         },
     )?;

@@ -197,6 +197,17 @@ impl<T> Param<T> {
     }
 }
 
+/// A query parameter read trimmed: absent and blank (`?x=`, `?x=%20`) are the same, and `T`
+/// sees the value without its surrounding whitespace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrimmedParam<T>(pub Option<T>);
+
+impl<T> TrimmedParam<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
 /// django-filter's message for a value outside a filter's choices.
 pub fn not_a_filter_choice(raw: &str) -> String {
     format!("Select a valid choice. {raw} is not one of the available choices.")
@@ -315,6 +326,19 @@ impl<'de, T: FieldValue> Deserialize<'de> for Param<T> {
         Ok(Param(match Slot::deserialize(d)? {
             Slot::Absent => None,
             Slot::Present(Value::String(s)) if s.is_empty() => None,
+            Slot::Present(v) => convert::<T, D::Error>(v)?,
+        }))
+    }
+}
+
+impl<'de, T: FieldValue> Deserialize<'de> for TrimmedParam<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(TrimmedParam(match Slot::deserialize(d)? {
+            Slot::Absent => None,
+            Slot::Present(Value::String(s)) if s.trim().is_empty() => None,
+            Slot::Present(Value::String(s)) => {
+                convert::<T, D::Error>(Value::String(s.trim().to_owned()))?
+            }
             Slot::Present(v) => convert::<T, D::Error>(v)?,
         }))
     }

@@ -12,7 +12,7 @@ mod reader;
 pub use extract::{Valid, ValidQuery, checked_from_fields, from_fields, object};
 pub use field::{
     Chars, FieldValue, FilterBool, NOT_BLANK, NOT_NULL, Nullable, Optional, OptionalAny, Param,
-    REQUIRED, RawText, Required, RequiredAny, choice, filter_choice, not_a_choice,
+    REQUIRED, RawText, Required, RequiredAny, TrimmedParam, choice, filter_choice, not_a_choice,
     not_a_filter_choice, too_long,
 };
 pub use reader::Refusal;

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{
     dto::{self, SourceResponse, StatsResponse, TaxonDetailResponse, TaxonMinimalResponse},
-    params::QueryParams,
+    schema::TaxonChildrenQuery,
 };
 use crate::{
     ApiError, ApiResult,
@@ -20,6 +20,7 @@ use crate::{
     docs::schemas::{Detail, FieldErrors},
     ids::path_uuid,
     pagination::{Page, page_request},
+    request::ValidQuery,
     state::AppState,
 };
 
@@ -127,9 +128,7 @@ pub async fn get_lineage(
     security((), ("jwt" = [])),
     params(
         ("pk" = Uuid, Path, description = "The taxon's id."),
-        ("direct" = Option<bool>, Query,
-            description = "`true` (default): direct children only; `false`: all descendants. \
-                Also accepts `1/0`, `yes/no`, `on/off`."),
+        TaxonChildrenQuery,
         super::schema::PageQuery,
     ),
     responses(
@@ -143,9 +142,10 @@ pub async fn list_children(
     req: HttpRequest,
     _caller: MaybeAuthUser,
     pk: web::Path<String>,
+    query: ValidQuery<TaxonChildrenQuery>,
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid(&pk)?;
-    let direct = QueryParams::new(&req).boolean("direct")?.unwrap_or(true);
+    let direct = query.into_inner().direct.into_inner().unwrap_or(true);
     let mut conn = state.read_db().await?;
     Taxa::find_summary(&mut conn, id)
         .await?

@@ -2,7 +2,7 @@
 //! `POST /taxonomy/validate/` (the old endpoint, working: it records the animal only for
 //! signed-in callers, never for anonymous ones).
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use biologidex_core::error::Missing;
 use biologidex_db::models::{
     animals::Animal,
@@ -15,14 +15,13 @@ use uuid::Uuid;
 
 use super::{
     dto::{self, TaxonDetailResponse, TaxonMinimalResponse, UsageResponse},
-    params::QueryParams,
-    schema::{MAX_NAME, ValidateRequest},
+    schema::{TaxonMatchQuery, ValidateRequest},
 };
 use crate::{
     ApiError, ApiResult,
     auth::MaybeAuthUser,
     docs::schemas::FieldErrors,
-    request::{Chars, Optional, Required, Valid},
+    request::{Chars, Optional, Required, Valid, ValidQuery},
     state::AppState,
 };
 
@@ -163,14 +162,7 @@ async fn match_response(
 #[utoipa::path(
     get, path = "/api/v1/taxonomy/match/", tag = "taxonomy",
     security((), ("jwt" = [])),
-    params(
-        ("name" = String, Query, max_length = 300,
-            description = "The name to match: scientific (`Canis lupus`) or vernacular."),
-        ("kingdom" = Option<String>, Query, max_length = 100,
-            description = "Only taxa of this kingdom (any case)."),
-        ("common_name" = Option<String>, Query, max_length = 200,
-            description = "A vernacular name that helps choose between homonyms."),
-    ),
+    params(TaxonMatchQuery),
     responses(
         (status = 200, body = MatchResponse),
         (status = 400, description = "`name` missing, or a parameter too long.",
@@ -179,17 +171,10 @@ async fn match_response(
 )]
 pub async fn match_name(
     state: web::Data<AppState>,
-    req: HttpRequest,
     _caller: MaybeAuthUser,
+    query: ValidQuery<TaxonMatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = QueryParams::new(&req);
-    let name = q
-        .bounded_text("name", MAX_NAME)?
-        .ok_or_else(|| ApiError::field("name", crate::input::REQUIRED))?;
-    let opts = MatchOptions {
-        kingdom: q.bounded_text("kingdom", 100)?,
-        vernacular_hint: q.bounded_text("common_name", 200)?,
-    };
+    let (name, opts) = query.into_inner().into_parts();
     let mut conn = state.db.get().await?;
     let m = matching::match_name(&mut conn, &name, &opts).await?;
     Ok(HttpResponse::Ok().json(match_response(&mut conn, m).await?))

@@ -4,7 +4,6 @@
 mod browse;
 mod dto;
 mod matching;
-mod params;
 pub mod schema;
 mod search;
 

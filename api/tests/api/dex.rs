@@ -189,6 +189,74 @@ async fn entries_need_an_own_job_or_an_uploaded_image() {
 }
 
 #[tokio::test]
+async fn create_fields_are_refused_together_with_the_old_messages() {
+    let app = TestApp::spawn().await;
+    let ash = app.user("ash").await;
+    let fox = app.animal(&ash, "Vulpes vulpes").await;
+    let url = format!("{ENTRIES}/");
+    let post = |body: Value| app.post_as(&url, Some(&ash.access), body);
+    let long = "x".repeat(201);
+    let (status, body) = post(json!({"animal": null, "original_image": null,
+        "source_vision_job": "", "location_name": long, "notes": null, "visibility": null,
+        "location_lat": true, "location_lon": "1.2.3"}))
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({
+                "animal": ["This field may not be null."],
+                "original_image": ["The submitted data was not a file. Check the encoding type on the form."],
+                "location_name": ["Ensure this field has no more than 200 characters."],
+                "notes": ["This field may not be null."],
+                "visibility": ["This field may not be null."],
+                "location_lat": ["A valid number is required."],
+                "location_lon": ["A valid number is required."],
+            })
+        )
+    );
+    let (_, body) = post(json!({"location_lat": "1234567.891", "catch_date": 5})).await;
+    assert_eq!(
+        body,
+        json!({
+            "animal": ["This field is required."],
+            "location_lat": ["Ensure that there are no more than 9 digits in total."],
+            "catch_date": ["Not a valid string."],
+        })
+    );
+    // An empty or non-string job is no job; the rule then asks for one.
+    let rule = json!({"non_field_errors": ["Either source_vision_job or original_image must be provided."]});
+    for job in [json!(""), json!(5), json!(null)] {
+        let (status, body) = post(json!({"animal": fox, "source_vision_job": job,
+            "location_lat": " ", "location_lon": null}))
+        .await;
+        assert_eq!((status, &body), (400, &rule), "{job}");
+    }
+    let (_, body) = post(json!([1])).await;
+    assert_eq!(
+        body,
+        json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]})
+    );
+    // A form's text parts are read the same way.
+    let form = reqwest::multipart::Form::new()
+        .text("animal", fox.clone())
+        .text("source_vision_job", "")
+        .text("location_lat", "12.5");
+    let res = app.post_multipart(&url, &ash, form).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap(), rule);
+    let form = reqwest::multipart::Form::new()
+        .text("animal", fox)
+        .text("visibility", "everyone")
+        .text("extra", "1");
+    let res = app.post_multipart(&url, &ash, form).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({"visibility": ["\"everyone\" is not a valid choice."], "extra": ["Unknown field."]})
+    );
+}
+
+#[tokio::test]
 async fn a_multipart_upload_becomes_the_entrys_own_image() {
     let app = TestApp::spawn().await;
     let ash = app.user("ash").await;

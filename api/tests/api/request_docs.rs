@@ -1,5 +1,6 @@
 //! The request schema each route documents is the struct its handler parses: every
-//! `request_body = X` in a `#[utoipa::path]` must be read by the handler below it through
+//! `request_body = X` in a `#[utoipa::path]` (and every `X = "application/json"` of a
+//! `request_body(content(...))`) must be read by the handler below it through
 //! `Valid<X ...>`, or `from_fields` / `checked_from_fields` into an `X`. Handlers not yet moved
 //! to typed requests are listed in `PENDING`; the list may only shrink (a listed handler that
 //! now conforms fails the test until it is taken off). Likewise every IntoParams struct in a
@@ -21,6 +22,35 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// The documented request struct at `rest` (just past `request_body = `, or past
+/// `request_body(content(` where the JSON one counts: a form's text parts are read into it
+/// too), with the handler below it: (schema, handler, its text without whitespace).
+fn documented_body(rest: &str, content: bool) -> Option<(String, String, String)> {
+    let named = if content {
+        let json = rest.find(" = \"application/json\"")?;
+        let start = rest[..json].rfind('(')? + 1;
+        &rest[start..json]
+    } else {
+        rest
+    };
+    let schema: String = named
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    let schema = schema.rsplit("::").next().unwrap_or_default().to_owned();
+    let fn_at = rest.find("pub async fn ")?;
+    let sig = &rest[fn_at + "pub async fn ".len()..];
+    let name: String = sig
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    // The handler's text: up to the next item at column 0 that is not its body.
+    let end = sig.find("\n}\n").unwrap_or(sig.len());
+    // Compared without whitespace, however rustfmt breaks the lines.
+    let flat: String = sig[..end].split_whitespace().collect();
+    Some((schema, name, flat))
+}
+
 /// (file:handler, documented request struct, whether the handler parses it).
 fn routes() -> Vec<(String, String, bool)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -33,26 +63,16 @@ fn routes() -> Vec<(String, String, bool)> {
             .strip_prefix(&src)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
-        for (at, _) in text.match_indices("request_body = ") {
-            let rest = &text[at + "request_body = ".len()..];
-            let schema: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-                .collect();
-            let schema = schema.rsplit("::").next().unwrap_or_default().to_owned();
-            let Some(fn_at) = rest.find("pub async fn ") else {
+        let plain = text
+            .match_indices("request_body = ")
+            .map(|(at, m)| (&text[at + m.len()..], false));
+        let content = text
+            .match_indices("request_body(content(")
+            .map(|(at, m)| (&text[at + m.len()..], true));
+        for (rest, content) in plain.chain(content) {
+            let Some((schema, name, flat)) = documented_body(rest, content) else {
                 continue;
             };
-            let sig = &rest[fn_at + "pub async fn ".len()..];
-            let name: String = sig
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            // The handler's text: up to the next item at column 0 that is not its body.
-            let end = sig.find("\n}\n").unwrap_or(sig.len());
-            let body = &sig[..end];
-            // Compared without whitespace, however rustfmt breaks the lines.
-            let flat: String = body.split_whitespace().collect();
             let parses = flat.contains(&format!("Valid<{schema}"))
                 || (flat.contains("from_fields(")
                     && (flat.contains(&format!("{schema}{{"))
@@ -68,7 +88,7 @@ fn routes() -> Vec<(String, String, bool)> {
 fn every_documented_request_body_is_the_struct_its_handler_parses() {
     let routes = routes();
     assert!(
-        routes.len() >= 15,
+        routes.len() >= 17,
         "found only {} documented bodies",
         routes.len()
     );

@@ -1150,6 +1150,99 @@ async fn match_requires_a_name_and_works_on_an_empty_taxonomy() {
 }
 
 #[tokio::test]
+async fn taxonomy_queries_are_trimmed_and_bounded() {
+    let app = TestApp::spawn().await;
+    let search = "/api/v1/taxonomy/search/";
+    for ok in [
+        "?genus=x&limit=20.0",
+        "?genus=%20x%20&limit=%203%20",
+        "?q=x&limit=&rank=%20",
+    ] {
+        let (status, body) = get(&app, &format!("{search}{ok}")).await;
+        assert_eq!(status, 200, "{ok}: {body}");
+    }
+    let (_, body) = get(&app, &format!("{search}?genus=x&limit=-1")).await;
+    assert_eq!(
+        body,
+        json!({"limit": ["Ensure this value is greater than or equal to 1."]})
+    );
+    let (_, body) = get(&app, &format!("{search}?q=%20&limit=0.5")).await;
+    assert_eq!(body, json!({"limit": ["A valid integer is required."]}));
+    let rank = "r".repeat(51);
+    let (_, body) = get(&app, &format!("{search}?genus=x&rank={rank}")).await;
+    assert_eq!(
+        body,
+        json!({"rank": ["Ensure this field has no more than 50 characters."]})
+    );
+    let (status, body) = get(&app, "/api/v1/taxonomy/match/?name=%20%20").await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"name": ["This field is required."]}))
+    );
+    let name = "n".repeat(301);
+    let (_, body) = get(&app, &format!("/api/v1/taxonomy/match/?name={name}")).await;
+    assert_eq!(
+        body,
+        json!({"name": ["Ensure this field has no more than 300 characters."]})
+    );
+    let kingdom = "k".repeat(101);
+    let (_, body) = get(
+        &app,
+        &format!("/api/v1/taxonomy/match/?name=Canis&kingdom={kingdom}&common_name=%20"),
+    )
+    .await;
+    assert_eq!(
+        body,
+        json!({"kingdom": ["Ensure this field has no more than 100 characters."]})
+    );
+    let (status, _) = get(&app, "/api/v1/taxonomy/match/?name=%20Canis%20").await;
+    assert_eq!(status, 200);
+    // A blank `direct` is the default: past the query, the unknown taxon is a 404.
+    let missing = uuid::Uuid::new_v4();
+    let (status, _) = get(
+        &app,
+        &format!("/api/v1/taxonomy/{missing}/children/?direct=%20"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = get(
+        &app,
+        &format!("/api/v1/taxonomy/{missing}/children/?direct=%20No%20"),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn several_bad_taxonomy_parameters_are_reported_together() {
+    let app = TestApp::spawn().await;
+    let long = "a".repeat(101);
+    let (status, body) = get(
+        &app,
+        &format!("/api/v1/taxonomy/search/?q={long}&limit=abc"),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({
+                "q": ["Ensure this field has no more than 100 characters."],
+                "limit": ["A valid integer is required."],
+            })
+        )
+    );
+    let (_, body) = get(&app, &format!("/api/v1/taxonomy/match/?kingdom={long}")).await;
+    assert_eq!(
+        body,
+        json!({
+            "name": ["This field is required."],
+            "kingdom": ["Ensure this field has no more than 100 characters."],
+        })
+    );
+}
+
+#[tokio::test]
 async fn an_animal_reclassified_by_the_taxonomy_shows_in_the_next_cached_tree() {
     let app = imported().await;
     let ash = app.user("ash").await;
