@@ -227,11 +227,7 @@ pub async fn batch_sync(
     } else {
         DexEntry::sync_many(&mut conn, &viewer, &owners, oldest).await?
     };
-    let asks: Vec<(Uuid, DateTime<Utc>)> = items
-        .iter()
-        .filter_map(|(_, owner, since)| Some((*owner.as_ref().ok()?, (*since)?)))
-        .collect();
-    let mut removed = DexEntry::removed_since_many(&mut conn, &viewer, &asks)
+    let mut removed = DexEntry::removed_since_many(&mut conn, &viewer, &delta_asks(&items))
         .await?
         .into_iter();
     let mut results = BTreeMap::new();
@@ -252,6 +248,16 @@ pub async fn batch_sync(
         results,
         server_time: server_time(&now),
     }))
+}
+
+/// The items that sync changes since a time, as (owner, since), in item order.
+fn delta_asks<K>(
+    items: &[(K, Result<Uuid, &'static str>, Option<DateTime<Utc>>)],
+) -> Vec<(Uuid, DateTime<Utc>)> {
+    items
+        .iter()
+        .filter_map(|(_, owner, since)| Some((*owner.as_ref().ok()?, (*since)?)))
+        .collect()
 }
 
 /// One synced item of a batch: its owner's rows changed since `since`, and what left the view.
