@@ -6,15 +6,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 start_api
 
-# One real account gives the password hash every seeded user shares.
-curl -fs -o /dev/null -H 'content-type: application/json' \
-    -d '{"username":"seedhash","email":"seed@example.com","password":"bench-pass-123","password_confirm":"bench-pass-123"}' \
-    "$URL/api/v1/users/"
-HASH="$(psql -qtA "$DATABASE_URL" -c "SELECT password_hash FROM users WHERE username = 'seedhash'")"
-KEY="images/ab/abababababababababababababababababababababababababababababababab.png"
-mkdir -p "$MEDIA_ROOT/images/ab"
-cp "$REPO/shared/testdata/bench.png" "$MEDIA_ROOT/$KEY"
-psql -q "$DATABASE_URL" -v hash="$HASH" -v key="$KEY" -f ops/bench/seed_dex.sql
+seed_prepare
+seed_dex
 echo "seeded: $(psql -qtA "$DATABASE_URL" -c "SELECT (SELECT count(*) FROM users) || ' users, ' || (SELECT count(*) FROM friendships) || ' friendships, ' || (SELECT count(*) FROM animals) || ' animals, ' || (SELECT count(*) FROM dex_entries) || ' entries'")"
 
 TOKEN="$(login bench1 bench-pass-123)"

@@ -80,3 +80,22 @@ login() {
     curl -fs -H 'content-type: application/json' -d "{\"username\":\"$1\",\"password\":\"$2\"}" \
         "$URL/api/v1/auth/login/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access"])'
 }
+
+# seed_prepare: what seed_dex.sql needs: HASH (the hash of a real account's password
+# bench-pass-123, which every seeded user shares) and KEY (a stored image file in MEDIA_ROOT).
+seed_prepare() {
+    curl -fs -o /dev/null -H 'content-type: application/json' \
+        -d '{"username":"seedhash","email":"seed@example.com","password":"bench-pass-123","password_confirm":"bench-pass-123"}' \
+        "$URL/api/v1/users/"
+    HASH="$(psql -qtA "$DATABASE_URL" -c "SELECT password_hash FROM users WHERE username = 'seedhash'")"
+    KEY="images/ab/abababababababababababababababababababababababababababababababab.png"
+    mkdir -p "$MEDIA_ROOT/images/ab"
+    cp "$REPO/shared/testdata/bench.png" "$MEDIA_ROOT/$KEY"
+}
+
+# seed_dex [psql -v settings...]: seeds the dex dataset (seed_dex.sql) after seed_prepare.
+seed_dex() {
+    psql -q "$DATABASE_URL" -v hash="$HASH" -v key="$KEY" "$@" -f ops/bench/seed_dex.sql 2>&1 \
+        | grep -v "only superuser can analyze" || true
+}
+

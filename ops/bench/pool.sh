@@ -8,14 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CONNECTIONS=32
 POOL_SIZES="${POOL_SIZES:-2 4 8 16 32}"
 start_api
-curl -fs -o /dev/null -H 'content-type: application/json' \
-    -d '{"username":"seedhash","email":"seed@example.com","password":"bench-pass-123","password_confirm":"bench-pass-123"}' \
-    "$URL/api/v1/users/"
-HASH="$(psql -qtA "$DATABASE_URL" -c "SELECT password_hash FROM users WHERE username = 'seedhash'")"
-KEY="images/ab/abababababababababababababababababababababababababababababababab.png"
-mkdir -p "$MEDIA_ROOT/images/ab"
-cp "$REPO/shared/testdata/bench.png" "$MEDIA_ROOT/$KEY"
-psql -q "$DATABASE_URL" -v hash="$HASH" -v key="$KEY" -f ops/bench/seed_dex.sql 2>&1 | grep -v "only superuser" || true
+seed_prepare
+seed_dex
 for size in $POOL_SIZES; do
     export DB_POOL_SIZE="$size"
     serve_api

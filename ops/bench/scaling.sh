@@ -12,13 +12,7 @@ SCALES="${SCALES:-1 10 100}"
 DURATION="${BENCH_DURATION:-8s}"
 start_api >&2
 
-curl -fs -o /dev/null -H 'content-type: application/json' \
-    -d '{"username":"seedhash","email":"seed@example.com","password":"bench-pass-123","password_confirm":"bench-pass-123"}' \
-    "$URL/api/v1/users/"
-HASH="$(psql -qtA "$DATABASE_URL" -c "SELECT password_hash FROM users WHERE username = 'seedhash'")"
-KEY="images/ab/abababababababababababababababababababababababababababababababab.png"
-mkdir -p "$MEDIA_ROOT/images/ab"
-cp "$REPO/shared/testdata/bench.png" "$MEDIA_ROOT/$KEY"
+seed_prepare
 sql() { psql -qtA "$DATABASE_URL" -c "$1"; }
 
 # measure NAME URL [wrk args]: appends "rps|p99|bytes" for NAME at this scale.
@@ -38,8 +32,7 @@ measure() {
 NAMES=()
 for SCALE in $SCALES; do
     sql "TRUNCATE dex_entries, analysis_jobs, friendships, animals, stored_images, user_profiles, users CASCADE"
-    psql -q "$DATABASE_URL" -v hash="$HASH" -v key="$KEY" \
-        -v animals=$((300 * SCALE)) -v entries=$((2000 * SCALE)) -f ops/bench/seed_dex.sql
+    seed_dex -v animals=$((300 * SCALE)) -v entries=$((2000 * SCALE))
     psql -q "$DATABASE_URL" -c "VACUUM ANALYZE" 2>&1 | grep -v "only superuser" || true
     echo "x$SCALE seeded: $(sql "SELECT (SELECT count(*) FROM animals) || ' animals, ' || (SELECT count(*) FROM dex_entries) || ' entries, bench1 has ' || (SELECT count(*) FROM dex_entries e JOIN users u ON u.id = e.owner_id WHERE u.username = 'bench1')")" >&2
     TOKEN="$(login bench1 bench-pass-123)"
