@@ -38,17 +38,22 @@ fn documented_body(rest: &str, content: bool) -> Option<(String, String, String)
         .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
         .collect();
     let schema = schema.rsplit("::").next().unwrap_or_default().to_owned();
+    let (_, name, flat) = handler_after(rest)?;
+    Some((schema, name, flat))
+}
+
+/// The first handler in `rest`: the text before `pub async fn`, its name, and its text up to
+/// the next item at column 0, without whitespace (however rustfmt breaks the lines).
+fn handler_after(rest: &str) -> Option<(&str, String, String)> {
     let fn_at = rest.find("pub async fn ")?;
     let sig = &rest[fn_at + "pub async fn ".len()..];
     let name: String = sig
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_')
         .collect();
-    // The handler's text: up to the next item at column 0 that is not its body.
     let end = sig.find("\n}\n").unwrap_or(sig.len());
-    // Compared without whitespace, however rustfmt breaks the lines.
     let flat: String = sig[..end].split_whitespace().collect();
-    Some((schema, name, flat))
+    Some((&rest[..fn_at], name, flat))
 }
 
 /// (file:handler, documented request struct, whether the handler parses it).
@@ -151,17 +156,9 @@ fn queries() -> Vec<(String, String, bool)> {
             .unwrap_or_default();
         for (at, _) in text.match_indices("#[utoipa::path(") {
             let rest = &text[at..];
-            let Some(fn_at) = rest.find("pub async fn ") else {
+            let Some((attr, name, flat)) = handler_after(rest) else {
                 continue;
             };
-            let attr = &rest[..fn_at];
-            let sig = &rest[fn_at + "pub async fn ".len()..];
-            let name: String = sig
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            let end = sig.find("\n}\n").unwrap_or(sig.len());
-            let flat: String = sig[..end].split_whitespace().collect();
             let Some(p_at) = attr.find("params(") else {
                 continue;
             };
