@@ -205,7 +205,7 @@ pub async fn batch_sync(
     let urls = MediaUrls::new(&req, &state.settings);
 
     // Resolve every item first, then load all their entries in one query.
-    let mut items = Vec::with_capacity(requests.len());
+    let mut items: Vec<BatchItem> = Vec::with_capacity(requests.len());
     for SyncItemRequest { key, since } in requests {
         let owner = resolve(&mut conn, &viewer, &key).await?;
         items.push((key, owner, since));
@@ -250,10 +250,11 @@ pub async fn batch_sync(
     }))
 }
 
+/// A batch item: its key as sent, its owner (or the error it gets) and its `last_sync`.
+type BatchItem = (String, Result<Uuid, &'static str>, Option<DateTime<Utc>>);
+
 /// The items that sync changes since a time, as (owner, since), in item order.
-fn delta_asks<K>(
-    items: &[(K, Result<Uuid, &'static str>, Option<DateTime<Utc>>)],
-) -> Vec<(Uuid, DateTime<Utc>)> {
+fn delta_asks(items: &[BatchItem]) -> Vec<(Uuid, DateTime<Utc>)> {
     items
         .iter()
         .filter_map(|(_, owner, since)| Some((*owner.as_ref().ok()?, (*since)?)))
