@@ -93,9 +93,12 @@ seed_prepare() {
     cp "$REPO/shared/testdata/bench.png" "$MEDIA_ROOT/$KEY"
 }
 
-# seed_dex [psql -v settings...]: seeds the dex dataset (seed_dex.sql) after seed_prepare.
+# seed_dex: seeds the dex dataset (seed_dex.sql) after seed_prepare, SEED_SCALE times its
+# animals and entries (default 1).
 seed_dex() {
-    psql -q "$DATABASE_URL" -v hash="$HASH" -v key="$KEY" "$@" -f ops/bench/seed_dex.sql 2>&1 \
+    local scale="${SEED_SCALE:-1}"
+    psql -q "$DATABASE_URL" -v hash="$HASH" -v key="$KEY" \
+        -v animals=$((300 * scale)) -v entries=$((2000 * scale)) -f ops/bench/seed_dex.sql 2>&1 \
         | grep -v "only superuser can analyze" || true
 }
 

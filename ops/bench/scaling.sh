@@ -32,7 +32,7 @@ measure() {
 NAMES=()
 for SCALE in $SCALES; do
     sql "TRUNCATE dex_entries, analysis_jobs, friendships, animals, stored_images, user_profiles, users CASCADE"
-    seed_dex -v animals=$((300 * SCALE)) -v entries=$((2000 * SCALE))
+    SEED_SCALE="$SCALE" seed_dex
     psql -q "$DATABASE_URL" -c "VACUUM ANALYZE" 2>&1 | grep -v "only superuser" || true
     echo "x$SCALE seeded: $(sql "SELECT (SELECT count(*) FROM animals) || ' animals, ' || (SELECT count(*) FROM dex_entries) || ' entries, bench1 has ' || (SELECT count(*) FROM dex_entries e JOIN users u ON u.id = e.owner_id WHERE u.username = 'bench1')")" >&2
     TOKEN="$(login bench1 bench-pass-123)"
