@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use biologidex_core::ids::{AnimalId, UserId};
 use biologidex_core::{config::Settings, domain::password};
 use biologidex_db::models::{
     accounts::{NewUser, User},
@@ -18,7 +19,6 @@ use biologidex_taxonomy::matching::{
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use rand::Rng;
-use uuid::Uuid;
 
 /// Arguments of `seed-demo`.
 #[derive(Debug, clap::Args)]
@@ -54,7 +54,11 @@ fn demo_photo(seed: u8) -> anyhow::Result<images::ImageBlob> {
     biologidex_media::images::encode_png(&img).map_err(|e| anyhow::anyhow!("demo photo: {e}"))
 }
 
-async fn animal(conn: &mut AsyncPgConnection, name: &str, user: Uuid) -> anyhow::Result<Uuid> {
+async fn animal(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+    user: UserId,
+) -> anyhow::Result<AnimalId> {
     let verdict = match_name(conn, name, &MatchOptions::default()).await?;
     if matches!(verdict.match_type, MatchType::Exact | MatchType::Synonym)
         && let Some(taxon) = verdict.taxon

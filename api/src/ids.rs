@@ -5,7 +5,9 @@ use uuid::Uuid;
 
 use crate::{ApiError, ApiResult};
 
-/// Parses a `{pk}` path segment.
-pub fn path_uuid(raw: &str) -> ApiResult<Uuid> {
-    Uuid::try_parse(raw).map_err(|_| ApiError(biologidex_core::Error::NotFound(Missing::Object)))
+/// Parses a `{pk}` path segment into the id of the route's table (or a bare `Uuid`).
+pub fn path_uuid<T: From<Uuid>>(raw: &str) -> ApiResult<T> {
+    Uuid::try_parse(raw)
+        .map(T::from)
+        .map_err(|_| ApiError(biologidex_core::Error::NotFound(Missing::Object)))
 }

@@ -282,6 +282,7 @@ pub async fn merge(
     staff.check_csrf(&form.csrf)?;
     let from = id_of(&id)?;
     let into = uuid::Uuid::parse_str(form.into.trim())
+        .map(biologidex_core::ids::AnimalId)
         .map_err(|_| AdminError::BadRequest("The target must be an animal id.".to_owned()))?;
     let mut conn = state.db.get().await?;
     let outcome = admin::merge_animals(&mut conn, &staff.actor(), from, into).await?;

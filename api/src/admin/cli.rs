@@ -182,7 +182,8 @@ pub async fn animals(settings: &Settings, cmd: AnimalsCommand) -> anyhow::Result
     let AnimalsCommand::Merge { from_id, into_id } = cmd;
     let pool = pool(settings);
     let mut conn = pool.get().await?;
-    let outcome = admin::merge_animals(&mut conn, &Actor::cli(), from_id, into_id).await?;
+    let outcome =
+        admin::merge_animals(&mut conn, &Actor::cli(), from_id.into(), into_id.into()).await?;
     drop(conn);
     finish(settings, outcome).await
 }

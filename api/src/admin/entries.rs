@@ -43,6 +43,7 @@ pub async fn list(
         "" => None,
         key => Some(
             Uuid::parse_str(key)
+                .map(biologidex_core::ids::AnimalId)
                 .map_err(|_| AdminError::BadRequest("The animal must be an id.".to_owned()))?,
         ),
     };

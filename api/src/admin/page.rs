@@ -253,8 +253,10 @@ impl ResponseError for AdminError {
 }
 
 /// A path id; a malformed one is "not found".
-pub fn id_of(id: &str) -> AdminResult<uuid::Uuid> {
-    uuid::Uuid::parse_str(id).map_err(|_| AdminError::NotFound("No such object.".to_owned()))
+pub fn id_of<T: From<uuid::Uuid>>(id: &str) -> AdminResult<T> {
+    uuid::Uuid::parse_str(id)
+        .map(T::from)
+        .map_err(|_| AdminError::NotFound("No such object.".to_owned()))
 }
 
 /// After a committed action: invalidate trees, queue jobs, and go to `to` with the summary.

@@ -80,7 +80,7 @@ fn cookie<'a>(name: &'a str, value: String, secure: bool, max_age: CookieDuratio
 /// A signed-in staff member.
 #[derive(Debug, Clone)]
 pub struct Staff {
-    pub id: uuid::Uuid,
+    pub id: biologidex_core::ids::UserId,
     pub username: String,
     pub csrf: String,
 }

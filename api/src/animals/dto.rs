@@ -1,17 +1,18 @@
 //! Animal response shapes (DRF's `AnimalListSerializer` and `AnimalSerializer`).
 
+use biologidex_core::ids::{AnimalId, UserId};
 use biologidex_db::models::animals::{Animal, AnimalView};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::json::ser_datetime;
 
 /// An animal in lists (and inside dex entries).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AnimalListResponse {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: AnimalId,
     pub scientific_name: String,
     pub common_name: String,
     #[schema(value_type = super::schema::ConservationStatus)]
@@ -83,7 +84,8 @@ pub struct PopularAnimal {
     pub created_by_username: Option<String>,
     /// The Pokédex number.
     pub creation_index: i32,
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: AnimalId,
     pub scientific_name: String,
     pub verified: bool,
 }
@@ -116,7 +118,8 @@ pub struct LookupOrCreateResponse {
 /// One animal in full.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AnimalResponse {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: AnimalId,
     /// Unique in any case.
     pub scientific_name: String,
     pub common_name: String,
@@ -139,7 +142,8 @@ pub struct AnimalResponse {
     /// The Pokédex number: given in creation order, never reused.
     pub creation_index: i32,
     /// The user who added the animal, if any.
-    pub created_by: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub created_by: Option<UserId>,
     /// The creator's username; absent when `created_by` is null.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]

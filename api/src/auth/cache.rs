@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use biologidex_core::ids::UserId;
 use biologidex_db::auth_watch::AuthSink;
 use biologidex_db::models::accounts::AuthInfo;
 use uuid::Uuid;
@@ -28,7 +29,7 @@ pub struct Ticket(u64);
 
 /// The per-process cache of authenticated users.
 pub struct AuthCache {
-    users: Option<moka::sync::Cache<Uuid, Arc<Known>>>,
+    users: Option<moka::sync::Cache<UserId, Arc<Known>>>,
     /// Bumped by every drop: an answer read from the database before one is not stored.
     epoch: AtomicU64,
     live: AtomicBool,
@@ -61,14 +62,14 @@ impl AuthCache {
         }
     }
 
-    fn trusted(&self) -> Option<&moka::sync::Cache<Uuid, Arc<Known>>> {
+    fn trusted(&self) -> Option<&moka::sync::Cache<UserId, Arc<Known>>> {
         self.users
             .as_ref()
             .filter(|_| self.live.load(Ordering::Acquire))
     }
 
     /// The facts of `user` when a token of `family` was last accepted for them.
-    pub fn get(&self, user: Uuid, family: Uuid) -> Option<AuthInfo> {
+    pub fn get(&self, user: UserId, family: Uuid) -> Option<AuthInfo> {
         let known = self.trusted()?.get(&user)?;
         known.families.contains(&family).then(|| known.info.clone())
     }
@@ -107,7 +108,7 @@ impl AuthCache {
 
     /// Drops `user` now, in this process, after a change this process committed (the
     /// announcement reaches the others; here the next request must already see it).
-    pub fn forget(&self, user: Uuid) {
+    pub fn forget(&self, user: UserId) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         if let Some(users) = &self.users {
             users.invalidate(&user);
@@ -140,7 +141,7 @@ impl AuthSink for AuthCache {
         self.live.store(live, Ordering::Release);
     }
 
-    fn changed(&self, user: Uuid) {
+    fn changed(&self, user: UserId) {
         self.forget(user);
     }
 
@@ -153,7 +154,7 @@ impl AuthSink for AuthCache {
 mod tests {
     use super::*;
 
-    fn info(id: Uuid) -> AuthInfo {
+    fn info(id: UserId) -> AuthInfo {
         AuthInfo {
             id,
             username: "ash".to_owned(),
@@ -173,7 +174,7 @@ mod tests {
     #[test]
     fn remembers_a_user_per_token_family() {
         let cache = live_cache();
-        let (user, family, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let (user, family, other) = (UserId::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let ticket = cache.ticket().expect("live");
         cache.store(ticket, family, &info(user));
         assert_eq!(cache.get(user, family).map(|i| i.id), Some(user));
@@ -186,7 +187,7 @@ mod tests {
     #[test]
     fn a_change_drops_the_user_and_refuses_answers_read_before_it() {
         let cache = live_cache();
-        let (user, family) = (Uuid::new_v4(), Uuid::new_v4());
+        let (user, family) = (UserId::new_v4(), Uuid::new_v4());
         cache.store(cache.ticket().unwrap(), family, &info(user));
         let before_change = cache.ticket().unwrap();
         cache.changed(user);
@@ -203,7 +204,7 @@ mod tests {
         let cache = AuthCache::new(Duration::from_secs(60));
         assert!(cache.ticket().is_none());
         let live = live_cache();
-        let (user, family) = (Uuid::new_v4(), Uuid::new_v4());
+        let (user, family) = (UserId::new_v4(), Uuid::new_v4());
         live.store(live.ticket().unwrap(), family, &info(user));
         live.listening(false);
         assert!(live.get(user, family).is_none());

@@ -6,6 +6,7 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use biologidex_core::Error;
+use biologidex_core::ids::UserId;
 use biologidex_db::models::accounts::{AuthInfo, User, UserView};
 use uuid::Uuid;
 
@@ -15,7 +16,7 @@ use crate::{ApiError, state::AppState};
 /// A caller with a valid access token for an active account.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub is_staff: bool,
     pub is_superuser: bool,
@@ -26,7 +27,7 @@ pub struct AuthUser {
 
 impl AuthUser {
     /// May this caller act on `user`'s account?
-    pub fn may_manage(&self, user: Uuid) -> bool {
+    pub fn may_manage(&self, user: UserId) -> bool {
         self.id == user || self.is_staff
     }
 

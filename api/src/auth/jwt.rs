@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use actix_web::HttpMessage;
 
+use biologidex_core::ids::UserId;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
@@ -35,7 +36,7 @@ pub struct Claims {
     /// it while keeping the pair issued a moment after it (RFC 7519 allows fractions).
     pub iat: f64,
     pub jti: String,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// The login (refresh-token family) an access token belongs to: logout refuses it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family_id: Option<Uuid>,
@@ -86,7 +87,7 @@ impl Jwt {
     pub fn issue(
         &self,
         kind: TokenType,
-        user_id: Uuid,
+        user_id: UserId,
         jti: Uuid,
         lifetime: Duration,
     ) -> anyhow::Result<(String, DateTime<Utc>)> {
@@ -97,7 +98,7 @@ impl Jwt {
     pub fn issue_in_family(
         &self,
         kind: TokenType,
-        user_id: Uuid,
+        user_id: UserId,
         jti: Uuid,
         family_id: Option<Uuid>,
         lifetime: Duration,
@@ -156,7 +157,7 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_wrong_types_keys_or_algorithms_fail() {
         let jwt = Jwt::new(b"k1-k1-k1-k1-k1-k1-k1-k1-k1-k1-k1-k1");
-        let user = Uuid::new_v4();
+        let user = UserId::new_v4();
         let (t, _) = jwt
             .issue(
                 TokenType::Access,

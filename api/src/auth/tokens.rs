@@ -1,5 +1,6 @@
 //! Issuing token pairs: every refresh token is recorded in its login's family.
 
+use biologidex_core::ids::UserId;
 use biologidex_db::models::tokens;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
@@ -20,7 +21,7 @@ pub struct TokenPair {
 pub async fn issue_pair(
     state: &AppState,
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     family: Uuid,
 ) -> ApiResult<TokenPair> {
     let settings = &state.settings;

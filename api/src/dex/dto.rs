@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use biologidex_core::ids::{AnalysisJobId, AnimalId, DexEntryId, UserId};
 use biologidex_db::models::dex::{AnimalBrief, DexEntryView, Visibility};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::{
     animals::AnimalListResponse,
@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// Animal creators' usernames, looked up once per response.
-pub type Creators = HashMap<Uuid, String>;
+pub type Creators = HashMap<UserId, String>;
 
 fn animal_list(a: &AnimalBrief, creators: &Creators) -> AnimalListResponse {
     AnimalListResponse {
@@ -39,10 +39,12 @@ fn decimal(v: Option<f64>) -> Option<String> {
 /// An entry in lists.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryListItem {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: DexEntryId,
     pub owner_username: String,
     /// The animal's id.
-    pub animal: Uuid,
+    #[schema(value_type = Uuid)]
+    pub animal: AnimalId,
     /// The animal's common name.
     pub animal_name: String,
     /// Absolute URL of the entry's image (a capability URL: anyone holding it may load the
@@ -72,12 +74,15 @@ impl EntryListItem {
 /// One entry in full.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryDetail {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: DexEntryId,
     /// The owner's user id.
-    pub owner: Uuid,
+    #[schema(value_type = Uuid)]
+    pub owner: UserId,
     pub owner_username: String,
     /// The animal's id.
-    pub animal: Uuid,
+    #[schema(value_type = Uuid)]
+    pub animal: AnimalId,
     pub animal_details: AnimalListResponse,
     /// Absolute capability URL of the entry's image, or null without an image.
     pub original_image: Option<String>,
@@ -109,7 +114,7 @@ pub struct EntryDetail {
 }
 
 impl EntryDetail {
-    pub fn new(v: &DexEntryView, viewer: Uuid, urls: &MediaUrls, creators: &Creators) -> Self {
+    pub fn new(v: &DexEntryView, viewer: UserId, urls: &MediaUrls, creators: &Creators) -> Self {
         let e = &v.entry;
         let mine = e.owner_id == viewer;
         let (lat, lon) = if mine {
@@ -148,11 +153,14 @@ impl EntryDetail {
 /// The 201 body of a new entry (`source_vision_job` is the job's id, not its description).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryCreated {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: DexEntryId,
     /// The animal's id.
-    pub animal: Uuid,
+    #[schema(value_type = Uuid)]
+    pub animal: AnimalId,
     /// The vision job the image came from, if any.
-    pub source_vision_job: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub source_vision_job: Option<AnalysisJobId>,
     /// Absolute capability URL of the entry's image, or null without an image.
     pub original_image: Option<String>,
     /// SHA-256 (hex) of the image; never null when the entry has an image.
@@ -194,9 +202,11 @@ impl EntryCreated {
 /// (docs/wire-compatibility.md#m6).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryUpdated {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: DexEntryId,
     /// The animal's id.
-    pub animal: Uuid,
+    #[schema(value_type = Uuid)]
+    pub animal: AnimalId,
     pub animal_details: AnimalListResponse,
     pub notes: String,
     /// Free-form JSON the client stores with the entry.
@@ -226,8 +236,10 @@ impl EntryUpdated {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SyncItem {
     /// The entry's id.
-    pub id: Uuid,
-    pub animal_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: DexEntryId,
+    #[schema(value_type = Uuid)]
+    pub animal_id: AnimalId,
     /// The animal's Pokédex number.
     pub creation_index: i32,
     /// The animal's scientific name.
@@ -280,7 +292,8 @@ pub struct SyncResponse {
     /// Number of `entries`.
     pub count: usize,
     /// Ids of entries deleted since `last_sync` (empty on a full sync).
-    pub deleted: Vec<Uuid>,
+    #[schema(value_type = Vec<Uuid>)]
+    pub deleted: Vec<DexEntryId>,
     /// Entries changed at or after `last_sync` (all on a full sync), in Pokédex order.
     pub entries: Vec<SyncItem>,
     /// The next `last_sync` (ISO 8601 ending in `+00:00`).
@@ -292,7 +305,8 @@ pub struct SyncResponse {
 pub struct UserEntriesResponse {
     /// Ids of entries deleted, or no longer visible to the caller, since `last_sync` (empty
     /// on a full sync).
-    pub deleted: Vec<Uuid>,
+    #[schema(value_type = Vec<Uuid>)]
+    pub deleted: Vec<DexEntryId>,
     /// Visible entries changed at or after `last_sync` (all on a full sync), in Pokédex order.
     pub entries: Vec<SyncItem>,
     /// The next `last_sync` (ISO 8601 ending in `+00:00`).
@@ -300,7 +314,8 @@ pub struct UserEntriesResponse {
     /// Number of `entries`.
     pub total_count: usize,
     /// The user whose dex this is.
-    pub user_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub user_id: UserId,
 }
 
 /// One friend in the friends overview.
@@ -311,7 +326,8 @@ pub struct FriendOverview {
     pub latest_update: Option<String>,
     /// The friend's entries the caller may see (visibility `friends` or `public`).
     pub total_entries: i64,
-    pub user_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub user_id: UserId,
     pub username: String,
 }
 
@@ -329,7 +345,8 @@ pub enum BatchSyncResult {
         /// Number of `entries`.
         count: usize,
         /// Ids of entries deleted, or no longer visible to the caller, since `last_sync`.
-        deleted: Vec<Uuid>,
+        #[schema(value_type = Vec<Uuid>)]
+        deleted: Vec<DexEntryId>,
         /// Visible entries changed at or after `last_sync` (all on a full sync).
         entries: Vec<SyncItem>,
     },

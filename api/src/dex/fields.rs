@@ -1,5 +1,6 @@
 //! Parsing of dex entry input: ids, decimals, datetimes, choices and sync requests.
 
+use biologidex_core::ids::{AnalysisJobId, AnimalId};
 use biologidex_db::models::dex::Visibility;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
@@ -15,13 +16,13 @@ fn not_a_uuid(v: &Value) -> String {
 
 /// The animal of an entry (a UUID, with Django's message for a malformed one).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EntryAnimal(pub Uuid);
+pub struct EntryAnimal(pub AnimalId);
 
 impl FieldValue for EntryAnimal {
     fn from_json(value: Value) -> Result<Self, Refusal> {
         value
             .as_str()
-            .and_then(|s| Uuid::try_parse(s.trim()).ok())
+            .and_then(|s| Uuid::try_parse(s.trim()).ok().map(AnimalId))
             .map(EntryAnimal)
             .ok_or_else(|| vec![not_a_uuid(&value)])
     }
@@ -44,13 +45,13 @@ impl FieldValue for VisibilityChoice {
 /// The vision job a new entry takes its image from, read leniently as the old server did: an
 /// empty string or a value that is not a string is no job; other text must be a UUID.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct VisionJobRef(pub Option<Uuid>);
+pub struct VisionJobRef(pub Option<AnalysisJobId>);
 
 impl FieldValue for VisionJobRef {
     fn from_json(value: Value) -> Result<Self, Refusal> {
         match value {
             Value::String(s) if !s.is_empty() => Uuid::try_parse(s.trim())
-                .map(|id| VisionJobRef(Some(id)))
+                .map(|id| VisionJobRef(Some(AnalysisJobId(id))))
                 .map_err(|_| vec!["Must be a valid UUID.".to_owned()]),
             _ => Ok(VisionJobRef(None)),
         }
@@ -71,13 +72,13 @@ impl FieldValue for NotAFile {
 
 /// An animal as a list filter: a UUID as sent, or django-filter's message for a model choice.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AnimalFilter(pub Uuid);
+pub struct AnimalFilter(pub AnimalId);
 
 impl FieldValue for AnimalFilter {
     fn from_json(value: Value) -> Result<Self, Refusal> {
         value
             .as_str()
-            .and_then(|s| Uuid::try_parse(s).ok())
+            .and_then(|s| Uuid::try_parse(s).ok().map(AnimalId))
             .map(AnimalFilter)
             .ok_or_else(|| {
                 vec![

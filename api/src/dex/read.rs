@@ -3,6 +3,7 @@
 use biologidex_core::error::Missing;
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use biologidex_core::ids::AnimalId;
 use biologidex_db::models::dex::{DexEntry, EntryQuery, Viewer};
 use uuid::Uuid;
 
@@ -187,8 +188,9 @@ pub async fn by_animal(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::rule("animal_id parameter required"))?;
-    let animal =
-        Uuid::try_parse(raw).map_err(|_| ApiError::field("animal_id", "Must be a valid UUID."))?;
+    let animal = Uuid::try_parse(raw)
+        .map(AnimalId)
+        .map_err(|_| ApiError::field("animal_id", "Must be a valid UUID."))?;
     let mut conn = state.db.get().await?;
     let viewer = Viewer::load(&mut conn, me.id).await?;
     let q = EntryQuery {

@@ -3,6 +3,7 @@
 //! separately: its text parts are parsed as [`EntryCreateRequest`], its `original_image` part
 //! is the file.
 
+use biologidex_core::ids::{AnalysisJobId, UserId};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
@@ -76,12 +77,12 @@ impl EntryCreateRequest {
         }
     }
 
-    fn job(&self) -> Option<Uuid> {
+    fn job(&self) -> Option<AnalysisJobId> {
         self.source_vision_job.0.and_then(|j| j.0)
     }
 
     /// The row to insert for `owner` (its image is filled in later).
-    pub fn into_new(self, owner: Uuid) -> NewEntry {
+    pub fn into_new(self, owner: UserId) -> NewEntry {
         let coordinate = |c: Nullable<Coordinate>| c.into_option().flatten().and_then(|c| c.0);
         NewEntry {
             owner_id: owner,

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::Error;
+use biologidex_core::ids::{DexEntryId, UserId};
 use biologidex_db::models::{
     accounts::User,
     dex::{self, DexEntry, DexEntryView, Viewer},
@@ -15,7 +16,6 @@ use biologidex_db::models::{
 };
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use uuid::Uuid;
 
 use super::{
     dto::{
@@ -50,13 +50,13 @@ pub(super) fn last_sync(raw: Option<&String>) -> ApiResult<Option<DateTime<Utc>>
 
 struct Synced {
     entries: Vec<SyncItem>,
-    deleted: Vec<Uuid>,
+    deleted: Vec<DexEntryId>,
 }
 
 async fn sync_one(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
-    owner: Uuid,
+    owner: UserId,
     since: Option<DateTime<Utc>>,
     urls: &MediaUrls,
 ) -> ApiResult<Synced> {
@@ -129,7 +129,7 @@ pub async fn user_entries(
     params: ValidQuery<LastSync>,
 ) -> ApiResult<HttpResponse> {
     let not_found = || ApiError(Error::NotFoundBecause("User not found".to_owned()));
-    let owner = Uuid::try_parse(&path).map_err(|_| not_found())?;
+    let owner = path.parse::<UserId>().map_err(|_| not_found())?;
     let since = params.into_inner().since()?;
     let mut conn = state.db.get().await?;
     let now = dex::sync_watermark(&mut conn).await?;
@@ -159,8 +159,8 @@ pub async fn user_entries(
 pub async fn friends_overview(state: web::Data<AppState>, me: AuthUser) -> ApiResult<HttpResponse> {
     let mut conn = state.db.get().await?;
     let friends = Friendship::friends_of(&mut conn, me.id).await?;
-    let ids: Vec<Uuid> = friends.iter().map(|f| f.id).collect();
-    let activity: HashMap<Uuid, dex::FriendActivity> = dex::friend_activity(&mut conn, &ids)
+    let ids: Vec<UserId> = friends.iter().map(|f| f.id).collect();
+    let activity: HashMap<UserId, dex::FriendActivity> = dex::friend_activity(&mut conn, &ids)
         .await?
         .into_iter()
         .map(|a| (a.owner_id, a))
@@ -210,7 +210,7 @@ pub async fn batch_sync(
         let owner = resolve(&mut conn, &viewer, &key).await?;
         items.push((key, owner, since));
     }
-    let owners: Vec<Uuid> = items
+    let owners: Vec<UserId> = items
         .iter()
         .filter_map(|(_, o, _)| o.as_ref().ok().copied())
         .collect();
@@ -251,10 +251,10 @@ pub async fn batch_sync(
 }
 
 /// A batch item: its key as sent, its owner (or the error it gets) and its `last_sync`.
-type BatchItem = (String, Result<Uuid, &'static str>, Option<DateTime<Utc>>);
+type BatchItem = (String, Result<UserId, &'static str>, Option<DateTime<Utc>>);
 
 /// The items that sync changes since a time, as (owner, since), in item order.
-fn delta_asks(items: &[BatchItem]) -> Vec<(Uuid, DateTime<Utc>)> {
+fn delta_asks(items: &[BatchItem]) -> Vec<(UserId, DateTime<Utc>)> {
     items
         .iter()
         .filter_map(|(_, owner, since)| Some((*owner.as_ref().ok()?, (*since)?)))
@@ -264,9 +264,9 @@ fn delta_asks(items: &[BatchItem]) -> Vec<(Uuid, DateTime<Utc>)> {
 /// One synced item of a batch: its owner's rows changed since `since`, and what left the view.
 fn batch_result(
     rows: &[DexEntryView],
-    owner: Uuid,
+    owner: UserId,
     since: Option<DateTime<Utc>>,
-    deleted: Vec<Uuid>,
+    deleted: Vec<DexEntryId>,
     urls: &MediaUrls,
 ) -> BatchSyncResult {
     let entries: Vec<SyncItem> = rows
@@ -286,11 +286,11 @@ async fn resolve(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     key: &str,
-) -> ApiResult<Result<Uuid, &'static str>> {
+) -> ApiResult<Result<UserId, &'static str>> {
     if key == "self" {
         return Ok(Ok(viewer.id));
     }
-    let Ok(owner) = Uuid::try_parse(key) else {
+    let Ok(owner) = key.parse::<UserId>() else {
         return Ok(Err("Invalid user_id"));
     };
     if owner == viewer.id || viewer.friends.contains(&owner) {

@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::Error;
 use biologidex_core::error::Missing;
+use biologidex_core::ids::{DexEntryId, StoredImageId, UserId};
 use biologidex_db::models::{
     accounts::User,
     animals::Animal,
@@ -12,7 +13,6 @@ use biologidex_db::models::{
 };
 use biologidex_media::images::{Edits, convert};
 use diesel_async::AsyncConnection;
-use uuid::Uuid;
 
 use super::{
     dto::{EntryCreated, EntryDetail, EntryUpdated},
@@ -29,7 +29,7 @@ use crate::{
     upload,
 };
 
-fn invalid_pk(raw: Uuid) -> String {
+fn invalid_pk(raw: impl std::fmt::Display) -> String {
     format!("Invalid pk \"{raw}\" - object does not exist.")
 }
 
@@ -104,7 +104,7 @@ async fn insert_entry(
     conn: &mut diesel_async::AsyncPgConnection,
     mut new: NewEntry,
     blob: Option<images::ImageBlob>,
-    job_image: Option<(Uuid, String)>,
+    job_image: Option<(StoredImageId, String)>,
 ) -> ApiResult<DexEntry> {
     let storage = state.storage.clone();
     conn.transaction::<_, ApiError, _>(async |conn| {
@@ -125,8 +125,8 @@ async fn insert_entry(
 
 async fn own_view(
     conn: &mut diesel_async::AsyncPgConnection,
-    me: Uuid,
-    id: Uuid,
+    me: UserId,
+    id: DexEntryId,
 ) -> ApiResult<DexEntryView> {
     // The owner sees every entry of their own: no relations to load.
     DexEntry::find_visible(conn, &Viewer::owner(me), id)

@@ -14,7 +14,7 @@ use std::{
 
 use actix_web::web::Bytes;
 use biologidex_core::graph_cache::{self, Lookup};
-use uuid::Uuid;
+use biologidex_core::ids::UserId;
 
 use crate::{ApiResult, state::AppState};
 
@@ -86,7 +86,7 @@ fn failed(state: &AppState, e: &str) {
 /// under the current versions.
 pub async fn fetch_or_build(
     state: &AppState,
-    viewer: Uuid,
+    viewer: UserId,
     name: &str,
     global: bool,
     use_cache: bool,

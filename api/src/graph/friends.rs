@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
+use biologidex_core::ids::UserId;
 use biologidex_db::models::{dex::Viewer, friendships::Friendship, graph::visible_species_counts};
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::{ApiResult, auth::AuthUser, state::AppState};
 
@@ -14,7 +14,8 @@ use crate::{ApiResult, auth::AuthUser, state::AppState};
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = TreeFriend)]
 pub struct TreeFriend<'a> {
-    id: Uuid,
+    #[schema(value_type = Uuid)]
+    id: UserId,
     username: &'a str,
     /// Distinct animals among the friend's dex entries the caller may see (friends-only and
     /// public ones).
@@ -46,8 +47,8 @@ pub async fn list_tree_friends(
     let mut conn = state.db.get().await?;
     let viewer = Viewer::load(&mut conn, me.id).await?;
     let friends = Friendship::friends_of(&mut conn, me.id).await?;
-    let ids: Vec<Uuid> = friends.iter().map(|f| f.id).collect();
-    let counts: HashMap<Uuid, i64> = visible_species_counts(&mut conn, &viewer, &ids)
+    let ids: Vec<UserId> = friends.iter().map(|f| f.id).collect();
+    let counts: HashMap<UserId, i64> = visible_species_counts(&mut conn, &viewer, &ids)
         .await?
         .into_iter()
         .collect();

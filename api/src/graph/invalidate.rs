@@ -6,11 +6,11 @@
 use actix_web::{HttpResponse, web};
 use biologidex_core::Error;
 use biologidex_core::graph_cache;
+use biologidex_core::ids::UserId;
 use biologidex_db::models::friendships::Friendship;
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::schema::{InvalidateError, InvalidateRequest, InvalidateScope};
 use crate::{
@@ -49,7 +49,7 @@ fn report(state: &AppState, result: Result<(), String>) {
 }
 
 /// `owner`'s entries changed: their tree and their friends' trees are stale.
-pub async fn dex_changed(state: &AppState, conn: &mut AsyncPgConnection, owner: Uuid) {
+pub async fn dex_changed(state: &AppState, conn: &mut AsyncPgConnection, owner: UserId) {
     match Friendship::friend_ids(conn, owner).await {
         Ok(mut users) => {
             users.push(owner);
@@ -70,7 +70,7 @@ pub async fn dex_changed(state: &AppState, conn: &mut AsyncPgConnection, owner: 
 }
 
 /// A friendship between `a` and `b` changed (request answered, block, unfriend).
-pub async fn friendship_changed(state: &AppState, a: Uuid, b: Uuid) {
+pub async fn friendship_changed(state: &AppState, a: UserId, b: UserId) {
     report(
         state,
         graph_cache::bump_users(&state.redis, &state.settings, &[a, b]).await,

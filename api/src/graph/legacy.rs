@@ -6,12 +6,12 @@
 use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpResponse, web};
+use biologidex_core::ids::UserId;
 use biologidex_db::models::{
     dex::Viewer,
     graph::{TreeData, TreeScope, load_tree_data},
 };
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::{
     cache,
@@ -79,7 +79,8 @@ pub struct LegacyStats {
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = LegacyGraphMetadata)]
 pub struct LegacyMetadata<'a> {
-    user_id: Uuid,
+    #[schema(value_type = Uuid)]
+    user_id: UserId,
     username: &'a str,
     total_nodes: usize,
     total_edges: usize,
@@ -101,7 +102,7 @@ fn graph<'a>(
     data: &'a TreeData,
     ids: &'a [String],
     me: &'a AuthUser,
-    friends: &[Uuid],
+    friends: &[UserId],
 ) -> LegacyGraph<'a> {
     let mut nodes = Vec::with_capacity(data.animals.len());
     let mut edges = Vec::new();

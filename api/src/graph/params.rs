@@ -2,6 +2,7 @@
 //! 400s in the client's error shapes (never a 500; docs/wire-compatibility.md#error-shapes).
 
 use biologidex_core::Error;
+use biologidex_core::ids::UserId;
 use biologidex_db::models::graph::TreeScope;
 use uuid::Uuid;
 
@@ -38,16 +39,16 @@ pub struct TreeParams {
     pub mode: Mode,
     pub scope: TreeScope,
     /// The `friend_ids` asked for (selected mode), sorted and deduplicated.
-    pub selected: Vec<Uuid>,
+    pub selected: Vec<UserId>,
     pub use_cache: bool,
 }
 
 impl TreeParams {
     /// The readable part of the cache key (also `metadata.cache_key`).
-    pub fn cache_base(&self, viewer: Uuid) -> String {
+    pub fn cache_base(&self, viewer: UserId) -> String {
         match self.mode {
             Mode::Selected => {
-                let ids: Vec<String> = self.selected.iter().map(Uuid::to_string).collect();
+                let ids: Vec<String> = self.selected.iter().map(ToString::to_string).collect();
                 format!("taxonomic_tree_selected_{viewer}_{}", ids.join("_"))
             }
             mode => format!("taxonomic_tree_{}_{viewer}", mode.as_str()),
@@ -88,7 +89,7 @@ pub fn tree_params(q: &TreeQuery) -> ApiResult<TreeParams> {
         && let Some(raw) = param(&q.friend_ids)
     {
         for part in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            selected.push(Uuid::try_parse(part).map_err(|_| {
+            selected.push(Uuid::try_parse(part).map(UserId).map_err(|_| {
                 ApiError::rule("Invalid friend_ids format - expected comma-separated UUIDs")
             })?);
         }
@@ -190,7 +191,7 @@ mod tests {
 
     #[test]
     fn friend_ids_are_checked_in_selected_mode_only() {
-        let id = Uuid::new_v4();
+        let id = UserId::new_v4();
         let p = tree_params(&q(&[
             ("mode", "selected"),
             ("friend_ids", &format!(" {id} ,")),

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use biologidex_core::ids::{AnimalId, UserId};
 use biologidex_db::models::{
     dex::Viewer,
     graph::{Capture, TreeData},
@@ -14,7 +15,6 @@ use biologidex_tree::{
     chunks::{CHUNK_SIZE, chunk_metadata, world_bounds},
 };
 use serde::{Serialize, Serializer, ser::SerializeMap};
-use uuid::Uuid;
 
 use super::params::Mode;
 
@@ -60,7 +60,8 @@ impl Discoverer {
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = TreeFriendCapture)]
 struct FriendCapture<'a> {
-    user_id: Uuid,
+    #[schema(value_type = Uuid)]
+    user_id: UserId,
     username: &'a str,
     /// When the entry was created: ISO 8601 with `+00:00`.
     captured_at: String,
@@ -270,7 +271,8 @@ struct Stats {
 struct Metadata<'a> {
     mode: &'static str,
     /// The caller.
-    user_id: Uuid,
+    #[schema(value_type = Uuid)]
+    user_id: UserId,
     username: &'a str,
     scoped_users: UsersIncluded,
     total_nodes: usize,
@@ -297,7 +299,7 @@ pub fn tree_of(data: &TreeData) -> Tree {
         .animals
         .iter()
         .map(|a| TreeAnimal {
-            id: a.id,
+            id: a.id.uuid(),
             creation_index: a.creation_index,
             ranks: a.ranks().map(str::to_owned),
         })
@@ -306,7 +308,7 @@ pub fn tree_of(data: &TreeData) -> Tree {
 }
 
 /// Captures of each animal (the slice of `captures`, which is grouped by animal).
-fn captures_by_animal(captures: &[Capture]) -> HashMap<Uuid, &[Capture]> {
+fn captures_by_animal(captures: &[Capture]) -> HashMap<AnimalId, &[Capture]> {
     let mut out = HashMap::new();
     let mut start = 0;
     for i in 1..=captures.len() {

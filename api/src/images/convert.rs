@@ -54,7 +54,8 @@ pub struct ConversionResponse {
     #[serde(serialize_with = "ser_datetime")]
     expires_at: DateTime<Utc>,
     /// The conversion id a vision job takes.
-    id: uuid::Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    id: biologidex_core::ids::ImageConversionId,
     metadata: ConversionMetadata,
 }
 

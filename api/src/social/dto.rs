@@ -2,18 +2,19 @@
 
 use std::collections::HashMap;
 
+use biologidex_core::ids::{FriendshipId, UserId};
 use biologidex_db::models::friendships::{FriendUser, Friendship, FriendshipStatus};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::{ApiResult, json::ser_datetime, media::MediaUrls};
 
 /// A user in friend lists.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FriendUserResponse {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: UserId,
     pub username: String,
     /// Absolute URL of the avatar, or null.
     #[schema(required = true)]
@@ -45,13 +46,16 @@ impl FriendUserResponse {
 /// blocker).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FriendshipResponse {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: FriendshipId,
     /// The user who sent the request.
-    pub from_user: Uuid,
+    #[schema(value_type = Uuid)]
+    pub from_user: UserId,
     #[schema(required = true)]
     pub from_user_details: Option<FriendUserResponse>,
     /// The user who received it (the only one who may answer).
-    pub to_user: Uuid,
+    #[schema(value_type = Uuid)]
+    pub to_user: UserId,
     #[schema(required = true)]
     pub to_user_details: Option<FriendUserResponse>,
     pub status: FriendshipStatus,
@@ -67,13 +71,13 @@ pub async fn friendships(
     rows: Vec<Friendship>,
     urls: &MediaUrls,
 ) -> ApiResult<Vec<FriendshipResponse>> {
-    let mut ids: Vec<Uuid> = rows
+    let mut ids: Vec<UserId> = rows
         .iter()
         .flat_map(|r| [r.from_user_id, r.to_user_id])
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let cards: HashMap<Uuid, FriendUserResponse> = Friendship::cards(conn, &ids)
+    let cards: HashMap<UserId, FriendUserResponse> = Friendship::cards(conn, &ids)
         .await?
         .into_iter()
         .map(|c| (c.id, FriendUserResponse::new(c, urls)))

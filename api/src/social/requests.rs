@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::Error;
 use biologidex_core::error::Missing;
+use biologidex_core::ids::UserId;
 use biologidex_db::models::{
     accounts::User,
     dex::DexEntry,
@@ -63,7 +64,7 @@ pub async fn send_friend_request(
         }
         .map(|v| v.user.id)
         .ok_or_else(|| ApiError::field("friend_code", "No user found with this friend code"))?,
-        (None, Some(id)) => User::find(&mut conn, id)
+        (None, Some(id)) => User::find(&mut conn, id.into())
             .await?
             .filter(|v| v.user.is_active)
             .map(|v| v.user.id)
@@ -192,7 +193,8 @@ pub struct CheckResponse {
     /// A pending request between them, in either direction, or null.
     #[schema(required = true)]
     pending_request: Option<dto::FriendshipResponse>,
-    user_id: Uuid,
+    #[schema(value_type = Uuid)]
+    user_id: UserId,
     username: String,
 }
 
@@ -220,8 +222,9 @@ pub async fn check_friendship(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::rule("user_id parameter required"))?;
-    let other =
-        Uuid::try_parse(raw).map_err(|_| ApiError::field("user_id", "Must be a valid UUID."))?;
+    let other = Uuid::try_parse(raw)
+        .map(UserId)
+        .map_err(|_| ApiError::field("user_id", "Must be a valid UUID."))?;
     let not_found = || ApiError(Error::NotFoundBecause("User not found".to_owned()));
     let mut conn = state.db.get().await?;
     let user = User::find(&mut conn, other).await?.ok_or_else(not_found)?;

@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 use biologidex_core::error::Missing;
+use biologidex_core::ids::AnimalId;
 use biologidex_db::models::{
     animals::Animal,
     taxa::{Taxa, TaxonSummary},
@@ -87,7 +88,8 @@ struct Validated {
     confidence: f64,
     /// The animal created or updated (staff), or the existing one (signed-in callers); null
     /// for anonymous callers.
-    animal_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    animal_id: Option<AnimalId>,
 }
 
 /// A name the taxonomy does not know at species level.
@@ -199,7 +201,7 @@ async fn animal_for(
     taxon: &TaxonSummary,
     common: Option<&str>,
     confidence: f64,
-) -> ApiResult<(Option<Uuid>, bool)> {
+) -> ApiResult<(Option<AnimalId>, bool)> {
     Ok(match &caller.0 {
         // Only staff write shared catalogue data; others learn the existing animal, if any.
         Some(u) if !u.is_staff => (

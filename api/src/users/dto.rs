@@ -1,10 +1,10 @@
 //! User response shapes (DRF's `UserSerializer`); other users never see an email.
 
+use biologidex_core::ids::UserId;
 use biologidex_db::models::accounts::UserView;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::{
     json::{ser_datetime, ser_opt_datetime},
@@ -31,7 +31,8 @@ pub struct ProfileResponse {
 /// A user as the API shows it. `email` is present only for the user themself and staff.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserResponse {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: UserId,
     pub username: String,
     /// Only for the user themself and staff; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]

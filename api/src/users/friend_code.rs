@@ -27,7 +27,8 @@ pub struct FriendCodeMatch {
     /// Absolute URL of the avatar, or null.
     #[schema(required = true)]
     avatar: Option<String>,
-    id: uuid::Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    id: biologidex_core::ids::UserId,
     username: String,
 }
 

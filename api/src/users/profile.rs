@@ -5,13 +5,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::Error;
 use biologidex_core::error::Missing;
+use biologidex_core::ids::UserId;
 use biologidex_db::models::{
     accounts::{ProfileChanges, User},
     friendships::Friendship,
 };
 use serde::Serialize;
 use serde_json::Value;
-use uuid::Uuid;
 
 use super::{UserResponse, schema::ProfileUpdateRequest};
 use crate::{
@@ -86,7 +86,7 @@ pub async fn get_me(
 }
 
 /// Resolves `{pk}` (or `me`) to a user the caller may see.
-async fn visible_user(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<Uuid> {
+async fn visible_user(state: &AppState, me: &AuthUser, raw: &str) -> ApiResult<UserId> {
     let id = if raw == "me" { me.id } else { path_uuid(raw)? };
     if id != me.id {
         let mut conn = state.db.get().await?;

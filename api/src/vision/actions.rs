@@ -149,7 +149,7 @@ pub async fn select_animal(
     };
     let animal = detections[index]["animal_id"]
         .as_str()
-        .and_then(|s| Uuid::try_parse(s).ok());
+        .and_then(|s| Uuid::try_parse(s).ok().map(biologidex_core::ids::AnimalId));
     let mut conn = state.db.get().await?;
     let job =
         AnalysisJob::select(&mut conn, j.id, i32::try_from(index).unwrap_or(0), animal).await?;

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use biologidex_core::config::Settings;
+use biologidex_core::ids::{AnalysisJobId, ImageConversionId, UserId};
 use biologidex_core::jobs::ProcessAnalysis;
 use biologidex_db::models::{
     conversions::Conversion,
@@ -13,7 +14,6 @@ use biologidex_media::images::convert;
 use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{
     dto::AnalysisJobResponse,
@@ -64,7 +64,7 @@ pub async fn create_job(
     )
     .await?;
     let body: CreateAnalysisJobRequest = from_fields(object(input.fields)?)?;
-    let conversion_id = body.conversion_id.0;
+    let conversion_id = body.conversion_id.0.map(ImageConversionId::from);
     let (job, edits) = JobSettings::of(body, settings)?;
     let mut conn = state.db.get().await?;
     let source = source(&mut conn, me.id, conversion_id, input.file, edits).await?;
@@ -139,8 +139,8 @@ impl JobSettings {
 /// The job's image: the caller's unexpired conversion, or the uploaded file converted.
 async fn source(
     conn: &mut AsyncPgConnection,
-    me: Uuid,
-    conversion_id: Option<Uuid>,
+    me: UserId,
+    conversion_id: Option<ImageConversionId>,
     file: Option<upload::Upload>,
     edits: Edits,
 ) -> ApiResult<Source> {
@@ -176,7 +176,7 @@ const NO_CONVERSION: &str = "Invalid conversion_id or conversion not found";
 async fn insert(
     state: &AppState,
     conn: &mut AsyncPgConnection,
-    me: Uuid,
+    me: UserId,
     source: Source,
     job: JobSettings,
     over_budget: Option<&'static str>,
@@ -217,7 +217,7 @@ async fn insert(
 }
 
 /// Pushes a committed job; a failure is left to the reaper.
-pub async fn enqueue(state: &AppState, id: Uuid) {
+pub async fn enqueue(state: &AppState, id: AnalysisJobId) {
     if let Err(e) = state
         .jobs
         .push(ProcessAnalysis {

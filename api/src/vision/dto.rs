@@ -4,6 +4,7 @@
 //! Fields are declared in alphabetical order: that is the order the responses have always
 //! had on the wire (they were built as `serde_json` maps, which sort their keys).
 
+use biologidex_core::ids::{AnalysisJobId, AnimalId, ImageConversionId, UserId};
 use biologidex_db::models::{
     animals::Animal,
     vision::{AnalysisJob, JobStats, JobStatus},
@@ -11,7 +12,6 @@ use biologidex_db::models::{
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::{
     json::{ser_datetime, ser_opt_datetime},
@@ -36,7 +36,8 @@ pub struct JobAnimalDetails {
     family: String,
     genus: String,
     habitat: String,
-    id: Uuid,
+    #[schema(value_type = Uuid)]
+    id: AnimalId,
     kingdom: String,
     /// Taxonomic order.
     order: String,
@@ -83,8 +84,8 @@ pub struct AnalysisJobResponse {
     confidence_score: Option<f64>,
     /// The source conversion; the key is absent when the job has none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    conversion_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>, nullable = false)]
+    conversion_id: Option<ImageConversionId>,
     /// Total cost of the model call in US dollars, a string with six decimals, or null.
     cost_usd: Option<String>,
     #[serde(serialize_with = "ser_datetime")]
@@ -103,9 +104,11 @@ pub struct AnalysisJobResponse {
     duration: Option<f64>,
     /// Why the job failed; empty otherwise.
     error_message: String,
-    id: Uuid,
+    #[schema(value_type = Uuid)]
+    id: AnalysisJobId,
     /// The first detected animal, or the one chosen with `select_animal`.
-    identified_animal: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    identified_animal: Option<AnimalId>,
     /// The same URL as `dex_compatible_url` for a direct upload that needed no conversion;
     /// null otherwise.
     image: Option<String>,
@@ -129,13 +132,15 @@ pub struct AnalysisJobResponse {
     /// Index into `detected_animals` chosen by the owner, or null.
     selected_animal_index: Option<i32>,
     /// The source conversion's id, or null.
-    source_conversion: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    source_conversion: Option<ImageConversionId>,
     #[serde(serialize_with = "ser_opt_datetime")]
     started_at: Option<DateTime<Utc>>,
     /// `pending`, `processing`, `completed` or `failed`.
     status: JobStatus,
     /// The owner's id.
-    user: Uuid,
+    #[schema(value_type = Uuid)]
+    user: UserId,
 }
 
 impl AnalysisJobResponse {
@@ -189,8 +194,10 @@ pub struct AnalysisJobListItem {
     cost_usd: Option<String>,
     #[serde(serialize_with = "ser_datetime")]
     created_at: DateTime<Utc>,
-    id: Uuid,
-    identified_animal: Option<Uuid>,
+    #[schema(value_type = Uuid)]
+    id: AnalysisJobId,
+    #[schema(value_type = Option<Uuid>)]
+    identified_animal: Option<AnimalId>,
     /// The model's raw answer.
     parsed_prediction: String,
     /// `pending`, `processing`, `completed` or `failed`.

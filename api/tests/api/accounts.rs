@@ -294,7 +294,7 @@ async fn invalid_access_tokens_are_401_even_on_public_endpoints() {
         other
             .issue(
                 api::auth::jwt::TokenType::Access,
-                id,
+                id.into(),
                 uuid::Uuid::new_v4(),
                 std::time::Duration::from_secs(600),
             )

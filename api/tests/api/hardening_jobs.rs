@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use biologidex_core::ids::AnalysisJobId;
 use serde_json::{Value, json};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
@@ -42,12 +43,14 @@ async fn worker_state(app: &TestApp, server: &MockServer) -> worker::state::Work
     .unwrap()
 }
 
-async fn job(app: &TestApp, who: &TestUser, seed: u8) -> uuid::Uuid {
-    uuid::Uuid::parse_str(&app.job_with_image(who, seed).await).unwrap()
+async fn job(app: &TestApp, who: &TestUser, seed: u8) -> AnalysisJobId {
+    uuid::Uuid::parse_str(&app.job_with_image(who, seed).await)
+        .unwrap()
+        .into()
 }
 
 /// Makes a completed test job runnable again.
-async fn pending(app: &TestApp, id: uuid::Uuid) {
+async fn pending(app: &TestApp, id: AnalysisJobId) {
     app.sql(&format!(
         "UPDATE analysis_jobs SET status = 'pending', completed_at = NULL WHERE id = '{id}'"
     ))
@@ -58,7 +61,7 @@ async fn calls(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
 }
 
-async fn row(app: &TestApp, who: &TestUser, id: uuid::Uuid) -> Value {
+async fn row(app: &TestApp, who: &TestUser, id: AnalysisJobId) -> Value {
     let (s, j) = app
         .get_as(&format!("/api/v1/vision/jobs/{id}/"), &who.access)
         .await;

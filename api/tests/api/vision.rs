@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use biologidex_core::ids::AnalysisJobId;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wiremock::{
@@ -397,7 +398,7 @@ async fn a_job_is_processed_exactly_once_after_a_crash_or_a_lost_push() {
     let mut settings = app.worker_settings(&format!("{}/v1", provider.uri()), Some("sk-test"));
     settings.redis_url = biologidex_db::testing::redis_url();
     let state = worker::state::WorkerState::connect(settings).await.unwrap();
-    let job_id = uuid::Uuid::parse_str(&id).unwrap();
+    let job_id: AnalysisJobId = uuid::Uuid::parse_str(&id).unwrap().into();
     // A worker claimed it with a short lease and died before finishing.
     {
         let mut conn = state.db.get().await.unwrap();

@@ -8,15 +8,13 @@
 //! Increment *after* the change is committed: a tree computed from older data is then stored
 //! under a key no one asks for any more.
 
-use uuid::Uuid;
-
-use crate::{config::Settings, redis_util};
+use crate::{config::Settings, ids::UserId, redis_util};
 
 /// Version keys outlive any cached tree by far; a key that expires restarts at 0, long after
 /// every tree stored under the old numbers is gone.
 const VERSION_TTL_SECS: u64 = 7 * 24 * 3600;
 
-fn user_key(settings: &Settings, user: Uuid) -> String {
+fn user_key(settings: &Settings, user: UserId) -> String {
     settings.redis_key(&format!("graph:ver:user:{user}"))
 }
 
@@ -69,7 +67,7 @@ pub enum Lookup {
 pub async fn lookup(
     pool: &redis_util::RedisPool,
     settings: &Settings,
-    viewer: Uuid,
+    viewer: UserId,
     name: &str,
     global: bool,
     read: bool,
@@ -116,7 +114,7 @@ async fn bump(pool: &redis_util::RedisPool, keys: Vec<String>) -> Result<(), Str
 pub async fn bump_users(
     pool: &redis_util::RedisPool,
     settings: &Settings,
-    users: &[Uuid],
+    users: &[UserId],
 ) -> Result<(), String> {
     let mut keys: Vec<String> = users.iter().map(|u| user_key(settings, *u)).collect();
     keys.push(global_key(settings));

@@ -124,7 +124,7 @@ impl Job for PurgeExpiredTokens {
 /// a completed job is not run again, and an interrupted one starts over from the file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RunTaxonomyImport {
-    pub import_job_id: uuid::Uuid,
+    pub import_job_id: crate::ids::TaxonomyImportJobId,
 }
 
 impl Job for RunTaxonomyImport {
@@ -134,7 +134,7 @@ impl Job for RunTaxonomyImport {
 /// Identify the animals in one analysis job's photo.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ProcessAnalysis {
-    pub analysis_job_id: uuid::Uuid,
+    pub analysis_job_id: crate::ids::AnalysisJobId,
 }
 
 impl Job for ProcessAnalysis {

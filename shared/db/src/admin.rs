@@ -3,6 +3,7 @@
 //! which cached trees to invalidate once it is committed.
 
 use biologidex_core::error::Missing;
+use biologidex_core::ids::{AnalysisJobId, AnimalId, DexEntryId, TaxonomyImportJobId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -28,7 +29,7 @@ use biologidex_core::{Error, config::Settings, redis_util};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invalidate {
     Nothing,
-    Users(Vec<Uuid>),
+    Users(Vec<UserId>),
     All,
 }
 
@@ -39,7 +40,7 @@ pub struct Outcome {
     pub invalidate: Invalidate,
     /// Vision jobs put back to pending: the caller pushes them to the queue (the reaper
     /// re-enqueues them anyway if it cannot).
-    pub requeue: Vec<Uuid>,
+    pub requeue: Vec<AnalysisJobId>,
 }
 
 impl Outcome {
@@ -78,13 +79,13 @@ fn user_snapshot(u: &User) -> Value {
 /// A user by id or exact username.
 pub async fn find_user(conn: &mut AsyncPgConnection, key: &str) -> Result<User, Error> {
     let found = match Uuid::parse_str(key) {
-        Ok(id) => User::find(conn, id).await?.map(|v| v.user),
+        Ok(id) => User::find(conn, id.into()).await?.map(|v| v.user),
         Err(_) => User::find_by_username(conn, key).await?,
     };
     found.ok_or_else(|| Error::NotFoundBecause(format!("no user `{key}`")))
 }
 
-async fn lock_user(conn: &mut AsyncPgConnection, id: Uuid) -> Result<User, Error> {
+async fn lock_user(conn: &mut AsyncPgConnection, id: UserId) -> Result<User, Error> {
     users::table
         .find(id)
         .for_update()
@@ -96,7 +97,7 @@ async fn lock_user(conn: &mut AsyncPgConnection, id: Uuid) -> Result<User, Error
 }
 
 /// Revokes every refresh and access token and console session of a user.
-async fn revoke_everything(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), Error> {
+async fn revoke_everything(conn: &mut AsyncPgConnection, id: UserId) -> Result<(), Error> {
     tokens::revoke_all_for_user(conn, id).await?;
     diesel::update(users::table.find(id))
         .set(users::tokens_valid_after.eq(Utc::now()))
@@ -117,7 +118,7 @@ enum Flag {
 pub async fn set_active(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    user: Uuid,
+    user: UserId,
     active: bool,
 ) -> Result<Outcome, Error> {
     set_flag(conn, actor, user, Flag::Active, active).await
@@ -127,7 +128,7 @@ pub async fn set_active(
 pub async fn set_staff(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    user: Uuid,
+    user: UserId,
     staff: bool,
 ) -> Result<Outcome, Error> {
     set_flag(conn, actor, user, Flag::Staff, staff).await
@@ -137,7 +138,7 @@ pub async fn set_staff(
 async fn set_flag(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    user: Uuid,
+    user: UserId,
     flag: Flag,
     on: bool,
 ) -> Result<Outcome, Error> {
@@ -188,7 +189,7 @@ async fn set_flag(
 pub async fn set_password(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    user: Uuid,
+    user: UserId,
     hash: &str,
 ) -> Result<Outcome, Error> {
     conn.transaction::<_, Error, _>(async |conn| {
@@ -220,7 +221,7 @@ pub async fn set_password(
 pub async fn delete_user(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    user: Uuid,
+    user: UserId,
 ) -> Result<Outcome, Error> {
     conn.transaction::<_, Error, _>(async |conn| {
         let before = lock_user(conn, user).await?;
@@ -262,7 +263,7 @@ fn animal_snapshot(a: &Animal) -> Value {
     })
 }
 
-async fn lock_animal(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Animal, Error> {
+async fn lock_animal(conn: &mut AsyncPgConnection, id: AnimalId) -> Result<Animal, Error> {
     animals::table
         .find(id)
         .for_update()
@@ -277,7 +278,7 @@ async fn lock_animal(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Animal, E
 pub async fn edit_animal(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    id: Uuid,
+    id: AnimalId,
     fields: AnimalFields,
 ) -> Result<Outcome, Error> {
     conn.transaction::<_, Error, _>(async |conn| {
@@ -306,7 +307,7 @@ pub async fn edit_animal(
 pub async fn verify_animal(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    id: Uuid,
+    id: AnimalId,
 ) -> Result<Outcome, Error> {
     conn.transaction::<_, Error, _>(async |conn| {
         let before = lock_animal(conn, id).await?;
@@ -342,8 +343,8 @@ pub async fn verify_animal(
 pub async fn merge_animals(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    from: Uuid,
-    into: Uuid,
+    from: AnimalId,
+    into: AnimalId,
 ) -> Result<Outcome, Error> {
     if from == into {
         return Err(Error::Rule(
@@ -360,7 +361,7 @@ pub async fn merge_animals(
         } else {
             (second, first)
         };
-        let owners: Vec<Uuid> = dex_entries::table
+        let owners: Vec<UserId> = dex_entries::table
             .filter(dex_entries::animal_id.eq(from))
             .select(dex_entries::owner_id)
             .distinct()
@@ -449,7 +450,7 @@ pub async fn merge_animals(
 pub async fn retry_job(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    id: Uuid,
+    id: AnalysisJobId,
 ) -> Result<Outcome, Error> {
     conn.transaction::<_, Error, _>(async |conn| {
         let before = AnalysisJob::find(conn, id)
@@ -491,7 +492,7 @@ pub async fn retry_failed_since(
             "jobs",
             &format!("failed-since:{}", since.to_rfc3339()),
             Some(json!({"failed": ids.len()})),
-            Some(json!({"requeued": ids.iter().map(Uuid::to_string).collect::<Vec<_>>()})),
+            Some(json!({"requeued": ids.iter().map(ToString::to_string).collect::<Vec<_>>()})),
         )
         .await?;
         for id in &ids {
@@ -532,14 +533,14 @@ fn entry_snapshot(e: &DexEntry) -> Value {
 
 async fn entry_owner_and_friends(
     conn: &mut AsyncPgConnection,
-    owner: Uuid,
-) -> Result<Vec<Uuid>, Error> {
+    owner: UserId,
+) -> Result<Vec<UserId>, Error> {
     let mut users = Friendship::friend_ids(conn, owner).await?;
     users.push(owner);
     Ok(users)
 }
 
-async fn lock_entry(conn: &mut AsyncPgConnection, id: Uuid) -> Result<DexEntry, Error> {
+async fn lock_entry(conn: &mut AsyncPgConnection, id: DexEntryId) -> Result<DexEntry, Error> {
     dex_entries::table
         .find(id)
         .for_update()
@@ -555,7 +556,7 @@ async fn lock_entry(conn: &mut AsyncPgConnection, id: Uuid) -> Result<DexEntry, 
 pub async fn hide_entry(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    id: Uuid,
+    id: DexEntryId,
 ) -> Result<Outcome, Error> {
     conn.transaction::<_, Error, _>(async |conn| {
         let before = lock_entry(conn, id).await?;
@@ -592,7 +593,7 @@ pub async fn hide_entry(
 pub async fn delete_entry(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    id: Uuid,
+    id: DexEntryId,
 ) -> Result<Outcome, Error> {
     conn.transaction::<_, Error, _>(async |conn| {
         let before = lock_entry(conn, id).await?;
@@ -624,7 +625,7 @@ pub async fn delete_entry(
     .await
 }
 
-async fn owner_name(conn: &mut AsyncPgConnection, id: Uuid) -> Result<String, Error> {
+async fn owner_name(conn: &mut AsyncPgConnection, id: UserId) -> Result<String, Error> {
     Ok(users::table
         .find(id)
         .select(users::username)
@@ -636,7 +637,7 @@ async fn owner_name(conn: &mut AsyncPgConnection, id: Uuid) -> Result<String, Er
 pub async fn record_import_started(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    job: Uuid,
+    job: TaxonomyImportJobId,
     path: &str,
 ) -> Result<(), Error> {
     admin::audit(

@@ -7,9 +7,9 @@
 use std::sync::Weak;
 use std::time::Duration;
 
+use biologidex_core::ids::UserId;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
-use uuid::Uuid;
 
 /// The notification channel of the triggers.
 pub const CHANNEL: &str = "biologidex_auth";
@@ -25,7 +25,7 @@ pub trait AuthSink: Send + Sync + 'static {
     /// The listener started (`true`) or stopped (`false`) hearing every change.
     fn listening(&self, live: bool);
     /// Something about `user`'s access changed.
-    fn changed(&self, user: Uuid);
+    fn changed(&self, user: UserId);
     /// A [`FENCE`] arrived: every change committed before it has been reported.
     fn fence(&self) {}
 }
@@ -76,7 +76,7 @@ async fn hear<S: AuthSink>(conn: &mut AsyncPgConnection, sink: &Weak<S>) -> Resu
         };
         match next {
             Ok(Some(Ok(n))) if n.payload == FENCE => s.fence(),
-            Ok(Some(Ok(n))) => match Uuid::try_parse(&n.payload) {
+            Ok(Some(Ok(n))) => match n.payload.parse::<UserId>() {
                 Ok(user) => s.changed(user),
                 Err(_) => tracing::warn!(payload = %n.payload, "unexpected auth notification"),
             },

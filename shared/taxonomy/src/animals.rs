@@ -22,13 +22,13 @@ struct Source {
 #[derive(QueryableByName)]
 struct AnimalId {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+    id: biologidex_core::ids::AnimalId,
 }
 
 #[derive(QueryableByName)]
 struct UpdatedAnimal {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+    id: biologidex_core::ids::AnimalId,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     changed: bool,
 }
@@ -36,7 +36,7 @@ struct UpdatedAnimal {
 /// What [`upsert_animal_from_taxon`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Upserted {
-    pub id: Uuid,
+    pub id: biologidex_core::ids::AnimalId,
     /// A new animal (it is in no one's dex yet).
     pub created: bool,
     /// An existing animal's names, classification, status or verification changed: every

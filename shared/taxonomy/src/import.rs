@@ -18,10 +18,10 @@ use std::{
     time::{Duration, Instant},
 };
 
+use biologidex_core::ids::TaxonomyImportJobId;
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio_postgres::{Client, error::SqlState};
-use uuid::Uuid;
 
 use super::{
     coldp::Release,
@@ -51,7 +51,7 @@ pub enum ImportError {
     Busy,
     /// The job row does not exist.
     #[error("taxonomy import job {0} not found")]
-    JobNotFound(Uuid),
+    JobNotFound(TaxonomyImportJobId),
     /// The database failed or went away; the import can be run again.
     #[error("taxonomy import failed: {0}")]
     Database(anyhow::Error),
@@ -193,13 +193,13 @@ impl Journal {
 /// Writes progress to the job row; failures to do so are logged, never fatal.
 pub struct Progress {
     pool: DbPool,
-    job_id: Uuid,
+    job_id: TaxonomyImportJobId,
     status: Mutex<ImportStatus>,
     started: Instant,
 }
 
 impl Progress {
-    fn new(pool: DbPool, job_id: Uuid) -> Progress {
+    fn new(pool: DbPool, job_id: TaxonomyImportJobId) -> Progress {
         Progress {
             pool,
             job_id,
@@ -298,7 +298,7 @@ impl Default for ImportOptions {
 /// What an import did.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
-    pub job_id: Uuid,
+    pub job_id: TaxonomyImportJobId,
     pub version: String,
     pub counts: LoadCounts,
     pub bad_rows: u64,
@@ -375,7 +375,7 @@ pub async fn import_path(
 pub async fn run_import(
     pool: &DbPool,
     database_url: &str,
-    job_id: Uuid,
+    job_id: TaxonomyImportJobId,
     opts: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
     let job = {
@@ -472,7 +472,7 @@ async fn import_locked(
         policy: opts.bad_rows,
         progress: &progress,
     };
-    let mut counts = stage::load_taxa(&loader, job.id, journal).await?;
+    let mut counts = stage::load_taxa(&loader, job.id.uuid(), journal).await?;
 
     // 2. While the main connection loads the files that point at taxa, the others already
     // build the new taxa table's indexes (the slowest part); then all build the rest.
@@ -485,7 +485,7 @@ async fn import_locked(
     let helpers = futures_util::future::try_join_all(extra.iter().map(|c| queue.drain(c)));
     let mut child_journal = Journal::start();
     let main_part = async {
-        stage::load_children(&loader, job.id, &mut child_journal, &mut counts).await?;
+        stage::load_children(&loader, job.id.uuid(), &mut child_journal, &mut counts).await?;
         progress.phase("building indexes").await;
         Ok::<_, ImportError>(queue.drain(main).await?)
     };
@@ -574,7 +574,7 @@ async fn swap_in(
                  metadata = jsonb_set(metadata || $6::text::jsonb, '{progress}', $7::text::jsonb) \
                  WHERE id = $1",
                 &[
-                    &report.job_id,
+                    &report.job_id.uuid(),
                     &total,
                     &imported,
                     &failed,

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use apalis::prelude::{BoxDynError, Data, TaskBuilder, TaskSink};
 use biologidex_core::graph_cache;
+use biologidex_core::ids::{AnalysisJobId, UserId};
 use biologidex_core::{
     jobs::{Job, ProcessAnalysis},
     vision::{Detection, cost::cost_usd, parse_answer},
@@ -48,7 +49,7 @@ pub enum Outcome {
 async fn match_animal(
     conn: &mut diesel_async::AsyncPgConnection,
     d: &Detection,
-    user: Uuid,
+    user: UserId,
 ) -> biologidex_core::Result<(biologidex_db::models::animals::AnimalView, bool, bool)> {
     use biologidex_taxonomy::matching::{
         MatchOptions, NameSource, match_name, upsert_animal_from_taxon,
@@ -72,7 +73,7 @@ async fn match_animal(
 
 async fn fail(
     state: &WorkerState,
-    id: Uuid,
+    id: AnalysisJobId,
     lease: Uuid,
     message: &str,
 ) -> biologidex_core::Result<Outcome> {
@@ -94,7 +95,7 @@ async fn fail(
 
 /// A write refused because another claim holds the job now (this worker ran past its lease):
 /// nothing was changed; counted.
-fn late(state: &WorkerState, id: Uuid, write: &'static str) -> Outcome {
+fn late(state: &WorkerState, id: AnalysisJobId, write: &'static str) -> Outcome {
     state
         .metrics
         .vision_late_writes
@@ -123,7 +124,7 @@ const UNSTORABLE: &str = "The identification could not be saved.";
 /// media store did not answer), showing `sentence` meanwhile.
 async fn retry_later(
     state: &WorkerState,
-    id: Uuid,
+    id: AnalysisJobId,
     lease: Uuid,
     retry_count: i32,
     sentence: &str,
@@ -156,7 +157,7 @@ async fn retry_later(
 }
 
 /// Runs one job to completion, failure or a scheduled retry.
-pub async fn run(state: &WorkerState, id: Uuid) -> biologidex_core::Result<Outcome> {
+pub async fn run(state: &WorkerState, id: AnalysisJobId) -> biologidex_core::Result<Outcome> {
     let started = Instant::now();
     let mut conn = state.db.get().await?;
     let Some(job) = AnalysisJob::claim(&mut conn, id, LEASE).await? else {

@@ -1,6 +1,7 @@
 //! Users and their profile counters.
 
 use biologidex_core::error::Missing;
+use biologidex_core::ids::UserId;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{expression_methods::AggregateExpressionMethods, prelude::*};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -14,7 +15,7 @@ use biologidex_core::{Error, domain::friend_code, error::unique_violation};
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub password_hash: String,
@@ -55,7 +56,7 @@ pub struct UserView {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct AuthInfo {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub is_active: bool,
     pub is_staff: bool,
@@ -131,7 +132,7 @@ impl User {
             let code = friend_code::generate();
             let result = conn
                 .transaction::<_, diesel::result::Error, _>(async move |conn| {
-                    let id: Uuid = diesel::insert_into(users::table)
+                    let id: UserId = diesel::insert_into(users::table)
                         .values(UserRow {
                             username: &new.username,
                             email: &new.email,
@@ -166,7 +167,7 @@ impl User {
     }
 
     /// A user and profile by id.
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UserView>> {
+    pub async fn find(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<Option<UserView>> {
         users::table
             .inner_join(user_profiles::table)
             .filter(users::id.eq(id))
@@ -192,7 +193,7 @@ impl User {
     /// authenticated request makes it). `family` is the token's refresh-token family.
     pub async fn find_for_access(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: UserId,
         family: Option<Uuid>,
     ) -> QueryResult<Option<(UserView, bool)>> {
         use crate::schema::refresh_tokens;
@@ -219,7 +220,7 @@ impl User {
     /// password change cannot record a pair after it.
     pub async fn lock_auth_info(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: UserId,
         exclusive: bool,
     ) -> QueryResult<Option<AuthInfo>> {
         let q = users::table.find(id).select(AuthInfo::as_select());
@@ -233,7 +234,7 @@ impl User {
     /// Authentication facts for a token's user.
     pub async fn auth_info(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: UserId,
     ) -> QueryResult<Option<AuthInfo>> {
         users::table
             .find(id)
@@ -275,7 +276,10 @@ impl User {
     }
 
     /// How many active users exist outside `hidden`.
-    pub async fn count_visible(conn: &mut AsyncPgConnection, hidden: &[Uuid]) -> QueryResult<i64> {
+    pub async fn count_visible(
+        conn: &mut AsyncPgConnection,
+        hidden: &[UserId],
+    ) -> QueryResult<i64> {
         users::table
             .filter(users::is_active.eq(true))
             .filter(users::id.ne_all(hidden))
@@ -288,7 +292,7 @@ impl User {
     /// viewer or were blocked by them).
     pub async fn list_page(
         conn: &mut AsyncPgConnection,
-        hidden: &[Uuid],
+        hidden: &[UserId],
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<UserView>> {
@@ -307,7 +311,7 @@ impl User {
     /// Applies profile edits and returns the fresh row.
     pub async fn update_profile(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: UserId,
         changes: ProfileChanges,
     ) -> QueryResult<Option<UserView>> {
         conn.transaction(async move |conn| {
@@ -334,12 +338,12 @@ impl User {
     }
 
     /// Deletes the account (profile, entries, friendships, jobs cascade).
-    pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+    pub async fn delete(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<usize> {
         diesel::delete(users::table.find(id)).execute(conn).await
     }
 
     /// Records a successful login.
-    pub async fn touch_last_login(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+    pub async fn touch_last_login(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
             .set(users::last_login.eq(diesel::dsl::now))
             .execute(conn)
@@ -350,7 +354,7 @@ impl User {
     /// the token issuer's clock) stop working.
     pub async fn set_password_hash(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: UserId,
         hash: &str,
         revoke_before: Option<DateTime<Utc>>,
     ) -> QueryResult<usize> {
@@ -367,14 +371,14 @@ impl User {
     /// back to null when no entry is left (the old server never reset it).
     pub async fn recompute_stats(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: UserId,
     ) -> QueryResult<Option<UserView>> {
         User::recount(conn, id).await?;
         User::find(conn, id).await
     }
 
     /// [`User::recompute_stats`] without reading the profile back.
-    pub async fn recount(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    pub async fn recount(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<()> {
         let (total, unique, last): (i64, i64, Option<DateTime<Utc>>) = dex_entries::table
             .filter(dex_entries::owner_id.eq(id))
             .select((

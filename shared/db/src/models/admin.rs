@@ -1,6 +1,7 @@
 //! The operators' console: its audit trail, its cookie sessions and the read queries of its
 //! pages (searches across every user, which the API's visibility-scoped queries never do).
 
+use biologidex_core::ids::{AnalysisJobId, AnimalId, DexEntryId, TaxonomyImportJobId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     prelude::*,
@@ -8,7 +9,6 @@ use diesel::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::{
     models::animals::like_pattern,
@@ -18,7 +18,7 @@ use crate::{
 /// Who acted: a signed-in staff member, or the command line (`id` is `None`).
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub id: Option<Uuid>,
+    pub id: Option<UserId>,
     pub name: String,
 }
 
@@ -42,7 +42,7 @@ impl Actor {
 #[diesel(table_name = admin_audit_log)]
 pub struct AuditEntry {
     pub id: i64,
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub actor_name: String,
     pub action: String,
     pub object_type: String,
@@ -116,7 +116,7 @@ pub async fn audit_rows(
 /// A live console session with the facts that keep it alive.
 #[derive(Debug, Clone, Queryable)]
 pub struct SessionUser {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub username: String,
     pub csrf_token: String,
     pub is_active: bool,
@@ -127,7 +127,7 @@ pub struct SessionUser {
 pub async fn create_session(
     conn: &mut AsyncPgConnection,
     token_hash: &str,
-    user_id: Uuid,
+    user_id: UserId,
     csrf_token: &str,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<usize> {
@@ -171,7 +171,7 @@ pub async fn delete_session(conn: &mut AsyncPgConnection, token_hash: &str) -> Q
 }
 
 /// Ends every console session of a user (deactivated, staff removed, password reset).
-pub async fn delete_sessions_of(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<usize> {
+pub async fn delete_sessions_of(conn: &mut AsyncPgConnection, user: UserId) -> QueryResult<usize> {
     diesel::delete(admin_sessions::table.filter(admin_sessions::user_id.eq(user)))
         .execute(conn)
         .await
@@ -181,7 +181,7 @@ pub async fn delete_sessions_of(conn: &mut AsyncPgConnection, user: Uuid) -> Que
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub friend_code: String,
@@ -220,7 +220,7 @@ pub async fn search_users(
 #[derive(Debug, Clone, QueryableByName)]
 pub struct AnimalRow {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    pub id: Uuid,
+    pub id: AnimalId,
     #[diesel(sql_type = Text)]
     pub scientific_name: String,
     #[diesel(sql_type = Text)]
@@ -265,10 +265,10 @@ pub async fn search_animals(
 /// A dex entry as the console lists it.
 #[derive(Debug, Clone, Queryable)]
 pub struct EntryRow {
-    pub id: Uuid,
-    pub owner_id: Uuid,
+    pub id: DexEntryId,
+    pub owner_id: UserId,
     pub owner: String,
-    pub animal_id: Uuid,
+    pub animal_id: AnimalId,
     pub animal: String,
     pub visibility: crate::models::dex::Visibility,
     pub catch_date: DateTime<Utc>,
@@ -278,8 +278,8 @@ pub struct EntryRow {
 /// Entries of a user and/or of an animal, newest catch first.
 pub async fn search_entries(
     conn: &mut AsyncPgConnection,
-    owner: Option<Uuid>,
-    animal: Option<Uuid>,
+    owner: Option<UserId>,
+    animal: Option<AnimalId>,
     limit: i64,
 ) -> QueryResult<Vec<EntryRow>> {
     let mut query = dex_entries::table
@@ -312,8 +312,8 @@ pub async fn search_entries(
 /// A vision job as the console lists it.
 #[derive(Debug, Clone, Queryable)]
 pub struct JobRow {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: AnalysisJobId,
+    pub user_id: UserId,
     pub username: String,
     pub status: crate::models::vision::JobStatus,
     pub model_name: String,
@@ -327,7 +327,7 @@ pub struct JobRow {
 pub async fn recent_jobs(
     conn: &mut AsyncPgConnection,
     status: Option<crate::models::vision::JobStatus>,
-    user: Option<Uuid>,
+    user: Option<UserId>,
     limit: i64,
 ) -> QueryResult<Vec<JobRow>> {
     let mut query = analysis_jobs::table.inner_join(users::table).into_boxed();
@@ -359,7 +359,7 @@ pub async fn recent_jobs(
 pub async fn failed_job_ids_since(
     conn: &mut AsyncPgConnection,
     since: DateTime<Utc>,
-) -> QueryResult<Vec<Uuid>> {
+) -> QueryResult<Vec<AnalysisJobId>> {
     analysis_jobs::table
         .filter(analysis_jobs::status.eq(crate::models::vision::JobStatus::Failed))
         .filter(analysis_jobs::created_at.ge(since))
@@ -400,7 +400,7 @@ pub async fn daily_costs(conn: &mut AsyncPgConnection, days: i32) -> QueryResult
 #[derive(Debug, Clone, QueryableByName)]
 pub struct ImportRow {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    pub id: Uuid,
+    pub id: TaxonomyImportJobId,
     #[diesel(sql_type = Text)]
     pub version: String,
     #[diesel(sql_type = Text)]

@@ -2,11 +2,11 @@
 //! under concurrent creation and never reused after a delete.
 
 use biologidex_core::error::Missing;
+use biologidex_core::ids::{AnimalId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::{pg::Pg, prelude::*};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::schema::{animals, dex_entries, users};
 use biologidex_core::{Error, error::unique_violation};
@@ -15,7 +15,7 @@ use biologidex_core::{Error, error::unique_violation};
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = animals)]
 pub struct Animal {
-    pub id: Uuid,
+    pub id: AnimalId,
     pub scientific_name: String,
     pub common_name: String,
     pub kingdom: String,
@@ -32,7 +32,7 @@ pub struct Animal {
     pub conservation_status: String,
     pub interesting_facts: Value,
     pub creation_index: i32,
-    pub created_by_id: Option<Uuid>,
+    pub created_by_id: Option<UserId>,
     pub verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -191,7 +191,10 @@ impl Animal {
     }
 
     /// One animal with its creator.
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<AnimalView>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: AnimalId,
+    ) -> QueryResult<Option<AnimalView>> {
         animals::table
             .left_join(users::table.on(users::id.nullable().eq(animals::created_by_id)))
             .filter(animals::id.eq(id))
@@ -222,7 +225,7 @@ impl Animal {
     }
 
     /// Distinct users owning at least one entry of this animal.
-    pub async fn discovery_count(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<i64> {
+    pub async fn discovery_count(conn: &mut AsyncPgConnection, id: AnimalId) -> QueryResult<i64> {
         use diesel::expression_methods::AggregateExpressionMethods;
         dex_entries::table
             .filter(dex_entries::animal_id.eq(id))
@@ -235,7 +238,7 @@ impl Animal {
     pub async fn create(
         conn: &mut AsyncPgConnection,
         fields: AnimalFields,
-        creator: Option<Uuid>,
+        creator: Option<UserId>,
     ) -> Result<Animal, Error> {
         diesel::insert_into(animals::table)
             .values((fields, animals::created_by_id.eq(creator)))
@@ -250,13 +253,13 @@ impl Animal {
     pub async fn lookup_or_create(
         conn: &mut AsyncPgConnection,
         fields: AnimalFields,
-        creator: Option<Uuid>,
+        creator: Option<UserId>,
     ) -> Result<(AnimalView, bool), Error> {
         if let Some(found) = Self::find_by_name(conn, &fields.scientific_name).await? {
             return Ok((found, false));
         }
         let name = fields.scientific_name.clone();
-        let inserted: Option<Uuid> = diesel::insert_into(animals::table)
+        let inserted: Option<AnimalId> = diesel::insert_into(animals::table)
             .values((fields, animals::created_by_id.eq(creator)))
             .on_conflict_do_nothing()
             .returning(animals::id)
@@ -279,7 +282,7 @@ impl Animal {
         conn: &mut AsyncPgConnection,
         scientific_name: &str,
         common_name: &str,
-        user: Uuid,
+        user: UserId,
     ) -> Result<(AnimalView, bool), Error> {
         let name: String = scientific_name
             .split_whitespace()
@@ -313,7 +316,7 @@ impl Animal {
     /// Overwrites the editable fields; returns the fresh row.
     pub async fn update(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: AnimalId,
         fields: AnimalFields,
     ) -> Result<Option<AnimalView>, Error> {
         let n = diesel::update(animals::table.find(id))
@@ -328,7 +331,7 @@ impl Animal {
     }
 
     /// Deletes an animal (its entries cascade). Its number is never reused.
-    pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+    pub async fn delete(conn: &mut AsyncPgConnection, id: AnimalId) -> QueryResult<usize> {
         diesel::delete(animals::table.find(id)).execute(conn).await
     }
 
@@ -348,14 +351,14 @@ impl Animal {
         conn: &mut AsyncPgConnection,
         limit: i64,
     ) -> QueryResult<Vec<(AnimalView, i64)>> {
-        let top: Vec<(Uuid, i64)> = dex_entries::table
+        let top: Vec<(AnimalId, i64)> = dex_entries::table
             .group_by(dex_entries::animal_id)
             .select((dex_entries::animal_id, diesel::dsl::count_star()))
             .order((diesel::dsl::count_star().desc(), dex_entries::animal_id))
             .limit(limit)
             .load(conn)
             .await?;
-        let ids: Vec<Uuid> = top.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<AnimalId> = top.iter().map(|(id, _)| *id).collect();
         let mut views: Vec<AnimalView> = animals::table
             .left_join(users::table.on(users::id.nullable().eq(animals::created_by_id)))
             .filter(animals::id.eq_any(&ids))

@@ -2,11 +2,11 @@
 //! jobs made from it reference its stored image themselves, so deleting a conversion never
 //! deletes a photo a job or a dex entry uses.
 
+use biologidex_core::ids::{ImageConversionId, StoredImageId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::schema::{image_conversions, stored_images};
 
@@ -14,10 +14,10 @@ use crate::schema::{image_conversions, stored_images};
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = image_conversions)]
 pub struct Conversion {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub converted_image_id: Option<Uuid>,
-    pub thumbnail_image_id: Option<Uuid>,
+    pub id: ImageConversionId,
+    pub user_id: UserId,
+    pub converted_image_id: Option<StoredImageId>,
+    pub thumbnail_image_id: Option<StoredImageId>,
     pub original_format: String,
     pub original_size: Option<Value>,
     pub converted_size: Option<Value>,
@@ -33,9 +33,9 @@ pub struct Conversion {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = image_conversions)]
 pub struct NewConversion {
-    pub user_id: Uuid,
-    pub converted_image_id: Option<Uuid>,
-    pub thumbnail_image_id: Option<Uuid>,
+    pub user_id: UserId,
+    pub converted_image_id: Option<StoredImageId>,
+    pub thumbnail_image_id: Option<StoredImageId>,
     pub original_format: String,
     pub original_size: Option<Value>,
     pub converted_size: Option<Value>,
@@ -60,8 +60,8 @@ impl Conversion {
     /// A conversion of `owner`.
     pub async fn find_owned(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
-        owner: Uuid,
+        id: ImageConversionId,
+        owner: UserId,
     ) -> QueryResult<Option<Conversion>> {
         image_conversions::table
             .find(id)
@@ -73,7 +73,10 @@ impl Conversion {
     }
 
     /// Storage key of the converted PNG.
-    pub async fn image_key(conn: &mut AsyncPgConnection, image_id: Uuid) -> QueryResult<String> {
+    pub async fn image_key(
+        conn: &mut AsyncPgConnection,
+        image_id: StoredImageId,
+    ) -> QueryResult<String> {
         stored_images::table
             .find(image_id)
             .select(stored_images::storage_key)
@@ -82,7 +85,10 @@ impl Conversion {
     }
 
     /// Marks the conversion used by a job.
-    pub async fn mark_used(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+    pub async fn mark_used(
+        conn: &mut AsyncPgConnection,
+        id: ImageConversionId,
+    ) -> QueryResult<usize> {
         diesel::update(image_conversions::table.find(id))
             .set(image_conversions::used_in_job.eq(true))
             .execute(conn)

@@ -4,11 +4,11 @@
 //! Visibility: `private` → the owner; `friends` → the owner and accepted friends; `public` →
 //! every signed-in user. Users who blocked each other see nothing of each other.
 
+use biologidex_core::ids::{AnalysisJobId, AnimalId, DexEntryId, StoredImageId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::text_enum::text_enum;
 use crate::{
@@ -41,11 +41,11 @@ impl Visibility {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = dex_entries)]
 pub struct DexEntry {
-    pub id: Uuid,
-    pub owner_id: Uuid,
-    pub animal_id: Uuid,
-    pub source_vision_job_id: Option<Uuid>,
-    pub image_id: Option<Uuid>,
+    pub id: DexEntryId,
+    pub owner_id: UserId,
+    pub animal_id: AnimalId,
+    pub source_vision_job_id: Option<AnalysisJobId>,
+    pub image_id: Option<StoredImageId>,
     pub image_token: Option<String>,
     pub image_checksum: Option<String>,
     pub location_lat: Option<f64>,
@@ -64,13 +64,13 @@ pub struct DexEntry {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = animals)]
 pub struct AnimalBrief {
-    pub id: Uuid,
+    pub id: AnimalId,
     pub scientific_name: String,
     pub common_name: String,
     pub conservation_status: String,
     pub creation_index: i32,
     pub verified: bool,
-    pub created_by_id: Option<Uuid>,
+    pub created_by_id: Option<UserId>,
 }
 
 /// An entry with its owner's name, its animal and its source job's times (one query).
@@ -104,14 +104,14 @@ impl DexEntryView {
 /// Who is looking: their id, accepted friends and users blocked either way.
 #[derive(Debug, Clone)]
 pub struct Viewer {
-    pub id: Uuid,
-    pub friends: Vec<Uuid>,
-    pub blocked: Vec<Uuid>,
+    pub id: UserId,
+    pub friends: Vec<UserId>,
+    pub blocked: Vec<UserId>,
 }
 
 impl Viewer {
     /// The viewer with their friends and blocks (one indexed query).
-    pub async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Viewer> {
+    pub async fn load(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<Viewer> {
         let (friends, blocked) = Friendship::relations(conn, id).await?;
         Ok(Viewer {
             id,
@@ -121,7 +121,7 @@ impl Viewer {
     }
 
     /// The viewer for their own entries only: relations do not matter there.
-    pub fn owner(id: Uuid) -> Viewer {
+    pub fn owner(id: UserId) -> Viewer {
         Viewer {
             id,
             friends: Vec::new(),
@@ -130,7 +130,7 @@ impl Viewer {
     }
 
     /// May this viewer see `owner`'s entries of visibility `v`?
-    pub fn may_see(&self, owner: Uuid, v: Visibility) -> bool {
+    pub fn may_see(&self, owner: UserId, v: Visibility) -> bool {
         owner == self.id
             || (!self.blocked.contains(&owner)
                 && (v == Visibility::Public
@@ -138,7 +138,7 @@ impl Viewer {
     }
 
     /// The visibilities of `owner`'s entries this viewer sees.
-    pub fn visible_levels(&self, owner: Uuid) -> &'static [Visibility] {
+    pub fn visible_levels(&self, owner: UserId) -> &'static [Visibility] {
         if owner == self.id {
             Visibility::ALL
         } else if self.blocked.contains(&owner) {
@@ -153,7 +153,7 @@ impl Viewer {
 
 /// The visibility rule in SQL (the same as [`Viewer::may_see`]); the tree uses it too.
 #[diesel::dsl::auto_type]
-pub(crate) fn visible_to(viewer: Uuid, friends: Vec<Uuid>, blocked: Vec<Uuid>) -> _ {
+pub(crate) fn visible_to(viewer: UserId, friends: Vec<UserId>, blocked: Vec<UserId>) -> _ {
     let public: Visibility = Visibility::Public;
     let friends_only: Visibility = Visibility::Friends;
     dex_entries::owner_id
@@ -173,7 +173,7 @@ pub(crate) fn visible(viewer: &Viewer) -> visible_to {
 /// Filters of the entry list.
 #[derive(Debug, Clone, Default)]
 pub struct EntryQuery {
-    pub animal: Option<Uuid>,
+    pub animal: Option<AnimalId>,
     pub visibility: Option<Visibility>,
     pub is_favorite: Option<bool>,
     pub search: Vec<String>,
@@ -184,10 +184,10 @@ pub struct EntryQuery {
 /// What a new entry is made of.
 #[derive(Debug, Clone)]
 pub struct NewEntry {
-    pub owner_id: Uuid,
-    pub animal_id: Uuid,
-    pub source_vision_job_id: Option<Uuid>,
-    pub image_id: Option<Uuid>,
+    pub owner_id: UserId,
+    pub animal_id: AnimalId,
+    pub source_vision_job_id: Option<AnalysisJobId>,
+    pub image_id: Option<StoredImageId>,
     pub image_checksum: Option<String>,
     pub location_lat: Option<f64>,
     pub location_lon: Option<f64>,
@@ -200,7 +200,7 @@ pub struct NewEntry {
 /// Fields an owner may edit; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
 pub struct EntryChanges {
-    pub animal_id: Option<Uuid>,
+    pub animal_id: Option<AnimalId>,
     pub notes: Option<String>,
     pub customizations: Option<Value>,
     pub visibility: Option<Visibility>,
@@ -311,7 +311,7 @@ impl DexEntry {
     pub async fn find_visible(
         conn: &mut AsyncPgConnection,
         viewer: &Viewer,
-        id: Uuid,
+        id: DexEntryId,
     ) -> QueryResult<Option<DexEntryView>> {
         view_query!()
             .filter(dex_entries::id.eq(id))
@@ -324,7 +324,7 @@ impl DexEntry {
     /// The owner's entries, newest catch first (`favorites_only` for the favourites list).
     pub async fn list_own(
         conn: &mut AsyncPgConnection,
-        owner: Uuid,
+        owner: UserId,
         favorites_only: bool,
         offset: i64,
         limit: i64,
@@ -347,7 +347,7 @@ impl DexEntry {
     /// statement; the total is `None` when the page is empty).
     pub async fn page_own(
         conn: &mut AsyncPgConnection,
-        owner: Uuid,
+        owner: UserId,
         offset: i64,
         limit: i64,
     ) -> QueryResult<(Vec<DexEntryView>, Option<i64>)> {
@@ -372,7 +372,7 @@ impl DexEntry {
     }
 
     /// How many entries the owner has.
-    pub async fn count_own(conn: &mut AsyncPgConnection, owner: Uuid) -> QueryResult<i64> {
+    pub async fn count_own(conn: &mut AsyncPgConnection, owner: UserId) -> QueryResult<i64> {
         dex_entries::table
             .filter(dex_entries::owner_id.eq(owner))
             .count()
@@ -401,7 +401,7 @@ impl DexEntry {
     pub async fn sync(
         conn: &mut AsyncPgConnection,
         viewer: &Viewer,
-        owner: Uuid,
+        owner: UserId,
         since: Option<DateTime<Utc>>,
     ) -> QueryResult<Vec<DexEntryView>> {
         Self::sync_many(conn, viewer, &[owner], since).await
@@ -412,7 +412,7 @@ impl DexEntry {
     pub async fn sync_many(
         conn: &mut AsyncPgConnection,
         viewer: &Viewer,
-        owners: &[Uuid],
+        owners: &[UserId],
         since: Option<DateTime<Utc>>,
     ) -> QueryResult<Vec<DexEntryView>> {
         let mut query = view_query!()
@@ -440,9 +440,9 @@ impl DexEntry {
     pub async fn removed_since(
         conn: &mut AsyncPgConnection,
         viewer: &Viewer,
-        owner: Uuid,
+        owner: UserId,
         since: DateTime<Utc>,
-    ) -> QueryResult<Vec<Uuid>> {
+    ) -> QueryResult<Vec<DexEntryId>> {
         let mut gone = Self::removed_since_many(conn, viewer, &[(owner, since)]).await?;
         Ok(gone.pop().unwrap_or_default())
     }
@@ -452,14 +452,20 @@ impl DexEntry {
     pub async fn removed_since_many(
         conn: &mut AsyncPgConnection,
         viewer: &Viewer,
-        asks: &[(Uuid, DateTime<Utc>)],
-    ) -> QueryResult<Vec<Vec<Uuid>>> {
+        asks: &[(UserId, DateTime<Utc>)],
+    ) -> QueryResult<Vec<Vec<DexEntryId>>> {
         use std::collections::BTreeSet;
         let Some(oldest) = asks.iter().map(|(_, t)| *t).min() else {
             return Ok(Vec::new());
         };
-        let owners: Vec<Uuid> = asks.iter().map(|(o, _)| *o).collect();
-        type Removal = (Uuid, Uuid, Option<Uuid>, DateTime<Utc>, Option<String>);
+        let owners: Vec<UserId> = asks.iter().map(|(o, _)| *o).collect();
+        type Removal = (
+            UserId,
+            DexEntryId,
+            Option<UserId>,
+            DateTime<Utc>,
+            Option<String>,
+        );
         let rows: Vec<Removal> = dex_entry_removals::table
             .filter(dex_entry_removals::owner_id.eq_any(&owners))
             .filter(dex_entry_removals::removed_at.ge(oldest))
@@ -488,7 +494,7 @@ impl DexEntry {
                             .any(|l| l.as_str() == v)
                     }))
         };
-        let mut answers: Vec<BTreeSet<Uuid>> = asks
+        let mut answers: Vec<BTreeSet<DexEntryId>> = asks
             .iter()
             .map(|(owner, since)| {
                 rows.iter()
@@ -497,11 +503,11 @@ impl DexEntry {
                     .collect()
             })
             .collect();
-        let ids: BTreeSet<Uuid> = answers.iter().flatten().copied().collect();
+        let ids: BTreeSet<DexEntryId> = answers.iter().flatten().copied().collect();
         if !ids.is_empty() {
             // Entries back in view (visibility raised again) are not gone.
-            let ids: Vec<Uuid> = ids.into_iter().collect();
-            let still: Vec<(Uuid, Uuid, Visibility)> = dex_entries::table
+            let ids: Vec<DexEntryId> = ids.into_iter().collect();
+            let still: Vec<(DexEntryId, UserId, Visibility)> = dex_entries::table
                 .filter(dex_entries::id.eq_any(&ids))
                 .select((
                     dex_entries::id,
@@ -553,7 +559,7 @@ impl DexEntry {
     /// URLs handed out before) and logs the removal for friends' syncs. Call in a transaction.
     pub async fn update(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: DexEntryId,
         changes: &EntryChanges,
     ) -> Result<DexEntry, Error> {
         let current: DexEntry = dex_entries::table
@@ -595,7 +601,10 @@ impl DexEntry {
     }
 
     /// Flips the favourite flag (bumping `updated_at`, so the next sync carries it).
-    pub async fn toggle_favorite(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<DexEntry> {
+    pub async fn toggle_favorite(
+        conn: &mut AsyncPgConnection,
+        id: DexEntryId,
+    ) -> QueryResult<DexEntry> {
         diesel::update(dex_entries::table.find(id))
             .set((
                 dex_entries::is_favorite.eq(diesel::dsl::not(dex_entries::is_favorite)),
@@ -607,7 +616,10 @@ impl DexEntry {
     }
 
     /// Deletes an entry and logs it for syncs. Call in a transaction.
-    pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<DexEntry>> {
+    pub async fn delete(
+        conn: &mut AsyncPgConnection,
+        id: DexEntryId,
+    ) -> QueryResult<Option<DexEntry>> {
         let row: Option<DexEntry> = diesel::delete(dex_entries::table.find(id))
             .returning(DexEntry::as_returning())
             .get_result(conn)
@@ -624,11 +636,11 @@ impl DexEntry {
     /// view, and their image tokens are rotated (URLs the other still holds stop working).
     pub async fn on_friendship_ended(
         conn: &mut AsyncPgConnection,
-        a: Uuid,
-        b: Uuid,
+        a: UserId,
+        b: UserId,
     ) -> QueryResult<()> {
         for (owner, viewer) in [(a, b), (b, a)] {
-            let rows: Vec<(Uuid, Option<Uuid>)> = dex_entries::table
+            let rows: Vec<(DexEntryId, Option<StoredImageId>)> = dex_entries::table
                 .filter(dex_entries::owner_id.eq(owner))
                 .filter(dex_entries::visibility.eq(Visibility::Friends))
                 .select((dex_entries::id, dex_entries::image_id))
@@ -642,7 +654,8 @@ impl DexEntry {
                         .await?;
                 }
             }
-            let entries: Vec<(Uuid, Uuid)> = rows.iter().map(|(id, _)| (*id, owner)).collect();
+            let entries: Vec<(DexEntryId, UserId)> =
+                rows.iter().map(|(id, _)| (*id, owner)).collect();
             log_removals(conn, &entries, "unfriend", Some(viewer), None).await?;
         }
         Ok(())
@@ -666,9 +679,9 @@ impl DexEntry {
 
 async fn log_removals(
     conn: &mut AsyncPgConnection,
-    entries: &[(Uuid, Uuid)],
+    entries: &[(DexEntryId, UserId)],
     reason: &str,
-    viewer: Option<Uuid>,
+    viewer: Option<UserId>,
     was: Option<Visibility>,
 ) -> QueryResult<usize> {
     if entries.is_empty() {
@@ -695,7 +708,7 @@ async fn log_removals(
 /// A friend's sync summary.
 #[derive(Debug, Clone, Queryable)]
 pub struct FriendActivity {
-    pub owner_id: Uuid,
+    pub owner_id: UserId,
     pub total_entries: i64,
     pub latest_update: Option<DateTime<Utc>>,
 }
@@ -703,7 +716,7 @@ pub struct FriendActivity {
 /// Counts of friends-or-public entries per owner, for the friends overview (one query).
 pub async fn friend_activity(
     conn: &mut AsyncPgConnection,
-    owners: &[Uuid],
+    owners: &[UserId],
 ) -> QueryResult<Vec<FriendActivity>> {
     dex_entries::table
         .filter(dex_entries::owner_id.eq_any(owners))
@@ -736,8 +749,8 @@ diesel::define_sql_function! {
 /// Usernames of animal creators (one query).
 pub async fn creator_names(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, String)>> {
+    ids: &[UserId],
+) -> QueryResult<Vec<(UserId, String)>> {
     users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::username))

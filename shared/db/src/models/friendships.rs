@@ -2,6 +2,7 @@
 //! request state machine. A blocked row always points from the blocked user to the blocker.
 
 use biologidex_core::error::Missing;
+use biologidex_core::ids::{FriendshipId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -15,9 +16,9 @@ use biologidex_core::{Error, error::unique_violation};
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = friendships)]
 pub struct Friendship {
-    pub id: Uuid,
-    pub from_user_id: Uuid,
-    pub to_user_id: Uuid,
+    pub id: FriendshipId,
+    pub from_user_id: UserId,
+    pub to_user_id: UserId,
     pub status: FriendshipStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -26,7 +27,7 @@ pub struct Friendship {
 /// The public card of a user in friend lists.
 #[derive(Debug, Clone, Queryable)]
 pub struct FriendUser {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub avatar: Option<String>,
     pub friend_code: String,
@@ -100,8 +101,8 @@ impl Friendship {
     /// The row between two users, in either direction.
     pub async fn between(
         conn: &mut AsyncPgConnection,
-        a: Uuid,
-        b: Uuid,
+        a: UserId,
+        b: UserId,
     ) -> QueryResult<Option<Friendship>> {
         friendships::table
             .filter(
@@ -122,8 +123,8 @@ impl Friendship {
     /// blocks.
     pub async fn find_for_party(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
-        user: Uuid,
+        id: FriendshipId,
+        user: UserId,
     ) -> QueryResult<Option<Friendship>> {
         friendships::table
             .find(id)
@@ -144,7 +145,10 @@ impl Friendship {
     }
 
     /// A row by id, locked until the end of the transaction.
-    pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Friendship>> {
+    pub async fn lock(
+        conn: &mut AsyncPgConnection,
+        id: FriendshipId,
+    ) -> QueryResult<Option<Friendship>> {
         friendships::table
             .find(id)
             .select(Friendship::as_select())
@@ -155,7 +159,7 @@ impl Friendship {
     }
 
     /// How many rows `user` is a party to, blocks left out (see `list_for_user`).
-    pub async fn count_for_user(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<i64> {
+    pub async fn count_for_user(conn: &mut AsyncPgConnection, user: UserId) -> QueryResult<i64> {
         friendships::table
             .filter(
                 friendships::from_user_id
@@ -172,7 +176,7 @@ impl Friendship {
     /// hides both users from each other (the row would show the other's name and stats).
     pub async fn list_for_user(
         conn: &mut AsyncPgConnection,
-        user: Uuid,
+        user: UserId,
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<Friendship>> {
@@ -194,7 +198,7 @@ impl Friendship {
     /// Pending requests `user` received (`received = true`) or sent, newest first.
     pub async fn pending(
         conn: &mut AsyncPgConnection,
-        user: Uuid,
+        user: UserId,
         received: bool,
     ) -> QueryResult<Vec<Friendship>> {
         let q = friendships::table
@@ -211,21 +215,27 @@ impl Friendship {
     }
 
     /// Ids of `user`'s accepted friends.
-    pub async fn friend_ids(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<Vec<Uuid>> {
+    pub async fn friend_ids(
+        conn: &mut AsyncPgConnection,
+        user: UserId,
+    ) -> QueryResult<Vec<UserId>> {
         Self::related_ids(conn, user, FriendshipStatus::Accepted).await
     }
 
     /// Ids of users `user` blocked or was blocked by: they cannot see each other.
-    pub async fn blocked_ids(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<Vec<Uuid>> {
+    pub async fn blocked_ids(
+        conn: &mut AsyncPgConnection,
+        user: UserId,
+    ) -> QueryResult<Vec<UserId>> {
         Self::related_ids(conn, user, FriendshipStatus::Blocked).await
     }
 
     async fn related_ids(
         conn: &mut AsyncPgConnection,
-        user: Uuid,
+        user: UserId,
         state: FriendshipStatus,
-    ) -> QueryResult<Vec<Uuid>> {
-        let rows: Vec<(Uuid, Uuid)> = friendships::table
+    ) -> QueryResult<Vec<UserId>> {
+        let rows: Vec<(UserId, UserId)> = friendships::table
             .filter(friendships::status.eq(state))
             .filter(
                 friendships::from_user_id
@@ -244,9 +254,9 @@ impl Friendship {
     /// Accepted friends and blocked users (either way) of `user`, in one query.
     pub async fn relations(
         conn: &mut AsyncPgConnection,
-        user: Uuid,
-    ) -> QueryResult<(Vec<Uuid>, Vec<Uuid>)> {
-        let rows: Vec<(Uuid, Uuid, FriendshipStatus)> = friendships::table
+        user: UserId,
+    ) -> QueryResult<(Vec<UserId>, Vec<UserId>)> {
+        let rows: Vec<(UserId, UserId, FriendshipStatus)> = friendships::table
             .filter(
                 friendships::status.eq_any([FriendshipStatus::Accepted, FriendshipStatus::Blocked]),
             )
@@ -277,7 +287,7 @@ impl Friendship {
     /// `user`'s accepted friends with their profile counters, newest account first: one query.
     pub async fn friends_of(
         conn: &mut AsyncPgConnection,
-        user: Uuid,
+        user: UserId,
     ) -> QueryResult<Vec<FriendUser>> {
         let sent = friendships::table
             .filter(friendships::status.eq(FriendshipStatus::Accepted))
@@ -297,7 +307,10 @@ impl Friendship {
     }
 
     /// Friend cards for a set of users, in one query.
-    pub async fn cards(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<FriendUser>> {
+    pub async fn cards(
+        conn: &mut AsyncPgConnection,
+        ids: &[UserId],
+    ) -> QueryResult<Vec<FriendUser>> {
         users::table
             .inner_join(user_profiles::table)
             .filter(users::id.eq_any(ids))
@@ -310,8 +323,8 @@ impl Friendship {
     /// someone who already asked you accepts their request.
     pub async fn send_request(
         conn: &mut AsyncPgConnection,
-        from: Uuid,
-        to: Uuid,
+        from: UserId,
+        to: UserId,
     ) -> Result<(Friendship, RequestOutcome), Error> {
         if from == to {
             return Err(Error::Rule(
@@ -392,7 +405,7 @@ impl Friendship {
 
     async fn set_status(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: FriendshipId,
         new: FriendshipStatus,
     ) -> QueryResult<Friendship> {
         diesel::update(friendships::table.find(id))
@@ -407,7 +420,7 @@ impl Friendship {
     pub async fn respond(
         conn: &mut AsyncPgConnection,
         row: &Friendship,
-        by: Uuid,
+        by: UserId,
         action: Action,
     ) -> Result<Friendship, Error> {
         let pending = row.status == FriendshipStatus::Pending;
@@ -447,12 +460,12 @@ impl Friendship {
     /// client sends the friend's user id). A blocked user cannot lift the block this way.
     pub async fn remove(
         conn: &mut AsyncPgConnection,
-        user: Uuid,
+        user: UserId,
         key: Uuid,
     ) -> Result<Friendship, Error> {
-        let row = match Self::find_for_party(conn, key, user).await? {
+        let row = match Self::find_for_party(conn, key.into(), user).await? {
             Some(row) => Some(row),
-            None => Self::between(conn, user, key).await?,
+            None => Self::between(conn, user, key.into()).await?,
         };
         let row = row
             .filter(|r| !(r.status == FriendshipStatus::Blocked && r.from_user_id == user))

@@ -9,10 +9,10 @@
 //! - `Global` (staff): every entry the viewer may see — own, friends' friends-only and
 //!   public, and anyone's public entries — never a blocked user's.
 
+use biologidex_core::ids::{AnimalId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::{expression_methods::AggregateExpressionMethods, prelude::*};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::dex::{Viewer, visible};
 use crate::schema::{animals, dex_entries, users};
@@ -23,15 +23,15 @@ pub enum TreeScope {
     Personal,
     Friends,
     /// Friend ids asked for (non-friends are dropped).
-    Selected(Vec<Uuid>),
+    Selected(Vec<UserId>),
     Global,
 }
 
 impl TreeScope {
     /// The owners whose entries are in scope (the viewer first, then friends in id order);
     /// `None` for every user.
-    pub fn owners(&self, viewer: &Viewer) -> Option<Vec<Uuid>> {
-        let mut friends: Vec<Uuid> = match self {
+    pub fn owners(&self, viewer: &Viewer) -> Option<Vec<UserId>> {
+        let mut friends: Vec<UserId> = match self {
             TreeScope::Global => return None,
             TreeScope::Personal => Vec::new(),
             TreeScope::Friends => viewer.friends.clone(),
@@ -54,7 +54,7 @@ impl TreeScope {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = animals)]
 pub struct TreeAnimalRow {
-    pub id: Uuid,
+    pub id: AnimalId,
     pub scientific_name: String,
     pub common_name: String,
     pub kingdom: String,
@@ -67,7 +67,7 @@ pub struct TreeAnimalRow {
     pub conservation_status: String,
     pub creation_index: i32,
     pub verified: bool,
-    pub created_by_id: Option<Uuid>,
+    pub created_by_id: Option<UserId>,
     #[diesel(select_expression = users::username.nullable())]
     #[diesel(select_expression_type = diesel::dsl::Nullable<users::username>)]
     pub created_by_username: Option<String>,
@@ -91,8 +91,8 @@ impl TreeAnimalRow {
 /// One visible dex entry in scope: who caught what, when.
 #[derive(Debug, Clone, Queryable)]
 pub struct Capture {
-    pub animal_id: Uuid,
-    pub owner_id: Uuid,
+    pub animal_id: AnimalId,
+    pub owner_id: UserId,
     pub owner_username: String,
     pub created_at: DateTime<Utc>,
     pub catch_date: DateTime<Utc>,
@@ -140,7 +140,7 @@ pub async fn load_tree_data(
     if captures.is_empty() {
         return Ok(TreeData::default());
     }
-    let mut ids: Vec<Uuid> = captures.iter().map(|c| c.animal_id).collect();
+    let mut ids: Vec<AnimalId> = captures.iter().map(|c| c.animal_id).collect();
     ids.dedup();
     let animals: Vec<TreeAnimalRow> = animals::table
         .left_join(users::table.on(users::id.nullable().eq(animals::created_by_id)))
@@ -156,8 +156,8 @@ pub async fn load_tree_data(
 pub async fn visible_species_counts(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
-    owners: &[Uuid],
-) -> QueryResult<Vec<(Uuid, i64)>> {
+    owners: &[UserId],
+) -> QueryResult<Vec<(UserId, i64)>> {
     dex_entries::table
         .filter(visible(viewer))
         .filter(dex_entries::owner_id.eq_any(owners))

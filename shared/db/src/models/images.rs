@@ -2,10 +2,10 @@
 //! row that uses the same bytes. The RESTRICT foreign keys make the database the reference
 //! count: a stored image cannot be deleted while anything points at it.
 
+use biologidex_core::ids::StoredImageId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use crate::schema::stored_images;
 use biologidex_media::storage::Storage;
@@ -22,10 +22,10 @@ pub async fn store(
     conn: &mut AsyncPgConnection,
     storage: &dyn Storage,
     blob: &ImageBlob,
-) -> anyhow::Result<Uuid> {
+) -> anyhow::Result<StoredImageId> {
     let key = blob.key();
     loop {
-        let known: Option<Uuid> = stored_images::table
+        let known: Option<StoredImageId> = stored_images::table
             .filter(stored_images::storage_key.eq(&key))
             .select(stored_images::id)
             .for_key_share()
@@ -35,7 +35,7 @@ pub async fn store(
         if let Some(id) = known {
             return Ok(id);
         }
-        let inserted: Option<Uuid> = diesel::insert_into(stored_images::table)
+        let inserted: Option<StoredImageId> = diesel::insert_into(stored_images::table)
             .values((
                 stored_images::storage_key.eq(&key),
                 stored_images::checksum.eq(&blob.checksum),
@@ -59,7 +59,7 @@ pub async fn store(
 }
 
 /// Checksum of a stored image.
-pub async fn checksum(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<String> {
+pub async fn checksum(conn: &mut AsyncPgConnection, id: StoredImageId) -> QueryResult<String> {
     stored_images::table
         .find(id)
         .select(stored_images::checksum)
@@ -79,7 +79,7 @@ pub async fn delete_unreferenced(
     #[derive(QueryableByName)]
     struct Candidate {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
-        id: Uuid,
+        id: StoredImageId,
     }
     let candidates: Vec<Candidate> = diesel::sql_query(
         "SELECT s.id FROM stored_images s \

@@ -1,6 +1,7 @@
 //! Taxonomy data sources and import jobs. Taxa themselves are read through `models::taxa` and
 //! written only by the importer (`biologidex_taxonomy::import`).
 
+use biologidex_core::ids::TaxonomyImportJobId;
 use chrono::{DateTime, Utc};
 use diesel::{
     prelude::*,
@@ -134,7 +135,7 @@ text_enum! {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct ImportJob {
     #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
+    pub id: TaxonomyImportJobId,
     #[diesel(sql_type = SqlUuid)]
     pub source_id: Uuid,
     #[diesel(sql_type = Text)]
@@ -185,7 +186,10 @@ impl ImportJob {
     }
 
     /// A job by id.
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ImportJob>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: TaxonomyImportJobId,
+    ) -> QueryResult<Option<ImportJob>> {
         diesel::sql_query(format!(
             "SELECT {JOB_COLUMNS} FROM taxonomy_import_jobs WHERE id = $1"
         ))
@@ -198,7 +202,7 @@ impl ImportJob {
     /// Marks the job started: status, release version and metadata (merged).
     pub async fn mark_started(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: TaxonomyImportJobId,
         version: &str,
         metadata: &Value,
     ) -> QueryResult<usize> {
@@ -218,7 +222,7 @@ impl ImportJob {
     /// Records progress: the status, counters and a `progress` object in the metadata.
     pub async fn record_progress(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: TaxonomyImportJobId,
         status: ImportStatus,
         progress: &Value,
         counts: (i64, i64, i64),
@@ -241,7 +245,7 @@ impl ImportJob {
     /// Marks the job failed with its error log (`{"fatal_error": ..., "errors": [...]}`).
     pub async fn mark_failed(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: TaxonomyImportJobId,
         error_log: &Value,
     ) -> QueryResult<usize> {
         diesel::sql_query(

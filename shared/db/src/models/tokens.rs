@@ -3,6 +3,7 @@
 //! (the shipped client re-sends its login token on every start, docs/decisions.md#d4). Logout and a
 //! password change revoke whole families.
 
+use biologidex_core::ids::UserId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -15,7 +16,7 @@ use crate::schema::refresh_tokens;
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshToken {
     pub jti: Uuid,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub family_id: Uuid,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -25,7 +26,7 @@ pub struct RefreshToken {
 pub async fn record(
     conn: &mut AsyncPgConnection,
     jti: Uuid,
-    user_id: Uuid,
+    user_id: UserId,
     family_id: Uuid,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<usize> {
@@ -65,7 +66,7 @@ pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> Que
 /// Revokes every token of a user (password change).
 pub async fn revoke_all_for_user(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use biologidex_core::ids::{AnalysisJobId, AnimalId, ImageConversionId, StoredImageId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -49,10 +50,10 @@ macro_rules! leased {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = analysis_jobs)]
 pub struct AnalysisJob {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub source_conversion_id: Option<Uuid>,
-    pub image_id: Option<Uuid>,
+    pub id: AnalysisJobId,
+    pub user_id: UserId,
+    pub source_conversion_id: Option<ImageConversionId>,
+    pub image_id: Option<StoredImageId>,
     pub image_token: Option<String>,
     pub image_conversion_status: String,
     pub post_conversion_transformations: Value,
@@ -61,7 +62,7 @@ pub struct AnalysisJob {
     pub model_name: String,
     pub detail_level: String,
     pub parsed_prediction: String,
-    pub identified_animal_id: Option<Uuid>,
+    pub identified_animal_id: Option<AnimalId>,
     pub confidence_score: Option<f64>,
     pub detected_animals: Value,
     pub selected_animal_index: Option<i32>,
@@ -100,9 +101,9 @@ pub enum CallSlot {
 /// A new job (its image already stored or shared from a conversion).
 #[derive(Debug, Clone)]
 pub struct NewJob {
-    pub user_id: Uuid,
-    pub source_conversion_id: Option<Uuid>,
-    pub image_id: Uuid,
+    pub user_id: UserId,
+    pub source_conversion_id: Option<ImageConversionId>,
+    pub image_id: StoredImageId,
     pub image_conversion_status: &'static str,
     pub post_conversion_transformations: Value,
     pub cv_method: String,
@@ -117,7 +118,7 @@ pub struct NewJob {
 pub struct JobResult {
     pub parsed_prediction: String,
     pub detected_animals: Vec<DetectedAnimal>,
-    pub identified_animal_id: Option<Uuid>,
+    pub identified_animal_id: Option<AnimalId>,
     pub confidence_score: Option<f64>,
     pub cost_usd: f64,
     pub processing_time: f64,
@@ -132,8 +133,10 @@ pub struct JobResult {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DetectedAnimal {
     /// The matched animal's id (the same as `id`).
-    pub animal_id: Uuid,
-    pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
+    pub animal_id: AnimalId,
+    #[cfg_attr(feature = "openapi", schema(value_type = Uuid))]
+    pub id: AnimalId,
     /// Whether this detection created the animal record.
     pub is_new: bool,
     /// The model's confidence, 0 to 1.
@@ -241,7 +244,10 @@ impl AnalysisJob {
     }
 
     /// Any job by id (the worker).
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<AnalysisJob>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: AnalysisJobId,
+    ) -> QueryResult<Option<AnalysisJob>> {
         analysis_jobs::table
             .find(id)
             .select(AnalysisJob::as_select())
@@ -253,8 +259,8 @@ impl AnalysisJob {
     /// A job of `owner`.
     pub async fn find_owned(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
-        owner: Uuid,
+        id: AnalysisJobId,
+        owner: UserId,
     ) -> QueryResult<Option<AnalysisJob>> {
         analysis_jobs::table
             .find(id)
@@ -268,7 +274,7 @@ impl AnalysisJob {
     /// How many of `owner`'s jobs match.
     pub async fn count(
         conn: &mut AsyncPgConnection,
-        owner: Uuid,
+        owner: UserId,
         state: Option<JobStatus>,
         method: Option<&str>,
     ) -> QueryResult<i64> {
@@ -288,7 +294,7 @@ impl AnalysisJob {
     /// A page of `owner`'s jobs; `order` is (column, descending) with created_at or completed_at.
     pub async fn list(
         conn: &mut AsyncPgConnection,
-        owner: Uuid,
+        owner: UserId,
         state: Option<JobStatus>,
         method: Option<&str>,
         order: (&str, bool),
@@ -321,7 +327,7 @@ impl AnalysisJob {
     /// Edits of the fields an owner may change (nothing is reprocessed).
     pub async fn update_settings(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: AnalysisJobId,
         transformations: Option<Value>,
         detail_level: Option<String>,
         selected_animal_index: Option<Option<i32>>,
@@ -339,7 +345,7 @@ impl AnalysisJob {
     }
 
     /// Deletes a job (entries made from it keep their images).
-    pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+    pub async fn delete(conn: &mut AsyncPgConnection, id: AnalysisJobId) -> QueryResult<usize> {
         diesel::delete(analysis_jobs::table.find(id))
             .execute(conn)
             .await
@@ -348,7 +354,7 @@ impl AnalysisJob {
     /// Puts a failed job back to pending with a fresh retry budget.
     pub async fn reset_for_retry(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: AnalysisJobId,
     ) -> Result<AnalysisJob, Error> {
         diesel::update(
             analysis_jobs::table
@@ -373,9 +379,9 @@ impl AnalysisJob {
     /// Records the owner's choice among the detections.
     pub async fn select(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: AnalysisJobId,
         index: i32,
-        animal: Option<Uuid>,
+        animal: Option<AnimalId>,
     ) -> QueryResult<AnalysisJob> {
         diesel::update(analysis_jobs::table.find(id))
             .set((
@@ -388,7 +394,7 @@ impl AnalysisJob {
     }
 
     /// Counts per status and cost/time totals of `owner`'s jobs, in SQL.
-    pub async fn stats(conn: &mut AsyncPgConnection, owner: Uuid) -> QueryResult<JobStats> {
+    pub async fn stats(conn: &mut AsyncPgConnection, owner: UserId) -> QueryResult<JobStats> {
         diesel::sql_query(
             "SELECT count(*) AS total_jobs, \
                     count(*) FILTER (WHERE status = 'pending') AS pending, \
@@ -408,7 +414,7 @@ impl AnalysisJob {
     /// another worker, or waiting for its retry time: the caller then does nothing.
     pub async fn claim(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: AnalysisJobId,
         lease: Duration,
     ) -> QueryResult<Option<AnalysisJob>> {
         let until = Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
@@ -444,7 +450,7 @@ impl AnalysisJob {
     /// Counts a provider call against the job's limit, if `lease` still holds the job.
     pub async fn count_call(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: AnalysisJobId,
         lease: Uuid,
     ) -> QueryResult<CallSlot> {
         let counted = diesel::update(
@@ -475,7 +481,7 @@ impl AnalysisJob {
     /// Records what an answered provider call cost (the daily budget counts every call).
     pub async fn record_spend(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: AnalysisJobId,
         cost_usd: f64,
     ) -> QueryResult<usize> {
         use crate::schema::vision_spend;
@@ -492,7 +498,7 @@ impl AnalysisJob {
     /// the job.
     pub async fn complete(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: AnalysisJobId,
         lease: Uuid,
         r: &JobResult,
     ) -> QueryResult<Option<AnalysisJob>> {
@@ -525,7 +531,7 @@ impl AnalysisJob {
     /// Not a retry: `retry_count` stays.
     pub async fn fail(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: AnalysisJobId,
         lease: Uuid,
         message: &str,
     ) -> QueryResult<Option<AnalysisJob>> {
@@ -547,7 +553,7 @@ impl AnalysisJob {
     /// retry and waits until `at`; `None` when `lease` no longer holds it.
     pub async fn schedule_retry(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: AnalysisJobId,
         lease: Uuid,
         at: DateTime<Utc>,
         message: &str,
@@ -572,11 +578,11 @@ impl AnalysisJob {
         conn: &mut AsyncPgConnection,
         pending_grace: Duration,
         limit: i64,
-    ) -> QueryResult<Vec<Uuid>> {
+    ) -> QueryResult<Vec<AnalysisJobId>> {
         #[derive(QueryableByName)]
         struct Id {
             #[diesel(sql_type = diesel::sql_types::Uuid)]
-            id: Uuid,
+            id: AnalysisJobId,
         }
         let rows: Vec<Id> = diesel::sql_query(
             "SELECT id FROM analysis_jobs \
@@ -641,9 +647,9 @@ impl AnalysisJob {
 /// and has one.
 pub async fn image_of_owned_job(
     conn: &mut AsyncPgConnection,
-    job_id: Uuid,
-    owner: Uuid,
-) -> QueryResult<Option<(Uuid, String)>> {
+    job_id: AnalysisJobId,
+    owner: UserId,
+) -> QueryResult<Option<(StoredImageId, String)>> {
     analysis_jobs::table
         .inner_join(stored_images::table)
         .filter(analysis_jobs::id.eq(job_id))
@@ -657,7 +663,7 @@ pub async fn image_of_owned_job(
 /// Storage key and content type of a job's image.
 pub async fn image_file(
     conn: &mut AsyncPgConnection,
-    job_id: Uuid,
+    job_id: AnalysisJobId,
 ) -> QueryResult<Option<(String, String)>> {
     analysis_jobs::table
         .inner_join(stored_images::table)
