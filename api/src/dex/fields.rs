@@ -58,6 +58,20 @@ impl FieldValue for VisionJobRef {
     }
 }
 
+/// `by_animal`'s animal: a UUID, with the message the route has always sent for a malformed one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnimalParam(pub AnimalId);
+
+impl FieldValue for AnimalParam {
+    fn from_json(value: Value) -> Result<Self, Refusal> {
+        value
+            .as_str()
+            .and_then(|s| Uuid::try_parse(s).ok())
+            .map(|id| AnimalParam(AnimalId(id)))
+            .ok_or_else(|| vec!["Must be a valid UUID.".to_owned()])
+    }
+}
+
 /// A file field sent as something else (JSON, or text): always refused, `null` too.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NotAFile;

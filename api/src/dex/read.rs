@@ -3,13 +3,11 @@
 use biologidex_core::error::Missing;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use biologidex_core::ids::AnimalId;
 use biologidex_db::models::dex::{DexEntry, EntryQuery, Viewer};
-use uuid::Uuid;
 
 use super::{
     dto::{EntryDetail, EntryListItem},
-    schema::EntryListQuery,
+    schema::{ByAnimalQuery, EntryListQuery},
     viewer,
 };
 use crate::{
@@ -159,16 +157,11 @@ pub async fn recent(
     Ok(HttpResponse::Ok().json(items))
 }
 
-#[derive(serde::Deserialize)]
-pub struct ByAnimal {
-    animal_id: Option<String>,
-}
-
 /// Visible entries of one animal (a bare array).
 #[utoipa::path(
     get, path = "/api/v1/dex/entries/by_animal/", tag = "dex",
     security(("jwt" = [])),
-    params(("animal_id" = Uuid, Query, description = "The animal.")),
+    params(ByAnimalQuery),
     responses(
         (status = 200, description = "The entries of the animal the caller may see (as in the \
             list), newest catch first (at most 500).", body = Vec<EntryListItem>),
@@ -181,16 +174,14 @@ pub async fn by_animal(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    query: web::Query<ByAnimal>,
+    query: ValidQuery<ByAnimalQuery>,
 ) -> ApiResult<HttpResponse> {
-    let raw = query
+    let animal = query
+        .into_inner()
         .animal_id
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::rule("animal_id parameter required"))?;
-    let animal = Uuid::try_parse(raw)
-        .map(AnimalId)
-        .map_err(|_| ApiError::field("animal_id", "Must be a valid UUID."))?;
+        .into_inner()
+        .ok_or_else(|| ApiError::rule("animal_id parameter required"))?
+        .0;
     let mut conn = state.db.get().await?;
     let viewer = Viewer::load(&mut conn, me.id).await?;
     let q = EntryQuery {

@@ -15,7 +15,7 @@ use biologidex_db::models::dex::{EntryQuery, NewEntry};
 
 use super::{
     fields::{
-        AnimalFilter, Coordinate, EntryAnimal, EntryDatetime, NotAFile, SyncRequests,
+        AnimalFilter, AnimalParam, Coordinate, EntryAnimal, EntryDatetime, NotAFile, SyncRequests,
         VisibilityChoice, VisibilityFilter, VisionJobRef,
     },
     sync::last_sync,
@@ -203,6 +203,16 @@ pub struct BatchSyncRequest {
 
 fn text(p: Param<RawText>) -> Option<String> {
     p.into_inner().map(|t| t.0)
+}
+
+/// `by_animal`'s animal. Absent or empty is the handler's rule error (`animal_id parameter
+/// required`); a malformed id is a field error.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ByAnimalQuery {
+    /// The animal.
+    #[param(value_type = Uuid)]
+    pub animal_id: Param<AnimalParam>,
 }
 
 /// The entry list's filters, search and ordering (`page` is read by the pagination).
