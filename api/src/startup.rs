@@ -94,7 +94,7 @@ impl Application {
             metrics,
             jwt: Arc::new(Jwt::new(settings.secret_bytes())),
             auth_cache: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
-            trees: Arc::default(),
+            trees: Arc::new(graph::LocalTrees::new(settings.graph_cache_ttl)),
             jobs: Arc::new(JobQueue::new(
                 &settings.redis_url,
                 &settings.redis_key_prefix,

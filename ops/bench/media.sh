@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Media and replica benchmarks (issue 15), release build, throttles raised, logs at warn:
-#   - image downloads (GET /media/e/<token>.png, a 640x480 photo) and photo uploads
+#   - image downloads (GET /media/e/<token>.png, a 640x480 photo, or PHOTO_SIZE=WxH) and photo uploads
 #     (POST /api/v1/dex/entries/ multipart, 8 at once) with media in MEDIA_ROOT and in the
 #     S3-compatible server of ops/dev/s3 (moto, on this machine);
 #   - GET /api/v1/animals/ with no replica and with DATABASE_REPLICA_URLS naming the primary
 #     itself, so the difference is the routing's own cost.
-#   ops/bench/media.sh
+#   ops/bench/media.sh    (PHOTO_SIZE=1155x866 for 1-megapixel photos)
 # shellcheck source=ops/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -47,10 +47,11 @@ export THROTTLE_ANON_RATE=100000000/hour THROTTLE_USER_RATE=100000000/hour
 export THROTTLE_LOGIN_RATE=100000000/hour THROTTLE_UPLOAD_RATE=100000000/hour
 export RUST_LOG=warn DB_POOL_SIZE="${DB_POOL_SIZE:-16}"
 
-# A 640x480 photo (noise and gradients, so PNG cannot shrink it to nothing).
-python3 - "$WORK/photo.png" <<'PY'
+PHOTO_SIZE="${PHOTO_SIZE:-640x480}"
+# The photo (noise and gradients, so PNG cannot shrink it to nothing).
+python3 - "$WORK/photo.png" "${PHOTO_SIZE%x*}" "${PHOTO_SIZE#*x}" <<'PY'
 import random, struct, sys, zlib
-w, h = 640, 480
+w, h = int(sys.argv[2]), int(sys.argv[3])
 random.seed(15)
 rows = b"".join(b"\0" + bytes((x * 255 // w + random.randrange(40)) % 256 if c == 0 else
                                (y * 255 // h + random.randrange(40)) % 256 if c == 1 else random.randrange(256)
@@ -93,7 +94,7 @@ world() {
 }
 
 SIZE_KB="$(du -k "$WORK/photo.png" | cut -f1)"
-echo "photo: 640x480 PNG, ${SIZE_KB} KB per upload"
+echo "photo: $PHOTO_SIZE PNG, ${SIZE_KB} KB per upload"
 for mode in local s3; do
     if [ "$mode" = local ]; then
         start local

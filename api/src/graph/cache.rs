@@ -6,64 +6,85 @@
 //! Redis trouble fails open: logged, counted (`redis_failures{purpose="graph_cache"}` and
 //! `graph_cache_total{result="error"}`), and the tree is computed without the cache.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::sync::{Arc, OnceLock};
 
 use actix_web::web::Bytes;
 use biologidex_core::graph_cache::{self, Lookup};
 use biologidex_core::ids::UserId;
 
+use super::search::SearchIndex;
 use crate::{ApiResult, state::AppState};
 
-/// Most trees a replica keeps in memory.
-const LOCAL_ENTRIES: usize = 1024;
+/// The memory a replica gives its recent trees, in KiB (the weight unit below).
+const LOCAL_KIB: u64 = 256 * 1024;
 /// Larger bodies are only kept in Redis.
-const LOCAL_MAX_BODY: usize = 4 * 1024 * 1024;
+const LOCAL_MAX_BODY: usize = 64 * 1024 * 1024;
 
-struct Entry {
+/// A tree's body as this replica holds it, with what searches need made once on first use,
+/// so a search reads an index instead of parsing the whole body again.
+pub struct CachedTree {
+    /// The versioned Redis key this body belongs to.
     key: String,
-    body: Bytes,
-    at: Instant,
+    pub body: Bytes,
+    search: OnceLock<SearchIndex>,
 }
 
-/// Bodies this replica served lately, by tree name (with the versioned key they belong to).
-#[derive(Default)]
+impl CachedTree {
+    fn new(key: String, body: Bytes) -> Arc<Self> {
+        Arc::new(CachedTree {
+            key,
+            body,
+            search: OnceLock::new(),
+        })
+    }
+
+    /// The search index of this body, parsed from it the first time.
+    pub fn search_index(&self) -> ApiResult<&SearchIndex> {
+        if let Some(index) = self.search.get() {
+            return Ok(index);
+        }
+        let index = SearchIndex::parse(&self.body)?;
+        Ok(self.search.get_or_init(|| index))
+    }
+}
+
+/// Bodies this replica served lately, by tree name, bounded by their total size (least
+/// recently used out first) and by `GRAPH_CACHE_TTL`.
 pub struct LocalTrees {
-    map: Mutex<HashMap<String, Entry>>,
+    map: moka::sync::Cache<String, Arc<CachedTree>>,
 }
 
 impl std::fmt::Debug for LocalTrees {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LocalTrees")
+        f.debug_struct("LocalTrees")
+            .field("trees", &self.map.entry_count())
+            .finish()
     }
 }
 
 impl LocalTrees {
-    fn get(&self, name: &str, ttl: Duration) -> Option<(String, Bytes)> {
-        let map = self.map.lock().ok()?;
-        map.get(name)
-            .filter(|e| e.at.elapsed() < ttl)
-            .map(|e| (e.key.clone(), e.body.clone()))
+    pub fn new(ttl: std::time::Duration) -> Self {
+        let map = moka::sync::Cache::builder()
+            .max_capacity(LOCAL_KIB)
+            .weigher(|_: &String, t: &Arc<CachedTree>| {
+                u32::try_from(t.body.len() / 1024 + 1).unwrap_or(u32::MAX)
+            })
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
+            .time_to_live(ttl.max(std::time::Duration::from_secs(1)))
+            .build();
+        LocalTrees { map }
     }
 
-    fn put(&self, name: &str, key: String, body: Bytes, ttl: Duration) {
-        if body.len() > LOCAL_MAX_BODY {
-            return;
+    fn get(&self, name: &str) -> Option<Arc<CachedTree>> {
+        self.map.get(name)
+    }
+
+    fn put(&self, name: &str, key: String, body: Bytes) -> Arc<CachedTree> {
+        let tree = CachedTree::new(key, body);
+        if tree.body.len() <= LOCAL_MAX_BODY {
+            self.map.insert(name.to_owned(), tree.clone());
         }
-        let Ok(mut map) = self.map.lock() else {
-            return;
-        };
-        if map.len() >= LOCAL_ENTRIES && !map.contains_key(name) {
-            map.retain(|_, e| e.at.elapsed() < ttl);
-            if map.len() >= LOCAL_ENTRIES {
-                map.clear();
-            }
-        }
-        let at = Instant::now();
-        map.insert(name.to_owned(), Entry { key, body, at });
+        tree
     }
 }
 
@@ -91,11 +112,15 @@ pub async fn fetch_or_build(
     global: bool,
     use_cache: bool,
     build: impl AsyncFnOnce() -> ApiResult<Vec<u8>>,
-) -> ApiResult<Bytes> {
-    let ttl = state.settings.graph_cache_ttl.max(Duration::from_secs(1));
-    let local = use_cache.then(|| state.trees.get(name, ttl)).flatten();
-    let have = local.as_ref().map(|(k, _)| k.as_str());
+) -> ApiResult<Arc<CachedTree>> {
+    let ttl = state
+        .settings
+        .graph_cache_ttl
+        .max(std::time::Duration::from_secs(1));
+    let local = use_cache.then(|| state.trees.get(name)).flatten();
+    let have = local.as_ref().map(|t| t.key.as_str());
     let redis = &state.redis;
+    let fresh = |body: Vec<u8>| CachedTree::new(String::new(), Bytes::from(body));
     let key = match graph_cache::lookup(
         redis,
         &state.settings,
@@ -109,22 +134,20 @@ pub async fn fetch_or_build(
     {
         Ok((_, Lookup::Current)) => {
             count(state, "hit");
-            if let Some((_, body)) = local {
-                return Ok(body);
+            if let Some(tree) = local {
+                return Ok(tree);
             }
             // Cannot happen (no copy was offered); rebuild below.
-            return Ok(Bytes::from(build().await?));
+            return Ok(fresh(build().await?));
         }
         Ok((key, Lookup::Cached(body))) => {
             count(state, "hit");
-            let body = Bytes::from(body);
-            state.trees.put(name, key, body.clone(), ttl);
-            return Ok(body);
+            return Ok(state.trees.put(name, key, Bytes::from(body)));
         }
         Ok((_, Lookup::Exists)) => {
             // A tree is cached under the current versions: built from the same data, it is
             // the same bytes, so rewriting it would only load Redis.
-            return Ok(Bytes::from(build().await?));
+            return Ok(fresh(build().await?));
         }
         Ok((key, Lookup::Missing)) => {
             if use_cache {
@@ -134,7 +157,7 @@ pub async fn fetch_or_build(
         }
         Err(e) => {
             failed(state, &e);
-            return Ok(Bytes::from(build().await?));
+            return Ok(fresh(build().await?));
         }
     };
     let body = Bytes::from(build().await?);
@@ -153,8 +176,7 @@ pub async fn fetch_or_build(
     .await
     {
         failed(state, &e);
-    } else {
-        state.trees.put(name, key, body.clone(), ttl);
+        return Ok(CachedTree::new(key, body));
     }
-    Ok(body)
+    Ok(state.trees.put(name, key, body))
 }

@@ -213,7 +213,9 @@ pub async fn get_taxonomic_tree(
         let value = graph(&data, &ids, &me, &viewer.friends);
         Ok(serde_json::to_vec(&value).map_err(anyhow::Error::from)?)
     })
-    .await?;
+    .await?
+    .body
+    .clone();
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))

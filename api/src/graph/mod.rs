@@ -10,6 +10,7 @@ mod legacy;
 mod params;
 mod render;
 pub mod schema;
+mod search;
 mod tree;
 
 use actix_web::web;
@@ -24,7 +25,7 @@ use crate::fallback::resource;
     paths(
         tree::get_tree,
         tree::get_tree_chunk,
-        tree::search_tree,
+        search::search_tree,
         invalidate::invalidate_tree,
         friends::list_tree_friends,
         legacy::get_taxonomic_tree,
@@ -38,7 +39,7 @@ pub struct Doc;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/graph/tree/").route(web::get().to(tree::get_tree)))
         .service(resource("/graph/tree/chunk/{x}/{y}/").route(web::get().to(tree::get_tree_chunk)))
-        .service(resource("/graph/tree/search/").route(web::get().to(tree::search_tree)))
+        .service(resource("/graph/tree/search/").route(web::get().to(search::search_tree)))
         .service(
             resource("/graph/tree/invalidate/").route(web::post().to(invalidate::invalidate_tree)),
         )

@@ -1,26 +1,25 @@
-//! `GET tree/`, `tree/chunk/{x}/{y}/` and `tree/search/`: the caller's tree in a mode, one
-//! chunk of it, and a name search over it. Chunk and search read the same cached tree.
+//! `GET tree/` and `tree/chunk/{x}/{y}/`: the caller's tree in a mode, and one chunk of it.
+//! Chunks (and searches, in `search`) read the same cached tree.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
-use actix_web::{HttpResponse, web, web::Bytes};
+use actix_web::{HttpResponse, web};
 use biologidex_db::models::{
     dex::Viewer,
     graph::{TreeData, load_tree_data},
 };
 use biologidex_tree::chunks::{CHUNK_SIZE, ChunkId, chunk_of, segment_chunks};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    cache,
-    params::{Mode, TreeParams, limit, tree_params},
+    cache::{self, CachedTree},
+    params::{Mode, TreeParams, tree_params},
     render::{Context, EdgeOut, NodeOut, TreeOut, render},
-    schema::{TreeQuery, TreeQueryError, TreeSearchQuery},
+    schema::{TreeQuery, TreeQueryError},
 };
 use crate::{
-    ApiError, ApiResult, auth::AuthUser, docs::schemas::RuleError, request::ValidQuery,
-    state::AppState,
+    ApiResult, auth::AuthUser, docs::schemas::RuleError, request::ValidQuery, state::AppState,
 };
 
 /// Trees with more animals than this are rendered off the async executor.
@@ -48,7 +47,11 @@ fn render_job(job: &Job) -> ApiResult<Vec<u8>> {
 
 /// The tree's JSON body: from the cache, or loaded (four queries in all, whatever the
 /// scope's size) and rendered.
-pub async fn tree_body(state: &AppState, me: &AuthUser, p: &TreeParams) -> ApiResult<Bytes> {
+pub async fn tree_body(
+    state: &AppState,
+    me: &AuthUser,
+    p: &TreeParams,
+) -> ApiResult<Arc<CachedTree>> {
     let key = p.cache_base(me.id);
     let global = p.mode == Mode::Global;
     cache::fetch_or_build(state, me.id, &key, global, p.use_cache, async || {
@@ -99,7 +102,7 @@ pub async fn get_tree(
 ) -> ApiResult<HttpResponse> {
     let p = tree_params(&q.0)?;
     p.check_access(&me, "Admin privileges required for global view")?;
-    let body = tree_body(&state, &me, &p).await?;
+    let body = tree_body(&state, &me, &p).await?.body.clone();
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
@@ -181,7 +184,7 @@ pub async fn get_tree_chunk(
     let name = format!("{}_chunk_{x}_{y}", p.cache_base(me.id));
     let global = p.mode == Mode::Global;
     let body = cache::fetch_or_build(&state, me.id, &name, global, p.use_cache, async || {
-        let mut tree = parse(&tree_body(&state, &me, &p).await?)?;
+        let mut tree = parse(&tree_body(&state, &me, &p).await?.body)?;
         let (nodes, edges) = chunk_of_tree(&mut tree, (x, y));
         let chunk = ChunkResponse {
             chunk_x: x,
@@ -193,7 +196,9 @@ pub async fn get_tree_chunk(
         };
         Ok(serde_json::to_vec(&chunk).map_err(anyhow::Error::from)?)
     })
-    .await?;
+    .await?
+    .body
+    .clone();
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
@@ -213,146 +218,4 @@ pub struct ChunkResponse {
     /// The edges whose segment meets the chunk (edges from the root included).
     #[schema(value_type = Vec<EdgeOut>)]
     edges: Vec<Value>,
-}
-
-/// An animal found by a tree search.
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = TreeSearchHit)]
-pub struct SearchHit<'a> {
-    /// The animal's id (its node id).
-    id: &'a str,
-    scientific_name: &'a str,
-    common_name: &'a str,
-    /// `[x, y]` in world coordinates.
-    position: [f64; 2],
-    /// The non-empty ranks kingdom … species joined by `/`.
-    taxonomy_path: String,
-}
-
-/// The animals of a tree that match a search.
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = TreeSearchResponse)]
-pub struct SearchResponse<'a> {
-    /// `q` as given.
-    query: &'a str,
-    /// The tree's mode.
-    mode: &'static str,
-    /// The number of results returned.
-    count: usize,
-    results: Vec<SearchHit<'a>>,
-}
-
-/// The parts of a tree a search reads (the rest is skipped while parsing).
-#[derive(Deserialize)]
-struct SearchTree {
-    nodes: Vec<SearchNode>,
-}
-
-#[derive(Deserialize)]
-struct SearchNode {
-    id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    scientific_name: String,
-    common_name: String,
-    creation_index: i64,
-    position: [f64; 2],
-    taxonomy: SearchTaxonomy,
-}
-
-#[derive(Deserialize)]
-struct SearchTaxonomy {
-    kingdom: String,
-    phylum: String,
-    class: String,
-    order: String,
-    family: String,
-    genus: String,
-    species: String,
-}
-
-/// One animal node as a search result, with its taxonomy as a `/`-separated path.
-fn search_hit(n: &SearchNode) -> SearchHit<'_> {
-    let t = &n.taxonomy;
-    let path: Vec<&str> = [
-        &t.kingdom, &t.phylum, &t.class, &t.order, &t.family, &t.genus, &t.species,
-    ]
-    .into_iter()
-    .map(|v| v.trim())
-    .filter(|v| !v.is_empty())
-    .collect();
-    SearchHit {
-        id: &n.id,
-        scientific_name: &n.scientific_name,
-        common_name: &n.common_name,
-        position: n.position,
-        taxonomy_path: path.join("/"),
-    }
-}
-
-/// Searches the animals of the caller's tree by name.
-///
-/// Animals whose scientific name, common name, genus or species contains `q` (any case), with
-/// their positions, in Pokédex order.
-#[utoipa::path(
-    get, path = "/api/v1/graph/tree/search/", tag = "graph",
-    security(("jwt" = [])),
-    params(
-        TreeSearchQuery,
-        TreeQuery,
-    ),
-    responses(
-        (status = 200, body = SearchResponse),
-        (status = 400, description = "`q` missing or blank, a bad `limit`, an unknown `mode`, \
-            or malformed `friend_ids`.", body = TreeQueryError),
-        (status = 403, description = "Global mode for a non-staff caller.", body = RuleError),
-    )
-)]
-pub async fn search_tree(
-    state: web::Data<AppState>,
-    me: AuthUser,
-    search: ValidQuery<TreeSearchQuery>,
-    q: ValidQuery<TreeQuery>,
-) -> ApiResult<HttpResponse> {
-    let query = search
-        .0
-        .q
-        .0
-        .as_ref()
-        .map(|s| &s.0)
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| ApiError::rule("Query parameter required"))?;
-    let text = query.trim();
-    let p = tree_params(&q.0)?;
-    let limit = limit(&search.0.limit, 50)?;
-    p.check_access(&me, "Admin privileges required for global view")?;
-    let body = tree_body(&state, &me, &p).await?;
-    let tree: SearchTree = serde_json::from_slice(&body).map_err(anyhow::Error::from)?;
-    let needle = text.to_lowercase();
-    let has = |s: &str| s.to_lowercase().contains(&needle);
-    let mut hits: Vec<&SearchNode> = tree
-        .nodes
-        .iter()
-        .filter(|n| n.kind == "animal")
-        .filter(|n| {
-            has(&n.scientific_name)
-                || has(&n.common_name)
-                || has(&n.taxonomy.genus)
-                || has(&n.taxonomy.species)
-        })
-        .collect();
-    hits.sort_by(|a, b| {
-        (a.creation_index, &a.scientific_name).cmp(&(b.creation_index, &b.scientific_name))
-    });
-    let results: Vec<SearchHit<'_>> = hits
-        .into_iter()
-        .take(limit as usize)
-        .map(search_hit)
-        .collect();
-    Ok(HttpResponse::Ok().json(SearchResponse {
-        query,
-        mode: p.mode.as_str(),
-        count: results.len(),
-        results,
-    }))
 }

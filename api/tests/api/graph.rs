@@ -530,6 +530,39 @@ async fn search_finds_animals_by_name_with_their_positions() {
     assert_eq!(body["error"], "Query parameter required");
 }
 
+/// Searches read an index made from the cached tree: a catch that changes the tree is in the
+/// next search, and hits come in Pokédex order (fox before bear), not by name.
+#[tokio::test]
+async fn search_follows_the_tree_and_keeps_pokedex_order() {
+    let w = world().await;
+    let (app, ash) = (&w.app, &w.ash);
+    let search = async |q: &str| {
+        let (s, body) = app.get_as(&format!("{TREE}search/?{q}"), &ash.access).await;
+        assert_eq!(s, 200, "{body}");
+        let names: Vec<String> = body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["scientific_name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(body["count"], names.len());
+        names
+    };
+    assert_eq!(search("q=u").await, ["Canis lupus", "Vulpes vulpes"]);
+    // The same search again reads the index of the tree now cached.
+    assert_eq!(search("q=U").await, ["Canis lupus", "Vulpes vulpes"]);
+    catch(app, ash, &w.ids["Ursus arctos"], "private").await;
+    assert_eq!(
+        search("q=u").await,
+        ["Canis lupus", "Vulpes vulpes", "Ursus arctos"]
+    );
+    assert_eq!(
+        search("q=u&limit=2").await,
+        ["Canis lupus", "Vulpes vulpes"]
+    );
+    assert_eq!(search("q=brown%20BEAR").await, ["Ursus arctos"]);
+}
+
 #[tokio::test]
 async fn bad_parameters_are_400s_and_the_tree_needs_a_login() {
     let app = TestApp::spawn().await;
