@@ -27,6 +27,8 @@ measure() {
     if grep -q "Non-2xx" <<<"$out"; then rps="$rps (errors)"; fi
     CELL["$name|$SCALE"]="$rps | $p99 | $bytes"
     echo "  x$SCALE $name: $rps req/s, p99 $p99, $bytes bytes" >&2
+    # Requests wrk gave up on may still be computing; let them finish before the next row.
+    sleep "${BENCH_PAUSE:-3}"
 }
 
 NAMES=()
