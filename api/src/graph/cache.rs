@@ -6,7 +6,10 @@
 //! Redis trouble fails open: logged, counted (`redis_failures{purpose="graph_cache"}` and
 //! `graph_cache_total{result="error"}`), and the tree is computed without the cache.
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use actix_web::web::Bytes;
 use biologidex_core::graph_cache::{self, Lookup};
@@ -15,7 +18,8 @@ use biologidex_core::ids::UserId;
 use super::search::SearchIndex;
 use crate::{ApiResult, state::AppState};
 
-/// The memory a replica gives its recent trees, in KiB (the weight unit below).
+/// The memory a replica gives its recent trees' bodies, in KiB (the weight unit below); their
+/// search indexes, made after insertion, add a fraction of that and are not weighed.
 const LOCAL_KIB: u64 = 256 * 1024;
 /// Larger bodies are only kept in Redis.
 const LOCAL_MAX_BODY: usize = 64 * 1024 * 1024;
@@ -52,6 +56,8 @@ impl CachedTree {
 /// recently used out first) and by `GRAPH_CACHE_TTL`.
 pub struct LocalTrees {
     map: moka::sync::Cache<String, Arc<CachedTree>>,
+    /// `GRAPH_CACHE_TTL`, at least a second: here and for the Redis copies.
+    ttl: Duration,
 }
 
 impl std::fmt::Debug for LocalTrees {
@@ -63,16 +69,17 @@ impl std::fmt::Debug for LocalTrees {
 }
 
 impl LocalTrees {
-    pub fn new(ttl: std::time::Duration) -> Self {
+    pub fn new(ttl: Duration) -> Self {
+        let ttl = ttl.max(Duration::from_secs(1));
         let map = moka::sync::Cache::builder()
             .max_capacity(LOCAL_KIB)
             .weigher(|_: &String, t: &Arc<CachedTree>| {
                 u32::try_from(t.body.len() / 1024 + 1).unwrap_or(u32::MAX)
             })
             .eviction_policy(moka::policy::EvictionPolicy::lru())
-            .time_to_live(ttl.max(std::time::Duration::from_secs(1)))
+            .time_to_live(ttl)
             .build();
-        LocalTrees { map }
+        LocalTrees { map, ttl }
     }
 
     fn get(&self, name: &str) -> Option<Arc<CachedTree>> {
@@ -113,10 +120,6 @@ pub async fn fetch_or_build(
     use_cache: bool,
     build: impl AsyncFnOnce() -> ApiResult<Vec<u8>>,
 ) -> ApiResult<Arc<CachedTree>> {
-    let ttl = state
-        .settings
-        .graph_cache_ttl
-        .max(std::time::Duration::from_secs(1));
     let local = use_cache.then(|| state.trees.get(name)).flatten();
     let have = local.as_ref().map(|t| t.key.as_str());
     let redis = &state.redis;
@@ -163,7 +166,7 @@ pub async fn fetch_or_build(
     let body = Bytes::from(build().await?);
     let value = body.clone();
     let k = key.clone();
-    let secs = ttl.as_secs();
+    let secs = state.trees.ttl.as_secs();
     if let Err(e) = biologidex_core::redis_util::run(redis, async move |c| {
         redis::cmd("SET")
             .arg(&k)
