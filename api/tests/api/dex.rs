@@ -593,6 +593,24 @@ async fn edits_are_owner_only_fresh_and_collisions_are_field_errors() {
         (status, body),
         (400, json!({"animal_id": ["Must be a valid UUID."]}))
     );
+    // Absent or empty: the rule error; a NUL byte: the query refused whole.
+    for query in ["", "?animal_id=", "?other=1"] {
+        let (status, body) = app
+            .get_as(&format!("{ENTRIES}/by_animal/{query}"), &w.owner.access)
+            .await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(body["error"], "animal_id parameter required", "{query}");
+    }
+    let (status, body) = app
+        .get_as(
+            &format!("{ENTRIES}/by_animal/?animal_id=%00"),
+            &w.owner.access,
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"detail": "Null characters are not allowed."}))
+    );
     let (status, _) = app
         .get_as(&format!("{ENTRIES}/user/zzz/entries/"), &w.owner.access)
         .await;
